@@ -1,0 +1,97 @@
+import type { DeviceBackend, Medium } from '../device/types.js';
+
+/** A size: bytes as a number, or a string like '128MB', '2.5GB', '1TB' (binary units). */
+export type Size = number | string;
+
+export interface SegmentSpec {
+  rank: number;
+  medium: Medium | 'HBM' | 'DRAM';
+  bytes: Size;
+}
+
+export interface MemCacheOptions {
+  /** Segments to mount at open. Default: from `config`, else one rank with 1 GiB HBM + 1 GiB DRAM. */
+  segments?: SegmentSpec[];
+  /** 'sim' (default), 'acl', or a backend object. */
+  backend?: 'sim' | 'acl' | DeviceBackend;
+  /** Allocation alignment in bytes: a power of two from 64; default 4096. */
+  alignment?: number;
+  /** Eviction watermarks in percent of a medium's capacity; defaults 90 / 80. */
+  evictThresholdHigh?: number;
+  evictThresholdLow?: number;
+  /** Path of a reference `ock.mmc.*` key = value conf file; explicit options win over it. */
+  config?: string;
+  /** How long a read holds its lease, ms (default 2000). */
+  leaseMs?: number;
+  /** How long an ALLOCATED object may wait for its update_state, ms (default 30000). */
+  allocTimeoutMs?: number;
+  /** Load the debug build of the WASM core (internal assertions on). */
+  debug?: boolean;
+  /** Options of the sim backend (fault injection). */
+  sim?: { failWrite?: number; failRead?: number; failCopy?: number };
+  /** ACL backend: library path and rank -> device map. */
+  aclLibrary?: string;
+  devices?: number[];
+}
+
+export interface PutOptions {
+  /** Medium to place on; default the first tier with room (HBM, then DRAM). */
+  medium?: Medium | 'HBM' | 'DRAM';
+  /** Replicas on distinct ranks, 1..8 (default 1). */
+  replicas?: number;
+  /** Rank tried first (default 0). */
+  preferredRank?: number;
+}
+
+export interface BlobLocation {
+  rank: number;
+  medium: 'HBM' | 'DRAM';
+}
+
+/** The answer of query, field order as in the contract. */
+export interface QueryResult {
+  key: string;
+  size: number;
+  prot: number;
+  numBlobs: number;
+  valid: boolean;
+  blobs: BlobLocation[];
+}
+
+export interface SegmentInfo {
+  id: string;
+  rank: number;
+  medium: 'HBM' | 'DRAM';
+  totalBytes: number;
+  usedBytes: number;
+}
+
+/** A per-item outcome of a batch call: `error` is set when the item failed or was absent. */
+export interface BatchItemResult<T> {
+  key: string;
+  ok: boolean;
+  value?: T;
+  error?: import('../errors.js').MmcError;
+}
+
+export type UpdateStateOp = 'write_ok' | 'write_fail';
+
+/** One tracepoint's accumulators: timings in microseconds over good ends only. */
+export interface Tracepoint {
+  name: string;
+  begin: number;
+  goodEnd: number;
+  badEnd: number;
+  minUs: number;
+  maxUs: number;
+  totalUs: number;
+}
+
+/**
+ * Counters as named in /metrics/summary (keys, evict, alloc_req, alloc_success, alloc_fail,
+ * get_not_found, ...), plus hbm_used/hbm_total/dram_used/dram_total in bytes and the tracepoints.
+ */
+export interface Stats {
+  [field: string]: number | Tracepoint[];
+  tracepoints: Tracepoint[];
+}
