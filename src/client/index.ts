@@ -1,0 +1,245 @@
+/**
+ * The remote client: the operations of the embedded MemCache against a standalone server, over
+ * keep-alive HTTP connections (undici Pool). Errors are MmcError with the server's MMC code.
+ *
+ *   const mc = await MemCacheClient.connect('http://127.0.0.1:8000');   // instead of MemCache.open(...)
+ *
+ * segments() and stats() return Promises here (the embedded store answers them synchronously);
+ * `await` works on both.
+ */
+import { Pool } from 'undici';
+import { MMC, MmcError, type MmcCodeName } from '../errors.js';
+import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
+import {
+  decodeBatchGet, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
+} from '../server/framing.js';
+
+export interface ClientOptions {
+  /** Keep-alive connections to the server (default 8). */
+  connections?: number;
+  /** Per-request timeout for headers and body, ms (default 60000). */
+  timeoutMs?: number;
+}
+
+const SAFE = /^[A-Za-z0-9\-_.~]*$/;
+
+/** Percent-encode a key as UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
+export function encodeKey(key: string): string {
+  if (SAFE.test(key)) return key;
+  try {
+    return encodeURIComponent(key);
+  } catch {
+    return encodeURIComponent(Buffer.from(key, 'utf8').toString('utf8'));
+  }
+}
+
+const FIXED_REASONS: Record<string, number> = {
+  'Key not found': MMC.MMC_UNMATCHED_KEY,
+  'Metadata key not found': MMC.MMC_UNMATCHED_KEY,
+  'Segment not found': MMC.MMC_INVALID_PARAM,
+  'Not supported': MMC.MMC_ERROR,
+  'Internal server error': MMC.MMC_ERROR,
+};
+
+/** The MmcError an error body stands for: `MMC_X: text` gives code MMC_X. */
+export function errorFromReason(reason: string, status?: number): MmcError {
+  const m = /^(MMC_[A-Z_]+): ([\s\S]*)$/.exec(reason);
+  if (m && m[1] in MMC) return new MmcError(MMC[m[1] as MmcCodeName], m[2], status ? { status } : undefined);
+  let code = FIXED_REASONS[reason];
+  if (code === undefined) code = /^Missing '/.test(reason) ? MMC.MMC_INVALID_PARAM : MMC.MMC_ERROR;
+  return new MmcError(code, reason, status ? { status } : undefined);
+}
+
+interface Reply { status: number; body: Buffer; json: boolean }
+
+function asU8(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+function putQuery(opts?: PutOptions): string {
+  let q = '';
+  if (opts?.medium !== undefined) q += `&medium=${String(opts.medium).toLowerCase()}`;
+  if (opts?.replicas !== undefined) q += `&replicas=${opts.replicas}`;
+  if (opts?.preferredRank !== undefined) q += `&preferred_rank=${opts.preferredRank}`;
+  return q;
+}
+
+export class MemCacheClient {
+  readonly url: string;
+  private readonly pool: Pool;
+  private closed = false;
+
+  private constructor(url: string, opts: ClientOptions) {
+    this.url = url;
+    this.pool = new Pool(url, {
+      connections: opts.connections ?? 8,
+      headersTimeout: opts.timeoutMs ?? 60_000,
+      bodyTimeout: opts.timeoutMs ?? 60_000,
+      keepAliveTimeout: 60_000,
+    });
+  }
+
+  /** Connect to a server (checked with GET /health). */
+  static async connect(url = 'http://127.0.0.1:8000', opts: ClientOptions = {}): Promise<MemCacheClient> {
+    const u = new URL(/^[a-z]+:\/\//i.test(url) ? url : `http://${url}`);
+    const c = new MemCacheClient(u.origin, opts);
+    try {
+      const r = await c.request('GET', '/health');
+      if (r.status !== 200) throw new MmcError(MMC.MMC_ERROR, `${u.origin} is not a memcache server (GET /health: HTTP ${r.status})`);
+    } catch (e) {
+      await c.pool.destroy().catch(() => {});
+      throw e;
+    }
+    return c;
+  }
+
+  private async request(method: string, path: string, body?: Uint8Array | Uint8Array[], length?: number): Promise<Reply> {
+    if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'client is closed');
+    let payload: Uint8Array | Uint8Array[] | undefined = body;
+    const headers: Record<string, string> = {};
+    if (Array.isArray(body)) {
+      payload = body.length === 1 ? body[0] : Buffer.concat(body, length);
+    }
+    if (payload !== undefined) headers['content-type'] = 'application/octet-stream';
+    try {
+      const res = await this.pool.request({ method: method as 'GET', path, body: payload as Uint8Array | undefined, headers });
+      const ab = await res.body.arrayBuffer();
+      const ct = res.headers['content-type'];
+      return { status: res.statusCode, body: Buffer.from(ab), json: typeof ct === 'string' && ct.startsWith('application/json') };
+    } catch (e) {
+      if (e instanceof MmcError) throw e;
+      throw new MmcError(MMC.MMC_ERROR, `request to ${this.url} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** An error reply (non-2xx, or a `success:false` body on the contract endpoints) as MmcError. */
+  private fail(r: Reply): MmcError {
+    try {
+      const j = JSON.parse(r.body.toString('utf8')) as { error_message?: string };
+      if (typeof j.error_message === 'string') return errorFromReason(j.error_message, r.status);
+    } catch { /* not JSON */ }
+    return new MmcError(MMC.MMC_ERROR, `unexpected reply: HTTP ${r.status}`, { status: r.status });
+  }
+
+  private ok(r: Reply): Reply {
+    if (r.status !== 200) throw this.fail(r);
+    return r;
+  }
+
+  async put(key: string, bytes: Uint8Array, opts?: PutOptions): Promise<void> {
+    this.ok(await this.request('PUT', `/api/v1/objects?key=${encodeKey(key)}${putQuery(opts)}`, bytes));
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(key)}`);
+    if (r.status === 404) return undefined;
+    return asU8(this.ok(r).body);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const r = await this.request('HEAD', `/api/v1/objects?key=${encodeKey(key)}`);
+    if (r.status === 404) return false;
+    if (r.status === 200) return true;
+    throw new MmcError(r.status === 400 ? MMC.MMC_INVALID_PARAM : MMC.MMC_ERROR, `exists: HTTP ${r.status}`, { status: r.status });
+  }
+
+  async query(key: string): Promise<QueryResult | undefined> {
+    const r = this.ok(await this.request('GET', `/query_key?key=${encodeKey(key)}`));
+    const j = JSON.parse(r.body.toString('utf8'));
+    if (j.success === false) {
+      if (j.error_message === 'Key not found') return undefined;
+      throw errorFromReason(j.error_message);
+    }
+    return j as QueryResult;
+  }
+
+  async remove(key: string): Promise<boolean> {
+    const r = await this.request('DELETE', `/api/v1/objects?key=${encodeKey(key)}`);
+    if (r.status === 404) return false;
+    this.ok(r);
+    return true;
+  }
+
+  async removeAll(): Promise<number> {
+    const r = this.ok(await this.request('POST', '/api/v1/objects/remove_all'));
+    return (JSON.parse(r.body.toString('utf8')) as { removed: number }).removed;
+  }
+
+  async keys(): Promise<string[]> {
+    return decodeKeyList(this.ok(await this.request('GET', '/api/v1/objects/keys')).body).keys;
+  }
+
+  async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, opts?: PutOptions): Promise<number[]> {
+    if (entries.length === 0) return [];
+    const { chunks, length } = encodeBatchPut(entries);
+    const q = putQuery(opts);
+    const r = await this.request('POST', `/api/v1/objects/batch_put${q ? '?' + q.slice(1) : ''}`, chunks, length);
+    return decodeCodes(this.ok(r).body);
+  }
+
+  async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    const r = await this.request('POST', '/api/v1/objects/batch_get', encodeKeyList(keys));
+    return decodeBatchGet(this.ok(r).body).values;
+  }
+
+  async batchExists(keys: readonly string[]): Promise<boolean[]> {
+    if (keys.length === 0) return [];
+    const r = await this.request('POST', '/api/v1/objects/batch_exists', encodeKeyList(keys));
+    return decodeCodes(this.ok(r).body).map((c) => c === 0);
+  }
+
+  async batchRemove(keys: readonly string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const r = await this.request('POST', '/api/v1/objects/batch_remove', encodeKeyList(keys));
+    return decodeCodes(this.ok(r).body);
+  }
+
+  async batchQuery(keys: readonly string[]): Promise<QueryResult[]> {
+    if (keys.length === 0) return [];
+    const r = await this.request('POST', '/api/v1/objects/batch_query', encodeKeyList(keys));
+    return (JSON.parse(this.ok(r).body.toString('utf8')) as { data: QueryResult[] }).data;
+  }
+
+  async segments(): Promise<SegmentInfo[]> {
+    const r = this.ok(await this.request('GET', '/api/v1/capacity/segment_remaining'));
+    const j = JSON.parse(r.body.toString('utf8')) as { segments: { segment_name: string; medium: 'HBM' | 'DRAM'; total_bytes: number; used_bytes: number }[] };
+    return j.segments.map((s) => ({
+      id: s.segment_name, rank: Number(/^rank-(\d+)-/.exec(s.segment_name)?.[1] ?? 0), medium: s.medium,
+      totalBytes: s.total_bytes, usedBytes: s.used_bytes,
+    }));
+  }
+
+  async stats(): Promise<Stats> {
+    return JSON.parse(this.ok(await this.request('GET', '/api/v1/objects/stats')).body.toString('utf8')) as Stats;
+  }
+
+  /** The server's /metadata string store. */
+  async getMetadata(key: string): Promise<Buffer | undefined> {
+    const r = this.ok(await this.request('GET', `/metadata?key=${encodeKey(key)}`));
+    if (!r.json) return r.body;
+    const e = this.fail(r);
+    if (e.code === MMC.MMC_UNMATCHED_KEY) return undefined;
+    throw e;
+  }
+
+  async putMetadata(key: string, value: Uint8Array | string): Promise<void> {
+    const body = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    const r = this.ok(await this.request('PUT', `/metadata?key=${encodeKey(key)}`, body));
+    if (r.json) throw this.fail(r);
+  }
+
+  async deleteMetadata(key: string): Promise<boolean> {
+    const r = this.ok(await this.request('DELETE', `/metadata?key=${encodeKey(key)}`));
+    if (!r.json) return true;
+    const e = this.fail(r);
+    if (e.code === MMC.MMC_UNMATCHED_KEY) return false;
+    throw e;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}

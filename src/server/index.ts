@@ -1,0 +1,508 @@
+/**
+ * The standalone server: the 24 endpoints of shared/CONTRACT.md byte for byte, plus the data plane
+ * under /api/v1/objects. Koa + @koa/router; the store counts every operation itself, the server
+ * only calls it and reads stats() for the metrics.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { Context } from 'koa';
+import Router from '@koa/router';
+import { MMC, MmcError } from '../errors.js';
+import type { PutOptions, QueryResult, SegmentInfo } from '../store/types.js';
+import type { StoreLike } from './store-api.js';
+import { Query, keyTooLong } from './query.js';
+import {
+  CT_BINARY, CT_JSON, CT_METRICS, CT_TEXT, allocFreeTable, createMetricsRegistry, errorBody, metricsText,
+  ptracerTable, ratio, summaryLine, unixSeconds,
+} from './format.js';
+import {
+  FrameError, decodeBatchPut, decodeKeyList, encodeBatchGet, encodeCodes, encodeKeyList,
+} from './framing.js';
+
+export type { StoreLike, PutWriter } from './store-api.js';
+
+export interface ServerOptions {
+  /** Largest value accepted by the data plane, bytes (default 256 MiB). */
+  valueLimit?: number;
+  /** Largest /metadata value, bytes (default 1 MiB). */
+  metadataLimit?: number;
+  /** Largest batch request body, bytes (default 1 GiB). */
+  batchLimit?: number;
+  /** Advertised `host:port` (leader_address); default the address actually listened on. */
+  advertise?: string;
+}
+
+export interface RunningServer {
+  /** `http://host:port` */
+  url: string;
+  /** `host:port` as advertised in leader_address. */
+  address: string;
+  port: number;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+export interface MmcServer {
+  app: Koa;
+  /** Resolves once the store is ready (ha_state `serving`). */
+  readonly store: StoreLike | undefined;
+  listen(host?: string, port?: number): Promise<RunningServer>;
+}
+
+export const DEFAULT_VALUE_LIMIT = 256 * 1024 * 1024;
+export const DEFAULT_METADATA_LIMIT = 1024 * 1024;
+export const DEFAULT_BATCH_LIMIT = 1024 * 1024 * 1024;
+
+/** A refusal: the error body with `reason`, HTTP `status` (200 on the 24 endpoints). */
+class Refusal extends Error {
+  constructor(readonly reason: string, readonly status = 200) { super(reason); }
+}
+
+const NOT_FOUND_STATUS: Record<number, number> = {
+  [MMC.MMC_INVALID_PARAM]: 400,
+  [MMC.MMC_UNMATCHED_KEY]: 404,
+  [MMC.MMC_OBJECT_NOT_EXISTS]: 404,
+  [MMC.MMC_DUPLICATED_OBJECT]: 409,
+  [MMC.MMC_NOT_ENOUGH_MEMORY]: 507,
+  [MMC.MMC_EXCEED_CAPACITY]: 507,
+  [MMC.MMC_NOT_INITIALIZED]: 503,
+  [MMC.MMC_NOT_STARTED]: 503,
+};
+
+/** Real HTTP status of an MMC error on the data plane. */
+export function dataPlaneStatus(code: number): number {
+  return NOT_FOUND_STATUS[code] ?? 500;
+}
+
+function sendError(ctx: Context, reason: string, status = 200): void {
+  ctx.status = status;
+  ctx.set('Content-Type', CT_JSON);
+  ctx.body = errorBody(reason);
+}
+
+function sendJson(ctx: Context, text: string): void {
+  ctx.set('Content-Type', CT_JSON);
+  ctx.body = text;
+}
+
+function sendText(ctx: Context, text: string | Buffer): void {
+  ctx.set('Content-Type', CT_TEXT);
+  ctx.body = text;
+}
+
+function sendBinary(ctx: Context, chunks: Uint8Array[], length: number): void {
+  ctx.status = 200;
+  ctx.set('Content-Type', CT_BINARY);
+  ctx.body = chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks, length);
+}
+
+function queryJson(q: QueryResult): object {
+  return {
+    key: q.key, size: q.size, prot: q.prot, numBlobs: q.numBlobs, valid: q.valid,
+    blobs: q.blobs.map((b) => ({ rank: b.rank, medium: b.medium })),
+  };
+}
+
+function segmentJson(s: SegmentInfo, nameField: 'segment' | 'segment_name'): object {
+  const remaining = Math.max(0, s.totalBytes - s.usedBytes);
+  return {
+    [nameField]: s.id, medium: s.medium, total_bytes: s.totalBytes, used_bytes: s.usedBytes,
+    remaining_bytes: remaining, remaining_ratio: ratio(remaining, s.totalBytes),
+  };
+}
+
+/**
+ * Read a whole request body, at most `limit` bytes. Over the limit, the rest is drained and
+ * discarded (never an early socket close) and `undefined` is returned.
+ */
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const cl = req.headers['content-length'];
+  const declared = cl === undefined ? -1 : Number(cl);
+  if (declared > limit) return undefined; // Node discards the unread body after the response
+  if (declared >= 0) {
+    const buf = Buffer.allocUnsafe(declared);
+    let off = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) { chunk.copy(buf, off); off += chunk.length; }
+    if (off !== declared) throw new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
+    return buf;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let over = false;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    if (over) continue;
+    total += chunk.length;
+    if (total > limit) { over = true; chunks.length = 0; continue; }
+    chunks.push(chunk);
+  }
+  return over ? undefined : Buffer.concat(chunks, total);
+}
+
+function parsePutOptions(q: Query): PutOptions {
+  const opts: PutOptions = {};
+  const medium = q.get('medium');
+  if (medium !== undefined) {
+    const m = medium.toLowerCase();
+    if (m !== 'hbm' && m !== 'dram') throw new Refusal('MMC_INVALID_PARAM: medium must be hbm or dram', 400);
+    opts.medium = m;
+  }
+  const replicas = q.get('replicas');
+  if (replicas !== undefined) {
+    if (!/^[0-9]+$/.test(replicas) || Number(replicas) < 1 || Number(replicas) > 8) {
+      throw new Refusal('MMC_INVALID_PARAM: replicas must be 1..8', 400);
+    }
+    opts.replicas = Number(replicas);
+  }
+  const rank = q.get('preferred_rank');
+  if (rank !== undefined) {
+    if (!/^[0-9]+$/.test(rank) || Number(rank) > 1 << 20) throw new Refusal('MMC_INVALID_PARAM: preferred_rank must be a rank number', 400);
+    opts.preferredRank = Number(rank);
+  }
+  return opts;
+}
+
+export function createServer(store: StoreLike | Promise<StoreLike>, options: ServerOptions = {}): MmcServer {
+  const valueLimit = options.valueLimit ?? DEFAULT_VALUE_LIMIT;
+  const metadataLimit = options.metadataLimit ?? DEFAULT_METADATA_LIMIT;
+  const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
+  let mc: StoreLike | undefined;
+  let startError: unknown;
+  if (typeof (store as Promise<StoreLike>).then === 'function') {
+    (store as Promise<StoreLike>).then((s) => { mc = s; }, (e) => { startError = e; });
+  } else mc = store as StoreLike;
+  let advertised = options.advertise ?? 'unknown';
+
+  const ready = () => mc !== undefined && mc.ready;
+  const metadata = new Map<string, Buffer>();
+  const registry = createMetricsRegistry(() => mc);
+
+  /** The store, or a refusal when it is not ready (status for the data plane). */
+  const need = (status = 200): StoreLike => {
+    if (!mc || !mc.ready) {
+      throw new Refusal(startError ? 'MMC_NOT_INITIALIZED: store failed to start' : 'MMC_NOT_INITIALIZED: store is starting', status === 200 ? 200 : 503);
+    }
+    return mc;
+  };
+  const query = (ctx: Context) => new Query(ctx.querystring);
+  /** A required key parameter (admin endpoints: business errors at HTTP 200; data plane: 400). */
+  const keyParam = (q: Query, name: string, status = 200): string => {
+    const key = q.get(name);
+    if (key === undefined) throw new Refusal(`Missing '${name}' parameter`, status === 200 ? 200 : 400);
+    if (keyTooLong(key)) throw new Refusal('MMC_INVALID_PARAM: key too long', status === 200 ? 200 : 400);
+    return key;
+  };
+
+  const app = new Koa();
+  const router = new Router({ sensitive: true, strict: true });
+  /** path -> methods, for 405 and the Allow header. */
+  const allowed = new Map<string, Set<string>>();
+  type Handler = (ctx: Context) => unknown;
+  const route = (method: 'get' | 'put' | 'post' | 'delete' | 'head', path: string, h: Handler, dataPlane = false) => {
+    let set = allowed.get(path);
+    if (!set) allowed.set(path, (set = new Set()));
+    set.add(method.toUpperCase());
+    if (method === 'get') set.add('HEAD');
+    const wrapped = async (ctx: Context) => {
+      try {
+        await h(ctx);
+      } catch (e) {
+        if (e instanceof Refusal) sendError(ctx, e.reason, e.status);
+        else if (e instanceof FrameError) sendError(ctx, `MMC_INVALID_PARAM: ${e.message}`, 400);
+        else if (e instanceof MmcError) sendError(ctx, e.message, dataPlane ? dataPlaneStatus(e.code) : 200);
+        else throw e;
+      }
+    };
+    (router as unknown as Record<string, (p: string, h: Handler) => void>)[method](path, wrapped);
+  };
+
+  // Outermost: unexpected failures become the error body, never a bare 500 page.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (e) {
+      ctx.app.emit('error', e, ctx);
+      sendError(ctx, 'Internal server error', 500);
+    }
+  });
+  app.silent = true;
+
+  // ---- metadata: a string store of its own ----
+  route('get', '/metadata', (ctx) => {
+    const key = keyParam(query(ctx), 'key');
+    const v = metadata.get(key);
+    if (v === undefined) throw new Refusal('Metadata key not found');
+    sendText(ctx, v);
+  });
+  route('put', '/metadata', async (ctx) => {
+    const key = keyParam(query(ctx), 'key');
+    const body = await readBody(ctx.req, metadataLimit);
+    if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: metadata value too large (limit ${metadataLimit} bytes)`);
+    metadata.set(key, body);
+    sendText(ctx, 'metadata updated');
+  });
+  route('delete', '/metadata', (ctx) => {
+    const key = keyParam(query(ctx), 'key');
+    if (!metadata.delete(key)) throw new Refusal('Metadata key not found');
+    sendText(ctx, 'metadata deleted');
+  });
+
+  // ---- health and HA (standalone: always the leader) ----
+  route('get', '/health', (ctx) => {
+    const r = ready();
+    sendJson(ctx, JSON.stringify({
+      status: 'ok', role: 'leader', ha_state: r ? 'serving' : 'starting', service_ready: r,
+      leader_address: advertised, view_version: 0,
+    }));
+  });
+  route('get', '/role', (ctx) => sendText(ctx, 'leader'));
+  route('get', '/ha_status', (ctx) => sendText(ctx, ready() ? 'serving' : 'starting'));
+  route('get', '/leader', (ctx) => sendJson(ctx, JSON.stringify({ present: true, leader_address: advertised, view_version: 0 })));
+
+  // ---- metrics ----
+  route('get', '/metrics', async (ctx) => {
+    const text = await metricsText(registry);
+    ctx.set('Content-Type', CT_METRICS);
+    ctx.body = text;
+  });
+  route('get', '/metrics/summary', (ctx) => sendText(ctx, summaryLine(need().stats())));
+  route('get', '/metrics/ptracer', (ctx) => sendText(ctx, ptracerTable(need().stats().tracepoints)));
+  route('get', '/api/v1/analysis/alloc_free_latency', (ctx) => sendText(ctx, allocFreeTable(need().stats().tracepoints)));
+
+  // ---- keys ----
+  route('get', '/query_key', async (ctx) => {
+    const key = keyParam(query(ctx), 'key');
+    const r = await need().query(key);
+    if (!r) throw new Refusal('Key not found');
+    sendJson(ctx, JSON.stringify(queryJson(r)));
+  });
+  route('get', '/batch_query_keys', async (ctx) => {
+    const keys = query(ctx).list('keys');
+    if (!keys) throw new Refusal("Missing 'keys' parameter");
+    if (keys.some(keyTooLong)) throw new Refusal('MMC_INVALID_PARAM: key too long');
+    const r = await need().batchQuery(keys);
+    sendJson(ctx, JSON.stringify({ success: true, data: r.map(queryJson) }));
+  });
+  route('delete', '/key', async (ctx) => {
+    const key = keyParam(query(ctx), 'key');
+    if (!(await need().remove(key))) throw new Refusal('Key not found');
+    sendJson(ctx, '{"success":true,"message":"key deleted"}');
+  });
+  route('delete', '/all_keys', async (ctx) => {
+    await need().removeAll();
+    sendJson(ctx, '{"success":true,"message":"all keys deleted"}');
+  });
+  route('get', '/get_all_keys', async (ctx) => {
+    const keys = await need().keys();
+    sendText(ctx, keys.length ? keys.join('\n') + '\n' : '');
+  });
+
+  // ---- segments and capacity (pure reads: count nothing) ----
+  route('get', '/get_all_segments', (ctx) => {
+    const segs = need().segments();
+    sendText(ctx, segs.length ? segs.map((s) => s.id).join('\n') + '\n' : '');
+  });
+  route('get', '/query_segment', (ctx) => {
+    const id = query(ctx).get('segment');
+    if (id === undefined) throw new Refusal("Missing 'segment' parameter");
+    const s = need().segments().find((x) => x.id === id);
+    if (!s) throw new Refusal('Segment not found');
+    sendJson(ctx, JSON.stringify(segmentJson(s, 'segment')));
+  });
+  route('get', '/api/v1/segments/status', (ctx) => {
+    const id = query(ctx).get('segment');
+    if (id === undefined) throw new Refusal("Missing 'segment' parameter");
+    if (!need().segments().some((x) => x.id === id)) throw new Refusal('Segment not found');
+    sendJson(ctx, JSON.stringify({ success: true, segment: id, status: 1, status_name: 'OK' }));
+  });
+  route('get', '/api/v1/capacity/usage', (ctx) => {
+    const r = ready();
+    const segs = r ? mc!.segments() : [];
+    const usage = (medium: 'HBM' | 'DRAM') => {
+      let total = 0;
+      let used = 0;
+      for (const s of segs) if (s.medium === medium) { total += s.totalBytes; used += s.usedBytes; }
+      return { total_bytes: total, used_bytes: used, free_bytes: Math.max(0, total - used), usage_ratio: ratio(used, total) };
+    };
+    sendJson(ctx, JSON.stringify({
+      timestamp: unixSeconds(), data_source_ready: r, degraded: !r, npu: usage('HBM'), cpu: usage('DRAM'),
+    }));
+  });
+  route('get', '/api/v1/capacity/segment_remaining', (ctx) => {
+    const r = ready();
+    const segs = r ? mc!.segments() : [];
+    sendJson(ctx, JSON.stringify({
+      timestamp: unixSeconds(), data_source_ready: r, degraded: !r,
+      segments: segs.map((s) => segmentJson(s, 'segment_name')),
+    }));
+  });
+
+  // ---- drain jobs: not supported, whatever the parameters ----
+  const notSupported = () => { throw new Refusal('Not supported'); };
+  route('post', '/api/v1/drain_jobs', notSupported);
+  route('get', '/api/v1/drain_jobs/query', notSupported);
+  route('post', '/api/v1/drain_jobs/cancel', notSupported);
+
+  // ---- data plane: real HTTP status codes ----
+  const OBJ = '/api/v1/objects';
+  route('put', OBJ, async (ctx) => {
+    const q = query(ctx);
+    const key = keyParam(q, 'key', 400);
+    const opts = parsePutOptions(q);
+    const cl = ctx.req.headers['content-length'];
+    if (cl === undefined) {
+      // Chunked upload: buffered once (up to the limit), then put.
+      const body = await readBody(ctx.req, valueLimit);
+      if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
+      if (body.length === 0) throw new Refusal('MMC_INVALID_PARAM: empty value', 400);
+      await need(503).put(key, body, opts);
+      sendJson(ctx, JSON.stringify({ success: true, key, size: body.length }));
+      return;
+    }
+    const size = Number(cl);
+    if (size === 0) throw new Refusal('MMC_INVALID_PARAM: empty value', 400);
+    if (size > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
+    const w = await need(503).beginPut(key, size, opts);
+    // Stream the body straight into the device write; never break out of the loop (that would
+    // destroy the socket before the answer): after a failure the rest is drained.
+    let got = 0;
+    let failure: unknown;
+    try {
+      for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+        if (failure !== undefined) continue;
+        try { await w.write(chunk); got += chunk.length; } catch (e) { failure = e; }
+      }
+    } catch (e) {
+      failure ??= e; // client went away mid-body
+    }
+    if (failure === undefined && got !== size) failure = new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
+    if (failure !== undefined) {
+      await w.abort();
+      throw failure;
+    }
+    await w.commit();
+    sendJson(ctx, JSON.stringify({ success: true, key, size }));
+  }, true);
+  route('head', OBJ, async (ctx) => {
+    const key = keyParam(query(ctx), 'key', 400);
+    const s = need(503);
+    let size: number | undefined;
+    const sizeOf = (s as { sizeOf?: (k: string) => number | undefined | Promise<number | undefined> }).sizeOf;
+    if (typeof sizeOf === 'function') size = await sizeOf.call(s, key);
+    else if (await s.exists(key)) size = (await s.query(key))?.size;
+    if (size === undefined) { ctx.status = 404; ctx.set('Content-Type', CT_JSON); return; }
+    ctx.status = 200;
+    ctx.set('Content-Type', CT_BINARY);
+    ctx.set('Content-Length', String(size));
+  }, true);
+  route('get', OBJ, async (ctx) => {
+    const key = keyParam(query(ctx), 'key', 400);
+    const v = await need(503).get(key);
+    if (!v) throw new Refusal('Key not found', 404);
+    ctx.set('Content-Type', CT_BINARY);
+    ctx.body = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }, true);
+  route('delete', OBJ, async (ctx) => {
+    const key = keyParam(query(ctx), 'key', 400);
+    if (!(await need(503).remove(key))) throw new Refusal('Key not found', 404);
+    sendJson(ctx, '{"success":true,"message":"key deleted"}');
+  }, true);
+  route('get', `${OBJ}/keys`, async (ctx) => {
+    const keys = await need(503).keys();
+    const b = encodeKeyList(keys);
+    sendBinary(ctx, [b], b.length);
+  }, true);
+  route('post', `${OBJ}/remove_all`, async (ctx) => {
+    const n = await need(503).removeAll();
+    sendJson(ctx, JSON.stringify({ success: true, removed: n }));
+  }, true);
+  route('get', `${OBJ}/stats`, (ctx) => {
+    sendJson(ctx, JSON.stringify(need(503).stats()));
+  }, true);
+
+  const batchBody = async (ctx: Context): Promise<Buffer> => {
+    const body = await readBody(ctx.req, batchLimit);
+    if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: batch too large (limit ${batchLimit} bytes)`, 413);
+    return body;
+  };
+  const checkKeys = (lengths: number[]) => {
+    for (const n of lengths) {
+      if (n === 0) throw new Refusal('MMC_INVALID_PARAM: empty key', 400);
+      if (n > 1024) throw new Refusal('MMC_INVALID_PARAM: key too long', 400);
+    }
+  };
+  route('post', `${OBJ}/batch_put`, async (ctx) => {
+    const opts = parsePutOptions(query(ctx));
+    const { entries, keyLengths } = decodeBatchPut(await batchBody(ctx));
+    checkKeys(keyLengths);
+    for (const [, v] of entries) if (v.byteLength > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
+    const codes = await need(503).batchPut(entries, opts);
+    const b = encodeCodes(codes);
+    sendBinary(ctx, [b], b.length);
+  }, true);
+  route('post', `${OBJ}/batch_get`, async (ctx) => {
+    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
+    checkKeys(lengths);
+    const values = await need(503).batchGet(keys);
+    const { chunks, length } = encodeBatchGet(values, MMC.MMC_UNMATCHED_KEY);
+    sendBinary(ctx, chunks, length);
+  }, true);
+  route('post', `${OBJ}/batch_exists`, async (ctx) => {
+    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
+    checkKeys(lengths);
+    const r = await need(503).batchExists(keys);
+    const b = encodeCodes(r.map((x) => (x ? 0 : MMC.MMC_UNMATCHED_KEY)));
+    sendBinary(ctx, [b], b.length);
+  }, true);
+  route('post', `${OBJ}/batch_remove`, async (ctx) => {
+    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
+    checkKeys(lengths);
+    const b = encodeCodes(await need(503).batchRemove(keys));
+    sendBinary(ctx, [b], b.length);
+  }, true);
+  route('post', `${OBJ}/batch_query`, async (ctx) => {
+    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
+    checkKeys(lengths);
+    const r = await need(503).batchQuery(keys);
+    sendJson(ctx, JSON.stringify({ success: true, data: r.map(queryJson) }));
+  }, true);
+
+  app.use(router.routes());
+  // Reached only when no route matched: 405 on a known path, else 404.
+  app.use((ctx) => {
+    const methods = allowed.get(ctx.path);
+    if (methods) {
+      ctx.set('Allow', [...methods].join(', '));
+      sendError(ctx, 'Method not allowed', 405);
+    } else {
+      sendError(ctx, 'Not found', 404);
+    }
+  });
+
+  return {
+    app,
+    get store() { return mc; },
+    listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
+      const server = http.createServer({ keepAliveTimeout: 65_000 }, app.callback());
+      return new Promise((resolve, reject) => {
+        const onError = (e: Error) => reject(e);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          const a = server.address() as AddressInfo;
+          const h = a.family === 'IPv6' || a.address.includes(':') ? `[${a.address}]` : a.address;
+          const address = `${h}:${a.port}`;
+          if (options.advertise === undefined) advertised = address;
+          resolve({
+            url: `http://${address}`, address, port: a.port, server,
+            close: () => new Promise<void>((res) => {
+              server.close(() => res());
+              server.closeIdleConnections();
+              setTimeout(() => server.closeAllConnections(), 2000).unref();
+            }),
+          });
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * What the server and the CLI need of the embedded store (src/store/memcache.ts, class MemCache).
+ * Structural, so the server depends only on the store's public surface.
+ */
+import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
+
+type Awaitable<T> = T | Promise<T>;
+
+export interface PutWriter {
+  write(chunk: Uint8Array): Awaitable<void>;
+  commit(): Awaitable<void>;
+  abort(): Awaitable<void>;
+}
+
+export interface StoreLike {
+  readonly ready: boolean;
+  put(key: string, bytes: Uint8Array, opts?: PutOptions): Awaitable<void>;
+  get(key: string): Awaitable<Uint8Array | undefined>;
+  exists(key: string): Awaitable<boolean>;
+  query(key: string): Awaitable<QueryResult | undefined>;
+  remove(key: string): Awaitable<boolean>;
+  removeAll(): Awaitable<number>;
+  keys(): Awaitable<string[]>;
+  batchPut(entries: [string, Uint8Array][], opts?: PutOptions): Awaitable<number[]>;
+  batchGet(keys: string[]): Awaitable<(Uint8Array | undefined)[]>;
+  batchExists(keys: string[]): Awaitable<boolean[]>;
+  batchRemove(keys: string[]): Awaitable<number[]>;
+  batchQuery(keys: string[]): Awaitable<QueryResult[]>;
+  beginPut(key: string, size: number, opts?: PutOptions): Awaitable<PutWriter>;
+  segments(): SegmentInfo[];
+  stats(): Stats;
+  close(): Awaitable<void>;
+}
