@@ -1,0 +1,443 @@
+// The ACL backend through the real native addon, against a stand-in libascendcl.so built from
+// test/fixtures/ascendcl/standin.c (no Ascend hardware here). The stand-in's device pointers are
+// non-canonical addresses whose bytes only its aclrtMemcpy reaches, and it refuses copies whose
+// kind does not match where the pointers are, or that run on a thread without the device's
+// context: a backend that touches device memory from the host, or picks the wrong kind, fails.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomFillSync } from 'node:crypto';
+import { MmcError, MMC } from '../../dist/errors.js';
+import { createAclBackend, aclUnavailableReason, aclAddonStats, aclLibraryCandidates } from '../../dist/device/acl.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/ascendcl/', import.meta.url));
+const BUILT = join(FIXTURE, 'build');
+const LIB = join(BUILT, 'full', 'libascendcl.so');
+const LIB_NO_MEMCPY = join(BUILT, 'missing-symbol', 'libascendcl.so');
+const MiB = 1024 * 1024;
+const tmp = mkdtempSync(join(tmpdir(), 'mmc-acl-test-'));
+const STANDIN_ENV = [
+  'STANDIN_ACL_FAIL_MEMCPY_BYTES',
+  'STANDIN_ACL_MEMCPY_SLEEP_MS',
+  'STANDIN_ACL_HBM_BYTES',
+  'STANDIN_ACL_DEVICE_COUNT',
+  'STANDIN_ACL_REPORT',
+];
+
+const unavailable = aclUnavailableReason();
+const required = process.env.CI === 'true' || process.env.MMC_REQUIRE_ACL === '1';
+
+function buildStandin() {
+  const fresh = (f) => existsSync(f) && statSync(f).mtimeMs >= statSync(join(FIXTURE, 'standin.c')).mtimeMs;
+  if (fresh(LIB) && fresh(LIB_NO_MEMCPY)) return;
+  execFileSync('sh', [join(FIXTURE, 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function bytes(n, seed = n) {
+  const b = Buffer.alloc(n);
+  randomFillSync(b);
+  if (n > 0) b[0] = seed & 0xff;
+  return b;
+}
+
+let reportSeq = 0;
+/** Point the stand-in's finalize report at a fresh file; returns a reader (undefined if not written). */
+function armReport() {
+  const file = join(tmp, `report-${++reportSeq}.json`);
+  process.env.STANDIN_ACL_REPORT = file;
+  return () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined);
+}
+
+async function rejects(p, check) {
+  try {
+    await p;
+  } catch (err) {
+    check(err);
+    return;
+  }
+  assert.unreachable('expected a rejection');
+}
+
+function throwsSync(fn, check) {
+  try {
+    fn();
+  } catch (err) {
+    check(err);
+    return;
+  }
+  assert.unreachable('expected a throw');
+}
+
+test.before(() => {
+  if (!unavailable) buildStandin();
+});
+
+test.after.each(() => {
+  for (const k of STANDIN_ENV) delete process.env[k];
+  delete process.env.MMC_ACL_LIBRARY;
+});
+
+test.after(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+if (unavailable) {
+  // No addon (no compiler at install time): the backend says why instead of crashing.
+  test('acl: without the addon, createAclBackend rejects and says why', async () => {
+    assert.not.ok(required, `the ACL addon must be built here: ${unavailable}`);
+    await rejects(createAclBackend({}), (err) => {
+      assert.instance(err, MmcError);
+      assert.match(err.message, 'acl backend unavailable');
+      assert.match(err.message, unavailable);
+    });
+  });
+} else {
+  test('acl: round trips on HBM and DRAM segments of several ranks', async () => {
+    const read = armReport();
+    const b = await createAclBackend({ aclLibrary: LIB });
+    assert.is(b.name, 'acl');
+    const segs = [];
+    for (let rank = 0; rank < 4; rank++) {
+      segs.push(b.open(rank, 'hbm', 8 * MiB));
+      segs.push(b.open(rank, 'dram', 8 * MiB));
+    }
+    for (const s of segs) {
+      assert.is(s.bytes, 8 * MiB);
+      // sizes below and above the async threshold; odd offsets
+      for (const [size, offset] of [[1, 0], [4096, 4096], [12345, 77777], [200_000, MiB + 3], [3 * MiB, 5 * MiB - 1]]) {
+        const src = bytes(size, s.rank * 16 + size);
+        const w = b.write(s, offset, src);
+        if (size < 64 * 1024) assert.is(w, undefined, 'small writes complete inline');
+        else assert.instance(w, Promise, 'big writes return a Promise');
+        await w;
+        const dst = Buffer.alloc(size);
+        await b.read(s, offset, dst);
+        assert.ok(dst.equals(src), `${s.rank}/${s.medium} ${size}@${offset}`);
+      }
+    }
+    // a Uint8Array view into a bigger buffer (byteOffset != 0) round-trips too
+    const backing = bytes(1000);
+    const view = new Uint8Array(backing.buffer, backing.byteOffset + 100, 500);
+    b.write(segs[0], 10, view);
+    const back = new Uint8Array(500);
+    b.read(segs[0], 10, back);
+    assert.equal(Buffer.from(back), Buffer.from(view));
+    await b.close();
+    const r = read();
+    assert.ok(r, 'aclFinalize ran');
+    assert.is(r.memcpyFailed, 0);
+    assert.ok(r.memcpyKinds[0] > 0 && r.memcpyKinds[1] > 0 && r.memcpyKinds[2] > 0, 'H2H, H2D and D2H used');
+  });
+
+  test('acl: copies between segments (demotion, promotion, same and cross device)', async () => {
+    const read = armReport();
+    const b = await createAclBackend({ aclLibrary: LIB });
+    const h0 = b.open(0, 'hbm', 4 * MiB);
+    const h0b = b.open(0, 'hbm', 4 * MiB);
+    const h0c = b.open(0, 'hbm', 4 * MiB);
+    const h1 = b.open(1, 'hbm', 4 * MiB);
+    const d0 = b.open(0, 'dram', 4 * MiB);
+    const d1 = b.open(1, 'dram', 4 * MiB);
+    for (const size of [100, 3 * MiB]) {
+      const src = bytes(size);
+      await b.write(h0, 1, src);
+      const chain = [
+        [h0, 1, d1, 7], // demotion HBM -> DRAM (another rank's DRAM)
+        [d1, 7, d0, 9], // DRAM -> DRAM
+        [d0, 9, h1, 11], // promotion DRAM -> HBM
+        [h1, 11, h0b, 13], // HBM -> HBM across devices
+        [h0b, 13, h0c, 200], // HBM -> HBM same device
+      ];
+      for (const [s, so, d, doff] of chain) {
+        await b.copy(s, so, d, doff, size);
+        const out = Buffer.alloc(size);
+        await b.read(d, doff, out);
+        assert.ok(out.equals(src), `copy ${s.rank}/${s.medium} -> ${d.rank}/${d.medium} (${size})`);
+      }
+    }
+    await b.close();
+    const r = read();
+    assert.is(r.memcpyFailed, 0);
+    assert.ok(r.memcpyKinds[3] > 0, 'device-to-device used within a device');
+  });
+
+  test('acl: devices maps ranks to device ids', async () => {
+    process.env.STANDIN_ACL_DEVICE_COUNT = '4';
+    const b = await createAclBackend({ aclLibrary: LIB, devices: [3, 2] });
+    const s0 = b.open(0, 'hbm', MiB); // device 3
+    const s1 = b.open(1, 'dram', MiB); // device 2
+    const s3 = b.open(3, 'hbm', MiB); // no entry: device 3
+    assert.is(s0.device, 3);
+    assert.is(s1.device, 2);
+    assert.is(s3.device, 3);
+    const src = bytes(5000);
+    b.write(s0, 0, src);
+    b.copy(s0, 0, s1, 0, 5000);
+    const out = Buffer.alloc(5000);
+    b.read(s1, 0, out);
+    assert.ok(out.equals(src));
+    // rank 4 -> device 4 does not exist on this 4-device host: the ACL error surfaces
+    throwsSync(
+      () => b.open(4, 'hbm', MiB),
+      (err) => {
+        assert.instance(err, MmcError);
+        assert.is(err.detail.aclFunction, 'aclrtSetDevice');
+        assert.is(err.detail.aclError, 107001);
+        assert.match(err.detail.aclMessage, 'invalid device id 4');
+        assert.match(err.message, 'rank-4-hbm');
+      },
+    );
+    await b.close();
+    await rejects(createAclBackend({ aclLibrary: LIB, devices: [0, -1] }), (err) => {
+      assert.is(err.code, MMC.MMC_INVALID_PARAM);
+    });
+  });
+
+  test('acl: an injected copy failure is an MmcError with the ACL code and message; nothing changes', async () => {
+    const read = armReport();
+    const b = await createAclBackend({ aclLibrary: LIB });
+    const h = b.open(0, 'hbm', 4 * MiB);
+    const d = b.open(0, 'dram', 4 * MiB);
+    const before = bytes(300_000);
+    await b.write(h, 0, before);
+    process.env.STANDIN_ACL_FAIL_MEMCPY_BYTES = '12345';
+    // inline (small) write
+    throwsSync(
+      () => b.write(h, 0, bytes(12345)),
+      (err) => {
+        assert.instance(err, MmcError);
+        assert.is(err.code, MMC.MMC_ERROR);
+        assert.is(err.detail.aclError, 507899);
+        assert.is(err.detail.aclFunction, 'aclrtMemcpy');
+        assert.match(err.detail.aclMessage, 'injected failure');
+        assert.match(err.message, '507899');
+      },
+    );
+    // on the pool (big) write, read and copy
+    process.env.STANDIN_ACL_FAIL_MEMCPY_BYTES = '200000';
+    for (const op of [
+      () => b.write(h, 0, bytes(200_000)),
+      () => b.read(h, 0, Buffer.alloc(200_000)),
+      () => b.copy(h, 0, d, 0, 200_000),
+    ]) {
+      const p = op();
+      assert.instance(p, Promise);
+      await rejects(p, (err) => {
+        assert.instance(err, MmcError);
+        assert.is(err.detail.aclError, 507899);
+        assert.match(err.detail.aclMessage, 'injected failure');
+      });
+    }
+    delete process.env.STANDIN_ACL_FAIL_MEMCPY_BYTES;
+    const now = Buffer.alloc(300_000);
+    await b.read(h, 0, now);
+    assert.ok(now.equals(before), 'failed writes changed nothing');
+    // the backend keeps working
+    const again = bytes(200_000);
+    await b.write(h, 0, again);
+    await b.read(h, 0, now.subarray(0, 200_000));
+    assert.ok(now.subarray(0, 200_000).equals(again));
+    await b.close();
+    assert.is(read().liveDeviceAllocs, 0);
+  });
+
+  test('acl: bad arguments are MMC_INVALID_PARAM', async () => {
+    const b = await createAclBackend({ aclLibrary: LIB });
+    const other = await createAclBackend({ aclLibrary: LIB });
+    const s = b.open(0, 'hbm', MiB);
+    const foreign = other.open(0, 'hbm', MiB);
+    const bad = [
+      () => b.open(-1, 'hbm', MiB),
+      () => b.open(0, 'ssd', MiB),
+      () => b.open(0, 'hbm', 0),
+      () => b.open(0, 'hbm', 1.5),
+      () => b.write(s, MiB - 10, Buffer.alloc(11)),
+      () => b.write(s, -1, Buffer.alloc(1)),
+      () => b.read(s, MiB, Buffer.alloc(1)),
+      () => b.copy(s, 0, s, MiB - 1, 2),
+      () => b.write(foreign, 0, Buffer.alloc(1)),
+      () => b.write(s, 0, 'text'),
+    ];
+    for (const fn of bad) throwsSync(fn, (err) => assert.is(err.code, MMC.MMC_INVALID_PARAM, err.message));
+    await b.release(s);
+    throwsSync(() => b.read(s, 0, Buffer.alloc(1)), (err) => assert.match(err.message, 'released'));
+    await b.close();
+    await other.close();
+    throwsSync(() => b.open(0, 'hbm', MiB), (err) => assert.is(err.code, MMC.MMC_NOT_INITIALIZED));
+  });
+
+  test('acl: out of HBM is MMC_MALLOC_FAILED with the ACL code', async () => {
+    process.env.STANDIN_ACL_HBM_BYTES = String(16 * MiB);
+    const b = await createAclBackend({ aclLibrary: LIB });
+    b.open(0, 'hbm', 10 * MiB);
+    throwsSync(
+      () => b.open(0, 'hbm', 10 * MiB),
+      (err) => {
+        assert.is(err.code, MMC.MMC_MALLOC_FAILED);
+        assert.is(err.detail.aclFunction, 'aclrtMalloc');
+        assert.is(err.detail.aclError, 207001);
+      },
+    );
+    b.open(1, 'hbm', 10 * MiB); // another device has its own HBM
+    await b.close();
+  });
+
+  test('acl: a missing library rejects naming libascendcl.so and every place searched', async () => {
+    const missing = join(tmp, 'nowhere', 'libascendcl.so');
+    process.env.ASCEND_HOME_PATH_SAVED = process.env.ASCEND_HOME_PATH ?? '';
+    process.env.ASCEND_HOME_PATH = join(tmp, 'no-ascend-home');
+    try {
+      await rejects(createAclBackend({ aclLibrary: missing }), (err) => {
+        assert.instance(err, MmcError);
+        assert.match(err.message, 'cannot load libascendcl.so');
+        assert.match(err.message, missing);
+        assert.match(err.message, 'default linker path');
+        assert.match(err.message, join(tmp, 'no-ascend-home', 'runtime', 'lib64', 'libascendcl.so'));
+        assert.match(err.message, '$ASCEND_TOOLKIT_HOME/runtime/lib64');
+        assert.match(err.message, '/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64');
+        assert.is(err.detail.reason, 'library-not-found');
+        assert.is(err.detail.searched.length, 5);
+      });
+    } finally {
+      if (process.env.ASCEND_HOME_PATH_SAVED) process.env.ASCEND_HOME_PATH = process.env.ASCEND_HOME_PATH_SAVED;
+      else delete process.env.ASCEND_HOME_PATH;
+      delete process.env.ASCEND_HOME_PATH_SAVED;
+    }
+    assert.is(aclAddonStats().initRefs, 0);
+  });
+
+  test('acl: the search order finds the library through MMC_ACL_LIBRARY and $ASCEND_HOME_PATH', async () => {
+    process.env.MMC_ACL_LIBRARY = LIB;
+    let b = await createAclBackend({});
+    assert.is(b.library, LIB);
+    await b.close();
+    delete process.env.MMC_ACL_LIBRARY;
+    const home = join(tmp, 'ascend-home');
+    mkdirSync(join(home, 'runtime', 'lib64'), { recursive: true });
+    symlinkSync(LIB, join(home, 'runtime', 'lib64', 'libascendcl.so'));
+    const saved = process.env.ASCEND_HOME_PATH;
+    process.env.ASCEND_HOME_PATH = home;
+    try {
+      b = await createAclBackend({});
+      assert.is(b.library, join(home, 'runtime', 'lib64', 'libascendcl.so'));
+      const s = b.open(0, 'dram', 4096);
+      b.write(s, 0, Buffer.from('x'));
+      await b.close();
+    } finally {
+      if (saved === undefined) delete process.env.ASCEND_HOME_PATH;
+      else process.env.ASCEND_HOME_PATH = saved;
+    }
+    // a folder works as aclLibrary too
+    b = await createAclBackend({ aclLibrary: join(BUILT, 'full') });
+    await b.close();
+    const order = aclLibraryCandidates('/opt/x/libascendcl.so', { MMC_ACL_LIBRARY: '/env/libascendcl.so', ASCEND_TOOLKIT_HOME: '/tk' });
+    assert.equal(
+      order.map((c) => c.path),
+      ['/opt/x/libascendcl.so', '/env/libascendcl.so', 'libascendcl.so', undefined, '/tk/runtime/lib64/libascendcl.so', '/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64/libascendcl.so'],
+    );
+  });
+
+  test('acl: a library missing a symbol rejects naming the symbol and the library', async () => {
+    await rejects(createAclBackend({ aclLibrary: LIB_NO_MEMCPY }), (err) => {
+      assert.instance(err, MmcError);
+      assert.match(err.message, 'aclrtMemcpy');
+      assert.match(err.message, LIB_NO_MEMCPY);
+      assert.match(err.message, 'libascendcl.so');
+      assert.is(err.detail.reason, 'missing-symbol');
+      assert.is(err.detail.symbol, 'aclrtMemcpy');
+    });
+    // and the good one still loads afterwards
+    const b = await createAclBackend({ aclLibrary: LIB });
+    await b.close();
+  });
+
+  test('acl: close frees every allocation, resets devices, finalizes after the last backend', async () => {
+    const read = armReport();
+    const b1 = await createAclBackend({ aclLibrary: LIB });
+    const b2 = await createAclBackend({ aclLibrary: LIB });
+    for (let rank = 0; rank < 3; rank++) {
+      b1.open(rank, 'hbm', 2 * MiB);
+      b1.open(rank, 'dram', 3 * MiB);
+    }
+    const gone = b1.open(0, 'hbm', MiB);
+    await b1.release(gone);
+    b2.open(0, 'hbm', MiB);
+    assert.is(b1.openSegments(), 6);
+    assert.is(aclAddonStats().allocations, 7);
+    await b1.close();
+    assert.is(b1.openSegments(), 0);
+    assert.is(aclAddonStats().allocations, 1);
+    assert.is(read(), undefined, 'no aclFinalize while another backend is open');
+    await b2.close();
+    await b2.close(); // idempotent
+    const r = read();
+    assert.ok(r, 'aclFinalize after the last close');
+    assert.is(r.init, r.finalize, 'one aclFinalize per aclInit (counted since the library loaded)');
+    assert.is(r.liveDeviceAllocs, 0);
+    assert.is(r.liveDeviceBytes, 0);
+    assert.is(r.liveHostAllocs, 0);
+    assert.is(r.openDevices, 0);
+    assert.is(r.malloc, r.free);
+    assert.is(r.mallocHost, r.freeHost);
+    assert.is(r.setDevice, r.resetDevice);
+    assert.equal(aclAddonStats().allocations, 0);
+    assert.is(aclAddonStats().initRefs, 0);
+  });
+
+  test('acl: large copies run off the main thread; the event loop keeps answering a timer', async () => {
+    const read = armReport();
+    process.env.STANDIN_ACL_MEMCPY_SLEEP_MS = '300'; // a slow 300 ms DMA per copy of >= 1 MiB
+    const b = await createAclBackend({ aclLibrary: LIB });
+    const h = b.open(0, 'hbm', 8 * MiB);
+    const src = bytes(4 * MiB);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const t0 = Date.now();
+    try {
+      const p = b.write(h, 0, src);
+      assert.instance(p, Promise);
+      assert.is(ticks, 0);
+      await p;
+      const during = ticks;
+      assert.ok(Date.now() - t0 >= 250, 'the copy did take its time');
+      assert.ok(during >= 10, `timer ticked ${during} times during a 300 ms copy`);
+      // a read and a copy of the same size likewise
+      ticks = 0;
+      const out = Buffer.alloc(4 * MiB);
+      const d = b.open(0, 'dram', 8 * MiB);
+      await Promise.all([b.read(h, 0, out), b.copy(h, 0, d, 0, 4 * MiB)]);
+      assert.ok(ticks >= 10, `timer ticked ${ticks} times during concurrent copies`);
+      assert.ok(out.equals(src));
+      // close while a copy is in flight waits for it, then frees everything
+      const late = b.write(h, 4 * MiB, src);
+      const closing = b.close();
+      assert.instance(closing, Promise);
+      await late;
+      await closing;
+    } finally {
+      clearInterval(timer);
+    }
+    const r = read();
+    assert.ok(r.memcpyOffThread >= 4, `${r.memcpyOffThread} copies ran off the main thread`);
+    assert.is(r.liveDeviceAllocs + r.liveHostAllocs, 0);
+  });
+
+  test('acl: release waits for copies in flight on the segment', async () => {
+    process.env.STANDIN_ACL_MEMCPY_SLEEP_MS = '100';
+    const b = await createAclBackend({ aclLibrary: LIB });
+    const h = b.open(0, 'hbm', 2 * MiB);
+    const w = b.write(h, 0, bytes(MiB));
+    const rel = b.release(h);
+    assert.instance(rel, Promise);
+    await w;
+    await rel;
+    assert.is(b.openSegments(), 0);
+    await b.close();
+  });
+}
+
+test.run();
