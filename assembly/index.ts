@@ -1,2 +1,3 @@
-// The WASM core's entry: every export of the core's modules is an export of the module.
+// The WASM core's entry: every export of these modules is an export of the module.
 export * from './allocator';
+export * from './engine';

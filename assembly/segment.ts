@@ -1,0 +1,129 @@
+// The segment table: one range allocator per mounted segment, per-medium capacity and usage,
+// and per medium the mounted slots in rank order for placement.
+import { ra_create, ra_destroy, ra_used, ra_capacity } from './allocator';
+
+export const MEDIUM_HBM: u32 = 0;
+export const MEDIUM_DRAM: u32 = 1;
+// @ts-ignore: decorator
+@inline export const MEDIA: u32 = 2;
+// @ts-ignore: decorator
+@inline export const MAX_SEGMENTS: u32 = 4096;
+
+// Slot (24 bytes): u32 allocator handle (0 = empty slot), u32 rank, u32 medium, pad, u64 bytes
+// @ts-ignore: decorator
+@inline const SEG_SIZE: usize = 24;
+
+let table: usize = 0;
+let byRank: usize = 0;  // per medium: MAX_SEGMENTS u16 slots, sorted by rank
+let counts: usize = 0;  // per medium: u32 number of mounted slots
+let totals: usize = 0;  // per medium: u64 capacity in bytes (whole units)
+let used: usize = 0;    // per medium: u64 allocated bytes (whole units)
+export let alignShift: u32 = 12;
+
+export function segmentsInit(shift: u32): void {
+  alignShift = shift;
+  table = heap.alloc(<usize>MAX_SEGMENTS * SEG_SIZE);
+  memory.fill(table, 0, <usize>MAX_SEGMENTS * SEG_SIZE);
+  byRank = heap.alloc(<usize>MEDIA * MAX_SEGMENTS * 2);
+  counts = heap.alloc(<usize>MEDIA * 4);
+  totals = heap.alloc(<usize>MEDIA * 8);
+  used = heap.alloc(<usize>MEDIA * 8);
+  memory.fill(counts, 0, <usize>MEDIA * 4);
+  memory.fill(totals, 0, <usize>MEDIA * 8);
+  memory.fill(used, 0, <usize>MEDIA * 8);
+}
+
+// @ts-ignore: decorator
+@inline function slotAddr(slot: u32): usize { return table + <usize>slot * SEG_SIZE; }
+// @ts-ignore: decorator
+@inline export function segAllocator(slot: u32): usize { return <usize>load<u32>(slotAddr(slot)); }
+// @ts-ignore: decorator
+@inline export function segRank(slot: u32): u32 { return load<u32>(slotAddr(slot), 4); }
+// @ts-ignore: decorator
+@inline export function segMedium(slot: u32): u32 { return load<u32>(slotAddr(slot), 8); }
+// @ts-ignore: decorator
+@inline export function segBytes(slot: u32): u64 { return load<u64>(slotAddr(slot), 16); }
+export function segActive(slot: u32): bool { return slot < MAX_SEGMENTS && segAllocator(slot) != 0; }
+
+// @ts-ignore: decorator
+@inline export function mediumCount(m: u32): u32 { return load<u32>(counts + (<usize>m << 2)); }
+// @ts-ignore: decorator
+@inline export function mediumSlot(m: u32, i: u32): u32 {
+  return <u32>load<u16>(byRank + (<usize>(m * MAX_SEGMENTS + i) << 1));
+}
+// @ts-ignore: decorator
+@inline export function mediumTotal(m: u32): u64 { return load<u64>(totals + (<usize>m << 3)); }
+// @ts-ignore: decorator
+@inline export function mediumUsed(m: u32): u64 { return load<u64>(used + (<usize>m << 3)); }
+// @ts-ignore: decorator
+@inline export function addUsed(m: u32, bytes: i64): void {
+  store<u64>(used + (<usize>m << 3), <u64>(<i64>mediumUsed(m) + bytes));
+}
+
+/** Mounts a segment; its slot, or -1 when the (rank, medium) is taken or no slot is left, -2 out of memory. */
+export function segmentMount(rank: u32, medium: u32, bytes: u64): i32 {
+  const units = bytes >> alignShift;
+  if (medium >= MEDIA || units == 0) return -1;
+  let free: i32 = -1;
+  for (let s: u32 = 0; s < MAX_SEGMENTS; s++) {
+    if (segAllocator(s) == 0) { if (free < 0) free = <i32>s; continue; }
+    if (segRank(s) == rank && segMedium(s) == medium) return -1;
+  }
+  if (free < 0) return -1;
+  const ra = ra_create(units);
+  if (ra == 0) return -2;
+  const a = slotAddr(<u32>free);
+  store<u32>(a, <u32>ra);
+  store<u32>(a, rank, 4);
+  store<u32>(a, medium, 8);
+  store<u64>(a, bytes, 16);
+  store<u64>(totals + (<usize>medium << 3), mediumTotal(medium) + (units << alignShift));
+  insertByRank(medium, <u32>free);
+  return free;
+}
+
+/** Drops the slot's allocator; the caller has already detached its blobs. */
+export function segmentUnmount(slot: u32): void {
+  const m = segMedium(slot);
+  const ra = segAllocator(slot);
+  addUsed(m, -<i64>(ra_used(ra) << alignShift));
+  store<u64>(totals + (<usize>m << 3), mediumTotal(m) - (ra_capacity(ra) << alignShift));
+  ra_destroy(ra);
+  store<u32>(slotAddr(slot), 0);
+  removeByRank(m, slot);
+}
+
+function insertByRank(m: u32, slot: u32): void {
+  const base = byRank + (<usize>(m * MAX_SEGMENTS) << 1);
+  const n = mediumCount(m);
+  let i = n;
+  while (i > 0 && segRank(<u32>load<u16>(base + (<usize>(i - 1) << 1))) > segRank(slot)) {
+    store<u16>(base + (<usize>i << 1), load<u16>(base + (<usize>(i - 1) << 1)));
+    i--;
+  }
+  store<u16>(base + (<usize>i << 1), <u16>slot);
+  store<u32>(counts + (<usize>m << 2), n + 1);
+}
+
+function removeByRank(m: u32, slot: u32): void {
+  const base = byRank + (<usize>(m * MAX_SEGMENTS) << 1);
+  const n = mediumCount(m);
+  let i: u32 = 0;
+  while (<u32>load<u16>(base + (<usize>i << 1)) != slot) i++;
+  for (; i + 1 < n; i++) store<u16>(base + (<usize>i << 1), load<u16>(base + (<usize>(i + 1) << 1)));
+  store<u32>(counts + (<usize>m << 2), n - 1);
+}
+
+/** Bytes allocated in the slot (whole units). */
+export function segmentUsed(slot: u32): u64 { return ra_used(segAllocator(slot)) << alignShift; }
+
+/** The largest segment capacity on a medium, in units. */
+export function mediumLargestUnits(m: u32): u64 {
+  let best: u64 = 0;
+  const n = mediumCount(m);
+  for (let i: u32 = 0; i < n; i++) {
+    const c = ra_capacity(segAllocator(mediumSlot(m, i)));
+    if (c > best) best = c;
+  }
+  return best;
+}

@@ -1,0 +1,670 @@
+/**
+ * The embedded store: the public API over the WASM core and a device backend.
+ *
+ * put = alloc (core: space reserved, ALLOCATED) -> write (backend, to every replica) ->
+ * commit (core: READABLE). get = lease a READABLE blob (core) -> read (backend) -> release.
+ * The core answers NEED_EVICT when an alloc would pass the high watermark; the store then
+ * evicts (demotions copy bytes through the backend) and asks again.
+ */
+import { Buffer } from 'node:buffer';
+import { MMC, MmcError, codeName } from '../errors.js';
+import { createBackend } from '../device/index.js';
+import type { DeviceBackend, DeviceSegment, Medium } from '../device/types.js';
+import { loadConf, parseSize } from '../config.js';
+import {
+  Core, NEED_EVICT, DEMOTE, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, MEDIUM_HBM, MEDIUM_DRAM,
+  OP, OPS, OPS_WITH_NOT_FOUND, TRACEPOINTS,
+} from './core.js';
+import type {
+  MemCacheOptions, PutOptions, QueryResult, SegmentInfo, SegmentSpec, Stats, Tracepoint, UpdateStateOp,
+} from './types.js';
+
+const MEDIA: readonly Medium[] = ['hbm', 'dram'];
+const MEDIUM_NAMES = ['HBM', 'DRAM'] as const;
+const SWEEP_INTERVAL_MS = 500;
+const DEFAULT_SEGMENT_BYTES = 1 << 30;
+
+interface MountedSegment {
+  id: string;
+  slot: number;
+  rank: number;
+  medium: number;
+  device: DeviceSegment;
+}
+
+/** A reservation made by alloc: write its bytes, then commit (write_ok) or abort (write_fail). */
+export class PutWriter {
+  private written = 0;
+  private settled = false;
+
+  /** @internal */
+  constructor(
+    private readonly mc: MemCache,
+    readonly key: string,
+    readonly size: number,
+    /** Where the replicas lie: segment id, byte offset. */
+    readonly blobs: ReadonlyArray<{ segment: string; rank: number; medium: 'HBM' | 'DRAM'; offset: number }>,
+    /** @internal */ readonly handle: { id: number; gen: number; t0: number; targets: MountedSegment[]; offsets: number[] },
+  ) {}
+
+  /** Bytes written so far. */
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  /** Writes the next chunk to every replica. */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.settled) throw new MmcError(MMC.MMC_UNMATCHED_STATE, `put of '${this.key}' is already ${this.written === this.size ? 'committed' : 'ended'}`);
+    if (!(chunk instanceof Uint8Array)) throw new MmcError(MMC.MMC_INVALID_PARAM, 'chunk must be a Uint8Array');
+    if (this.written + chunk.length > this.size) {
+      throw new MmcError(MMC.MMC_INVALID_PARAM, `chunk overruns the object: ${this.written + chunk.length} > ${this.size} bytes`);
+    }
+    try {
+      await this.mc._writeReplicas(this.handle.targets, this.handle.offsets, this.written, chunk);
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+    this.written += chunk.length;
+  }
+
+  /** update_state(write_ok): the object becomes visible. All `size` bytes must have been written. */
+  async commit(): Promise<void> {
+    if (this.settled) throw new MmcError(MMC.MMC_UNMATCHED_STATE, `put of '${this.key}' is already ended`);
+    if (this.written !== this.size) {
+      await this.abort();
+      throw new MmcError(MMC.MMC_INVALID_PARAM, `only ${this.written} of ${this.size} bytes were written`);
+    }
+    this.settled = true;
+    this.mc._commit(this, true);
+  }
+
+  /** update_state(write_fail): the key is absent and its space free again. */
+  async abort(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    this.mc._commit(this, false);
+  }
+}
+
+export class MemCache {
+  private readonly core: Core;
+  private readonly backend: DeviceBackend;
+  private readonly alignment: number;
+  private readonly bySlot: (MountedSegment | undefined)[] = [];
+  private readonly byId = new Map<string, MountedSegment>();
+  /** Two-phase puts waiting for updateState by key (in flight only, never one per stored key). */
+  private readonly pendingPuts = new Map<string, PutWriter>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+  private closed = false;
+  /** Warnings from the conf file (unknown keys). */
+  readonly warnings: readonly string[];
+
+  private constructor(core: Core, backend: DeviceBackend, alignment: number, warnings: string[]) {
+    this.core = core;
+    this.backend = backend;
+    this.alignment = alignment;
+    this.warnings = warnings;
+    this.sweeper = setInterval(() => this.core.x.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref?.();
+  }
+
+  /** Opens a store: loads the WASM core, opens the backend and mounts the segments. */
+  static async open(options: MemCacheOptions = {}): Promise<MemCache> {
+    if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+    const conf = options.config !== undefined ? loadConf(options.config) : { config: {}, warnings: [] as string[] };
+    const c = conf.config;
+    const high = options.evictThresholdHigh ?? c.evictThresholdHigh ?? 90;
+    const low = options.evictThresholdLow ?? c.evictThresholdLow ?? 80;
+    checkThresholds(high, low);
+    const alignment = options.alignment ?? 4096;
+    if (!Number.isInteger(alignment) || alignment < 64 || alignment > 2 ** 30 || (alignment & (alignment - 1)) !== 0) {
+      throw invalid(`alignment must be a power of two from 64 to 2^30, got ${String(alignment)}`);
+    }
+    const leaseMs = positiveInt(options.leaseMs ?? 2000, 'leaseMs');
+    const allocTimeoutMs = positiveInt(options.allocTimeoutMs ?? 30000, 'allocTimeoutMs');
+    let specs: SegmentSpec[];
+    if (options.segments !== undefined) {
+      if (!Array.isArray(options.segments)) throw invalid('segments must be an array');
+      specs = options.segments;
+    } else {
+      const ranks = c.worldSize ?? 1;
+      const hbm = c.hbmSize ?? DEFAULT_SEGMENT_BYTES;
+      const dram = c.dramSize ?? DEFAULT_SEGMENT_BYTES;
+      specs = [];
+      for (let rank = 0; rank < ranks; rank++) {
+        if (hbm > 0) specs.push({ rank, medium: 'hbm', bytes: hbm });
+        if (dram > 0) specs.push({ rank, medium: 'dram', bytes: dram });
+      }
+    }
+    const normalized = specs.map((s) => normalizeSegment(s, alignment));
+    const seen = new Set<string>();
+    for (const s of normalized) {
+      if (seen.has(s.id)) throw invalid(`segment ${s.id} is given twice`);
+      seen.add(s.id);
+    }
+    let backend: DeviceBackend;
+    const b = options.backend ?? 'sim';
+    if (typeof b === 'object' && b !== null) backend = b;
+    else if (b === 'sim' || b === 'acl') backend = await createBackend(b, { sim: options.sim, aclLibrary: options.aclLibrary, devices: options.devices });
+    else throw invalid(`unknown backend '${String(b)}' (sim or acl)`);
+    const core = new Core({
+      debug: options.debug ?? false, alignShift: Math.log2(alignment), leaseMs, allocTimeoutMs, high, low,
+    });
+    const mc = new MemCache(core, backend, alignment, conf.warnings);
+    try {
+      for (const s of normalized) await mc.mountNormalized(s);
+    } catch (err) {
+      await mc.close();
+      throw err;
+    }
+    return mc;
+  }
+
+  /** True once open and until close. */
+  get ready(): boolean {
+    return !this.closed;
+  }
+
+  private check(): void {
+    if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'the store is closed');
+  }
+
+  // ---- segments ----
+
+  async mount(spec: SegmentSpec): Promise<SegmentInfo> {
+    this.check();
+    const s = normalizeSegment(spec, this.alignment);
+    const m = await this.mountNormalized(s);
+    return this.info(m);
+  }
+
+  private async mountNormalized(s: { id: string; rank: number; medium: number; bytes: number }): Promise<MountedSegment> {
+    if (this.byId.has(s.id)) {
+      this.core.x.count_op(OP.mount, MMC.MMC_INVALID_PARAM);
+      throw invalid(`segment ${s.id} is already mounted`);
+    }
+    let device: DeviceSegment;
+    try {
+      device = await this.backend.open(s.rank, MEDIA[s.medium], s.bytes);
+    } catch (err) {
+      this.core.x.count_op(OP.mount, MMC.MMC_ERROR);
+      throw err;
+    }
+    const slot = this.core.x.seg_mount(s.rank, s.medium, s.bytes);
+    if (slot < 0) {
+      await this.backend.release(device);
+      throw new MmcError(slot, `cannot mount ${s.id}`);
+    }
+    const m: MountedSegment = { id: s.id, slot, rank: s.rank, medium: s.medium, device };
+    this.bySlot[slot] = m;
+    this.byId.set(s.id, m);
+    return m;
+  }
+
+  /** Unmounts a segment by id ('rank-1-dram'): its blobs go, and objects left without any. */
+  async unmount(id: string): Promise<void> {
+    this.check();
+    const m = this.byId.get(id);
+    if (!m) {
+      this.core.x.count_op(OP.unmount, MMC.MMC_INVALID_PARAM);
+      throw invalid(`Segment not found: ${String(id)}`);
+    }
+    this.core.x.seg_unmount(m.slot);
+    this.bySlot[m.slot] = undefined;
+    this.byId.delete(id);
+    await this.backend.release(m.device);
+  }
+
+  /** Mounted segments: HBM first, then DRAM, each by rank. */
+  segments(): SegmentInfo[] {
+    this.check();
+    return [...this.byId.values()]
+      .sort((a, b) => a.medium - b.medium || a.rank - b.rank)
+      .map((m) => this.info(m));
+  }
+
+  private info(m: MountedSegment): SegmentInfo {
+    return {
+      id: m.id, rank: m.rank, medium: MEDIUM_NAMES[m.medium],
+      totalBytes: this.core.x.seg_total(m.slot), usedBytes: this.core.x.seg_used(m.slot),
+    };
+  }
+
+  // ---- put ----
+
+  /** Stores `value` under `key`. MmcError on failure; nothing is left behind by a failed put. */
+  async put(key: string, value: Uint8Array, opts?: PutOptions): Promise<void> {
+    this.check();
+    if (!(value instanceof Uint8Array)) throw invalid('value must be a Uint8Array');
+    const w = await this.reserve(key, value.length, opts);
+    const h = w.handle;
+    try {
+      await this._writeReplicas(h.targets, h.offsets, 0, value);
+    } catch (err) {
+      this.core.x.obj_commit(h.id, h.gen, 0, h.t0);
+      throw err;
+    }
+    const code = this.core.x.obj_commit(h.id, h.gen, 1, h.t0);
+    if (code !== MMC.MMC_OK) throw new MmcError(code, `'${key}' was removed or expired while being written`);
+  }
+
+  /** Two-phase put, first phase: reserves space; write through the returned PutWriter, then commit. */
+  async alloc(key: string, size: number, opts?: PutOptions): Promise<PutWriter> {
+    this.check();
+    const w = await this.reserve(key, size, opts);
+    this.pendingPuts.set(key, w);
+    return w;
+  }
+
+  /** The same as alloc: a streaming put (used by the server's data plane). */
+  beginPut(key: string, size: number, opts?: PutOptions): Promise<PutWriter> {
+    return this.alloc(key, size, opts);
+  }
+
+  /** Two-phase put, second phase, by key. */
+  async updateState(key: string, op: UpdateStateOp): Promise<void> {
+    this.check();
+    if (op !== 'write_ok' && op !== 'write_fail') throw invalid(`state must be 'write_ok' or 'write_fail', got ${String(op)}`);
+    const w = this.pendingPuts.get(key);
+    if (w) {
+      if (op === 'write_ok') await w.commit();
+      else await w.abort();
+      return;
+    }
+    const keyLen = this.core.setKey(key);
+    const code = this.core.x.obj_find_allocated(keyLen);
+    if (code !== MMC.MMC_OK) throw new MmcError(code, code === MMC.MMC_UNMATCHED_KEY ? `'${key}' is not allocated` : `'${key}' is not being written`);
+    const out = this.core.out;
+    const c = this.core.x.obj_commit(out[0], out[1], op === 'write_ok' ? 1 : 0, performance.now());
+    if (c !== MMC.MMC_OK) throw new MmcError(c, `update_state of '${key}' failed`);
+  }
+
+  /** @internal */
+  _commit(w: PutWriter, ok: boolean): void {
+    if (this.pendingPuts.get(w.key) === w) this.pendingPuts.delete(w.key);
+    if (this.closed) return;
+    const code = this.core.x.obj_commit(w.handle.id, w.handle.gen, ok ? 1 : 0, w.handle.t0);
+    if (ok && code !== MMC.MMC_OK) throw new MmcError(code, `'${w.key}' was removed or expired while being written`);
+  }
+
+  /** @internal Writes `chunk` at `at` within each replica. */
+  async _writeReplicas(targets: MountedSegment[], offsets: number[], at: number, chunk: Uint8Array): Promise<void> {
+    for (let i = 0; i < targets.length; i++) {
+      const r = this.backend.write(targets[i].device, offsets[i] + at, chunk);
+      if (r) await r;
+    }
+  }
+
+  /** alloc in the core, evicting while it asks to. */
+  private async reserve(key: string, size: number, opts?: PutOptions): Promise<PutWriter> {
+    let keyLen = this.core.setKey(key);
+    if (!Number.isSafeInteger(size) || size <= 0) throw invalid(`size must be a positive integer, got ${String(size)}`);
+    const medium = parseMedium(opts?.medium);
+    const replicas = opts?.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw invalid(`replicas must be 1..8, got ${String(replicas)}`);
+    const preferredRank = opts?.preferredRank ?? 0;
+    if (!Number.isInteger(preferredRank) || preferredRank < 0) throw invalid(`preferredRank must be a rank number, got ${String(preferredRank)}`);
+    const x = this.core.x;
+    let flags = 0;
+    let code = x.obj_alloc(keyLen, size, medium, replicas, preferredRank, flags);
+    while (code === NEED_EVICT) {
+      const m = this.core.out[0];
+      x.sweep();
+      const evicted = await this.evict(m, flags === 0);
+      flags = evicted ? ALLOC_SKIP_WATERMARK : ALLOC_SKIP_WATERMARK | ALLOC_FINAL;
+      keyLen = this.core.setKey(key); // the scratch area may have served others meanwhile
+      code = x.obj_alloc(keyLen, size, medium, replicas, preferredRank, flags);
+    }
+    if (code !== MMC.MMC_OK) throw new MmcError(code, allocMessage(code, key, size));
+    const out = this.core.out;
+    const n = out[2];
+    const targets: MountedSegment[] = [];
+    const offsets: number[] = [];
+    const blobs = [];
+    for (let i = 0; i < n; i++) {
+      const seg = this.bySlot[out[8 + 2 * i]]!;
+      targets.push(seg);
+      offsets.push(out[9 + 2 * i]);
+      blobs.push({ segment: seg.id, rank: seg.rank, medium: MEDIUM_NAMES[seg.medium], offset: out[9 + 2 * i] });
+    }
+    return new PutWriter(this, key, size, blobs, { id: out[0], gen: out[1], t0: out[3], targets, offsets });
+  }
+
+  /**
+   * Evicts on medium m: one victim, or (toLow) down to the low watermark. HBM victims are copied
+   * to DRAM when it has room. True if anything was evicted.
+   */
+  private async evict(m: number, toLow: boolean): Promise<boolean> {
+    const x = this.core.x;
+    let any = false;
+    do {
+      const code = x.evict_next(m);
+      if (code === 0) break;
+      any = true;
+      if (code === DEMOTE) {
+        const out = this.core.out;
+        const id = out[0], gen = out[1], shadow = out[2], pairs = out[3], size = out[4], t0 = out[5];
+        const copies: number[] = [];
+        for (let i = 0; i < pairs * 4; i++) copies.push(out[8 + i]);
+        let ok = 1;
+        try {
+          for (let i = 0; i < copies.length; i += 4) {
+            const r = this.backend.copy(this.bySlot[copies[i]]!.device, copies[i + 1], this.bySlot[copies[i + 2]]!.device, copies[i + 3], size);
+            if (r) await r;
+          }
+        } catch {
+          ok = 0; // the object is evicted by removal instead
+        }
+        x.demote_end(id, gen, shadow, ok, t0);
+      }
+    } while (toLow && x.over_low(m));
+    return any;
+  }
+
+  // ---- get, exists, query, remove ----
+
+  /** The value under `key`, or undefined when absent (or not yet readable). */
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.check();
+    const x = this.core.x;
+    const code = x.obj_get(this.core.setKey(key));
+    if (code !== MMC.MMC_OK) return undefined;
+    const out = this.core.out;
+    const blob = out[0], t0 = out[1], size = out[2];
+    const dst = Buffer.allocUnsafe(size);
+    try {
+      const r = this.backend.read(this.bySlot[out[3]]!.device, out[4], dst);
+      if (r) await r;
+    } catch (err) {
+      x.obj_get_end(blob, MMC.MMC_ERROR, t0);
+      throw err;
+    }
+    x.obj_get_end(blob, MMC.MMC_OK, t0);
+    return dst;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    this.check();
+    return this.core.x.obj_exists(this.core.setKey(key)) === MMC.MMC_OK;
+  }
+
+  async query(key: string): Promise<QueryResult | undefined> {
+    this.check();
+    if (this.core.x.obj_query(this.core.setKey(key)) !== MMC.MMC_OK) return undefined;
+    return this.readQuery(key);
+  }
+
+  private readQuery(key: string): QueryResult {
+    const out = this.core.out;
+    const numBlobs = out[2];
+    const medium = MEDIUM_NAMES[out[4]];
+    const blobs = [];
+    for (let i = 0; i < numBlobs; i++) blobs.push({ rank: out[8 + i], medium });
+    return { key, size: out[0], prot: out[1], numBlobs, valid: out[3] === 1, blobs };
+  }
+
+  /** True if the key was there. */
+  async remove(key: string): Promise<boolean> {
+    this.check();
+    return this.core.x.obj_remove(this.core.setKey(key)) === MMC.MMC_OK;
+  }
+
+  /** Removes every object; how many there were. */
+  async removeAll(): Promise<number> {
+    this.check();
+    this.pendingPuts.clear();
+    return this.core.x.obj_remove_all();
+  }
+
+  async keys(): Promise<string[]> {
+    this.check();
+    return this.core.keys();
+  }
+
+  // ---- batches: results in request order, each item counted as its single operation ----
+
+  async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, opts?: PutOptions): Promise<number[]> {
+    this.check();
+    if (!Array.isArray(entries)) throw invalid('entries must be an array of [key, value]');
+    // a batch put is a batch_alloc plus a batch_update_state, each judged on its own items
+    const codes: number[] = [];
+    const allocCodes: number[] = [];
+    const commitCodes: number[] = [];
+    for (const entry of entries) {
+      let code: number = MMC.MMC_OK;
+      try {
+        if (!Array.isArray(entry) || !(entry[1] instanceof Uint8Array)) throw invalid('each entry must be [key, Uint8Array]');
+        let w: PutWriter;
+        try {
+          w = await this.reserve(entry[0], entry[1].length, opts);
+          allocCodes.push(MMC.MMC_OK);
+        } catch (err) {
+          allocCodes.push(errorCode(err));
+          throw err;
+        }
+        const h = w.handle;
+        try {
+          await this._writeReplicas(h.targets, h.offsets, 0, entry[1]);
+        } catch (err) {
+          commitCodes.push(this.core.x.obj_commit(h.id, h.gen, 0, h.t0));
+          throw err;
+        }
+        const c = this.core.x.obj_commit(h.id, h.gen, 1, h.t0);
+        commitCodes.push(c);
+        if (c !== MMC.MMC_OK) throw new MmcError(c, 'removed while being written');
+      } catch (err) {
+        code = errorCode(err);
+      }
+      codes.push(code);
+    }
+    this.countBatch('batch_alloc', allocCodes);
+    this.countBatch('batch_update_state', commitCodes);
+    return codes;
+  }
+
+  async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    this.check();
+    checkKeys(keys);
+    const values: (Uint8Array | undefined)[] = [];
+    const codes: number[] = [];
+    for (const key of keys) {
+      try {
+        const v = await this.get(key);
+        values.push(v);
+        codes.push(v === undefined ? MMC.MMC_UNMATCHED_KEY : MMC.MMC_OK);
+      } catch (err) {
+        values.push(undefined);
+        codes.push(errorCode(err));
+      }
+    }
+    this.countBatch('batch_get', codes);
+    return values;
+  }
+
+  async batchExists(keys: readonly string[]): Promise<boolean[]> {
+    this.check();
+    checkKeys(keys);
+    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_exists(this.core.setKey(key))));
+    this.countBatch('batch_exist_key', codes);
+    return codes.map((c) => c === MMC.MMC_OK);
+  }
+
+  async batchRemove(keys: readonly string[]): Promise<number[]> {
+    this.check();
+    checkKeys(keys);
+    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_remove(this.core.setKey(key))));
+    this.countBatch('batch_remove', codes);
+    return codes;
+  }
+
+  async batchQuery(keys: readonly string[]): Promise<QueryResult[]> {
+    this.check();
+    checkKeys(keys);
+    const codes: number[] = [];
+    const results = keys.map((key) => {
+      const code = this.itemCode(() => this.core.x.obj_query(this.core.setKey(key)));
+      codes.push(code);
+      return code === MMC.MMC_OK ? this.readQuery(key) : { key: String(key), size: 0, prot: 0, numBlobs: 0, valid: false, blobs: [] };
+    });
+    this.countBatch('batch_query', codes);
+    return results;
+  }
+
+  /** Two-phase batch put, first phase: a PutWriter or the MmcError of each item. */
+  async batchAlloc(entries: ReadonlyArray<readonly [string, number]>, opts?: PutOptions): Promise<(PutWriter | MmcError)[]> {
+    this.check();
+    if (!Array.isArray(entries)) throw invalid('entries must be an array of [key, size]');
+    const results: (PutWriter | MmcError)[] = [];
+    for (const entry of entries) {
+      try {
+        if (!Array.isArray(entry)) throw invalid('each entry must be [key, size]');
+        results.push(await this.alloc(entry[0], entry[1], opts));
+      } catch (err) {
+        results.push(err instanceof MmcError ? err : new MmcError(MMC.MMC_ERROR, String(err)));
+      }
+    }
+    this.countBatch('batch_alloc', results.map((r) => (r instanceof MmcError ? r.code : MMC.MMC_OK)));
+    return results;
+  }
+
+  /** Two-phase batch put, second phase: per-item MMC code. */
+  async batchUpdateState(keys: readonly string[], ops: UpdateStateOp | readonly UpdateStateOp[]): Promise<number[]> {
+    this.check();
+    checkKeys(keys);
+    if (Array.isArray(ops) && ops.length !== keys.length) throw invalid('ops must be one state or one per key');
+    const codes: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const op = (Array.isArray(ops) ? ops[i] : ops) as UpdateStateOp;
+      try {
+        await this.updateState(keys[i], op);
+        codes.push(MMC.MMC_OK);
+      } catch (err) {
+        codes.push(errorCode(err));
+      }
+    }
+    this.countBatch('batch_update_state', codes);
+    return codes;
+  }
+
+  /** The code of one batch item; a refused item (bad key) is MMC_INVALID_PARAM. */
+  private itemCode(fn: () => number): number {
+    try {
+      return fn();
+    } catch (err) {
+      return errorCode(err);
+    }
+  }
+
+  private countBatch(op: (typeof OPS)[number], codes: readonly number[]): void {
+    const anyFailure = codes.some((c) => c !== MMC.MMC_OK && c !== MMC.MMC_UNMATCHED_KEY);
+    const anyNotFound = codes.some((c) => c === MMC.MMC_UNMATCHED_KEY);
+    this.core.x.count_batch(OP[op], anyFailure ? 1 : 0, anyNotFound ? 1 : 0);
+  }
+
+  // ---- stats ----
+
+  /** The counters, named as the /metrics/summary fields, plus medium usage and the tracepoints. */
+  stats(): Stats {
+    this.check();
+    const x = this.core.x;
+    const block = this.core.statsBlock();
+    const s: Record<string, number | Tracepoint[]> = {
+      keys: x.stored_keys(),
+      evict: block[OPS.length * 4],
+      hbm_used: x.medium_used(MEDIUM_HBM),
+      hbm_total: x.medium_total(MEDIUM_HBM),
+      dram_used: x.medium_used(MEDIUM_DRAM),
+      dram_total: x.medium_total(MEDIUM_DRAM),
+    };
+    OPS.forEach((op, i) => {
+      s[`${op}_req`] = block[i * 4];
+      s[`${op}_success`] = block[i * 4 + 1];
+      s[`${op}_fail`] = block[i * 4 + 2];
+      if (OPS_WITH_NOT_FOUND.has(op)) s[`${op}_not_found`] = block[i * 4 + 3];
+    });
+    const base = OPS.length * 4 + 1;
+    s.tracepoints = TRACEPOINTS.map((name, i) => {
+      const b = base + i * 6;
+      return { name, begin: block[b], goodEnd: block[b + 1], badEnd: block[b + 2], minUs: block[b + 3], maxUs: block[b + 4], totalUs: block[b + 5] };
+    });
+    return s as Stats;
+  }
+
+  /** Internal figures for benchmarks and tests: metadata bytes and live record counts. */
+  internals(): { metadataBytes: number; liveRecords: number; liveBlobs: number; pending: number; wasmMemoryBytes: number } {
+    const x = this.core.x;
+    return {
+      metadataBytes: x.metadata_bytes(), liveRecords: x.live_records(), liveBlobs: x.live_blobs(),
+      pending: x.pending_count(), wasmMemoryBytes: x.memory.buffer.byteLength,
+    };
+  }
+
+  /** Runs the sweep of expired writers and released leases now (it also runs on a timer). */
+  sweep(): number {
+    this.check();
+    return this.core.x.sweep();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.pendingPuts.clear();
+    await this.backend.close();
+  }
+}
+
+function errorCode(err: unknown): number {
+  return err instanceof MmcError ? err.code : MMC.MMC_ERROR;
+}
+
+function invalid(message: string): MmcError {
+  return new MmcError(MMC.MMC_INVALID_PARAM, message);
+}
+
+function positiveInt(v: unknown, name: string): number {
+  if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > 0xffffffff / 2) throw invalid(`${name} must be a positive integer of ms`);
+  return v as number;
+}
+
+function checkThresholds(high: unknown, low: unknown): void {
+  const ok = (t: unknown) => Number.isInteger(t) && (t as number) >= 1 && (t as number) <= 99;
+  if (!ok(high)) throw invalid(`evictThresholdHigh must be an integer 1..99, got ${String(high)}`);
+  if (!ok(low)) throw invalid(`evictThresholdLow must be an integer 1..99, got ${String(low)}`);
+  if ((low as number) >= (high as number)) throw invalid(`evictThresholdLow (${String(low)}) must be below evictThresholdHigh (${String(high)})`);
+}
+
+/** -1 for any medium, else 0 (HBM) or 1 (DRAM). */
+function parseMedium(m: unknown): number {
+  if (m === undefined) return -1;
+  if (typeof m === 'string') {
+    const i = MEDIA.indexOf(m.toLowerCase() as Medium);
+    if (i >= 0) return i;
+  }
+  throw invalid(`unknown medium '${String(m)}' (hbm or dram)`);
+}
+
+function normalizeSegment(s: SegmentSpec, alignment: number): { id: string; rank: number; medium: number; bytes: number } {
+  if (s === null || typeof s !== 'object') throw invalid('a segment must be { rank, medium, bytes }');
+  if (!Number.isInteger(s.rank) || s.rank < 0 || s.rank > 65535) throw invalid(`segment rank must be an integer 0..65535, got ${String(s.rank)}`);
+  const medium = parseMedium(s.medium);
+  if (medium < 0) throw invalid('a segment needs a medium (hbm or dram)');
+  const bytes = parseSize(s.bytes);
+  if (bytes < alignment) throw invalid(`segment of ${bytes} bytes is smaller than the alignment (${alignment})`);
+  if (bytes > 2 ** 40) throw invalid(`segment of ${bytes} bytes is over 1 TiB`);
+  return { id: `rank-${s.rank}-${MEDIA[medium]}`, rank: s.rank, medium, bytes };
+}
+
+function checkKeys(keys: unknown): void {
+  if (!Array.isArray(keys)) throw invalid('keys must be an array of strings');
+}
+
+function allocMessage(code: number, key: string, size: number): string {
+  switch (code) {
+    case MMC.MMC_DUPLICATED_OBJECT: return 'key already exists';
+    case MMC.MMC_NOT_ENOUGH_MEMORY: return `no room for ${size} bytes of '${key}'`;
+    case MMC.MMC_INVALID_PARAM: return 'replicas above the ranks available, or no segment for the medium';
+    default: return `alloc failed (${codeName(code)})`;
+  }
+}
