@@ -148,6 +148,9 @@ if (existsSync(join(root, 'dist', 'store', 'memcache.js'))) {
 } else {
   notes.push('MemCache rows skipped: dist/store/memcache.js is not built');
 }
+if (rows.some((r) => r.name.startsWith('MemCache'))) {
+  notes.push('MemCache put column: remove + put of a key each time (the store refuses duplicate puts); get: get of a stored key.');
+}
 
 const f = (x) => x.toFixed(2);
 console.log(`1 MiB values, ${ITER} puts then ${ITER} gets each; Node ${process.version}; ${aclLibrary ? `ACL library ${aclLibrary}` : 'no ACL'}\n`);

@@ -438,6 +438,147 @@ if (unavailable) {
     assert.is(b.openSegments(), 0);
     await b.close();
   });
+
+  // ---------------------------------------------------------------------------------------------
+  // Through the store: MemCache.open({ backend: 'acl' }) (when the store is built).
+  const storeModule = fileURLToPath(new URL('../../dist/store/memcache.js', import.meta.url));
+  const { MemCache } = existsSync(storeModule) ? await import(storeModule) : {};
+
+  if (MemCache) {
+    const used = (store, medium) =>
+      store
+        .segments()
+        .filter((s) => s.medium === medium)
+        .reduce((n, s) => n + s.usedBytes, 0);
+
+    test('acl store: put/get round trips on HBM and DRAM of two ranks; segments report real sizes', async () => {
+      const read = armReport();
+      const store = await MemCache.open({
+        backend: 'acl',
+        aclLibrary: LIB,
+        segments: [
+          { rank: 0, medium: 'hbm', bytes: '16MB' },
+          { rank: 0, medium: 'dram', bytes: '32MB' },
+          { rank: 1, medium: 'hbm', bytes: 8 * MiB },
+          { rank: 1, medium: 'dram', bytes: 8 * MiB },
+        ],
+      });
+      try {
+        const segs = store.segments();
+        const total = (rank, medium) => segs.find((s) => s.rank === rank && s.medium === medium)?.totalBytes;
+        assert.is(total(0, 'HBM'), 16 * MiB);
+        assert.is(total(0, 'DRAM'), 32 * MiB);
+        assert.is(total(1, 'HBM'), 8 * MiB);
+        assert.is(total(1, 'DRAM'), 8 * MiB);
+        const values = new Map();
+        let i = 0;
+        for (const size of [1, 100, 4096, 70_000, 300_000, 2 * MiB]) {
+          for (const [medium, preferredRank] of [['hbm', 0], ['dram', 0], ['hbm', 1], ['dram', 1]]) {
+            const key = `k-${i++}-${medium}-${preferredRank}-${size}`;
+            const v = bytes(size, i);
+            await store.put(key, v, { medium, preferredRank });
+            values.set(key, v);
+            const q = await store.query(key);
+            assert.is(q.blobs[0].medium, medium.toUpperCase());
+            assert.is(q.blobs[0].rank, preferredRank);
+          }
+        }
+        for (const [key, v] of values) {
+          const got = await store.get(key);
+          assert.ok(got && Buffer.from(got).equals(v), key);
+        }
+        // replicas on both ranks
+        const v = bytes(50_000);
+        await store.put('replicated', v, { replicas: 2 });
+        assert.is((await store.query('replicated')).numBlobs, 2);
+        assert.ok(Buffer.from(await store.get('replicated')).equals(v));
+      } finally {
+        await store.close();
+      }
+      const r = read();
+      assert.ok(r, 'aclFinalize after the store closed');
+      assert.is(r.liveDeviceAllocs + r.liveHostAllocs, 0, 'close freed every segment');
+      assert.is(r.memcpyFailed, 0);
+    });
+
+    test('acl store: HBM under pressure demotes to DRAM; every value reads back byte-exact', async () => {
+      const read = armReport();
+      const store = await MemCache.open({
+        backend: 'acl',
+        aclLibrary: LIB,
+        segments: [
+          { rank: 0, medium: 'hbm', bytes: 8 * MiB },
+          { rank: 0, medium: 'dram', bytes: 64 * MiB },
+        ],
+      });
+      const values = new Map();
+      const media = [];
+      try {
+        for (let i = 0; i < 24; i++) {
+          const v = bytes(MiB - 1000 * i, i);
+          values.set(`block-${i}`, v);
+          await store.put(`block-${i}`, v, { medium: 'hbm' }); // HBM asked: LRU victims are demoted
+        }
+        for (const [key, v] of values) {
+          const q = await store.query(key);
+          assert.ok(q, `${key} is still stored`);
+          media.push(q.blobs[0].medium);
+          const got = await store.get(key);
+          assert.ok(got && Buffer.from(got).equals(v), `${key} byte-exact`);
+        }
+        assert.ok(media.includes('DRAM'), 'some values were demoted to DRAM');
+        assert.ok(media.includes('HBM'), 'recent values stay in HBM');
+        assert.ok(used(store, 'HBM') <= 8 * MiB);
+      } finally {
+        await store.close();
+      }
+      const r = read();
+      // device-to-host copies = gets of HBM-resident values + demotions
+      const inHbm = media.filter((m) => m === 'HBM').length;
+      const inDram = media.length - inHbm;
+      assert.ok(r.memcpyKinds[2] - inHbm >= inDram, `each of ${inDram} DRAM values was demoted device-to-host`);
+      assert.is(r.liveDeviceAllocs + r.liveHostAllocs, 0);
+    });
+
+    test('acl store: an injected copy failure rejects put with MmcError; key absent, space freed', async () => {
+      const store = await MemCache.open({
+        backend: 'acl',
+        aclLibrary: LIB,
+        segments: [
+          { rank: 0, medium: 'hbm', bytes: 8 * MiB },
+          { rank: 0, medium: 'dram', bytes: 8 * MiB },
+        ],
+      });
+      try {
+        await store.put('keep', bytes(5000));
+        for (const size of [12345, 300_000]) {
+          const hbmBefore = used(store, 'HBM');
+          const dramBefore = used(store, 'DRAM');
+          process.env.STANDIN_ACL_FAIL_MEMCPY_BYTES = String(size);
+          for (const medium of ['hbm', 'dram']) {
+            const key = `bad-${size}-${medium}`;
+            await rejects(Promise.resolve().then(() => store.put(key, bytes(size), { medium })), (err) => {
+              assert.instance(err, MmcError);
+              assert.is(err.detail?.aclError ?? err.cause?.detail?.aclError, 507899, err.message);
+            });
+            assert.is(await store.exists(key), false, `${key} absent`);
+            assert.is(await store.get(key), undefined);
+            assert.is(used(store, 'HBM'), hbmBefore, 'HBM space freed');
+            assert.is(used(store, 'DRAM'), dramBefore, 'DRAM space freed');
+          }
+          delete process.env.STANDIN_ACL_FAIL_MEMCPY_BYTES;
+          const v = bytes(size);
+          await store.put(`bad-${size}-hbm`, v);
+          assert.ok(Buffer.from(await store.get(`bad-${size}-hbm`)).equals(v), 'the key can be stored afterwards');
+        }
+        assert.is(await store.exists('keep'), true, 'the store is intact');
+      } finally {
+        await store.close();
+      }
+    });
+  } else {
+    console.log('acl store tests skipped: dist/store/memcache.js is not built yet');
+  }
 }
 
 test.run();
