@@ -52,9 +52,6 @@ export function errorFromReason(reason: string, status?: number): MmcError {
 
 interface Reply { status: number; body: Buffer; json: boolean }
 
-function asU8(buf: Buffer): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
 
 function putQuery(opts?: PutOptions): string {
   let q = '';
@@ -133,7 +130,7 @@ export class MemCacheClient {
   async get(key: string): Promise<Uint8Array | undefined> {
     const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(key)}`);
     if (r.status === 404) return undefined;
-    return asU8(this.ok(r).body);
+    return this.ok(r).body;
   }
 
   async exists(key: string): Promise<boolean> {
@@ -180,7 +177,7 @@ export class MemCacheClient {
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
     const r = await this.request('POST', '/api/v1/objects/batch_get', encodeKeyList(keys));
-    return decodeBatchGet(this.ok(r).body).values;
+    return decodeBatchGet(this.ok(r).body).values.map((v) => (v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : undefined));
   }
 
   async batchExists(keys: readonly string[]): Promise<boolean[]> {

@@ -425,44 +425,38 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: batch too large (limit ${batchLimit} bytes)`, 413);
     return body;
   };
-  const checkKeys = (lengths: number[]) => {
-    for (const n of lengths) {
-      if (n === 0) throw new Refusal('MMC_INVALID_PARAM: empty key', 400);
-      if (n > 1024) throw new Refusal('MMC_INVALID_PARAM: key too long', 400);
-    }
-  };
   route('post', `${OBJ}/batch_put`, async (ctx) => {
     const opts = parsePutOptions(query(ctx));
-    const { entries, keyLengths } = decodeBatchPut(await batchBody(ctx));
-    checkKeys(keyLengths);
+    const { entries } = decodeBatchPut(await batchBody(ctx));
+
     for (const [, v] of entries) if (v.byteLength > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
     const codes = await need(503).batchPut(entries, opts);
     const b = encodeCodes(codes);
     sendBinary(ctx, [b], b.length);
   }, true);
   route('post', `${OBJ}/batch_get`, async (ctx) => {
-    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
-    checkKeys(lengths);
+    const { keys } = decodeKeyList(await batchBody(ctx));
+
     const values = await need(503).batchGet(keys);
     const { chunks, length } = encodeBatchGet(values, MMC.MMC_UNMATCHED_KEY);
     sendBinary(ctx, chunks, length);
   }, true);
   route('post', `${OBJ}/batch_exists`, async (ctx) => {
-    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
-    checkKeys(lengths);
+    const { keys } = decodeKeyList(await batchBody(ctx));
+
     const r = await need(503).batchExists(keys);
     const b = encodeCodes(r.map((x) => (x ? 0 : MMC.MMC_UNMATCHED_KEY)));
     sendBinary(ctx, [b], b.length);
   }, true);
   route('post', `${OBJ}/batch_remove`, async (ctx) => {
-    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
-    checkKeys(lengths);
+    const { keys } = decodeKeyList(await batchBody(ctx));
+
     const b = encodeCodes(await need(503).batchRemove(keys));
     sendBinary(ctx, [b], b.length);
   }, true);
   route('post', `${OBJ}/batch_query`, async (ctx) => {
-    const { keys, lengths } = decodeKeyList(await batchBody(ctx));
-    checkKeys(lengths);
+    const { keys } = decodeKeyList(await batchBody(ctx));
+
     const r = await need(503).batchQuery(keys);
     sendJson(ctx, JSON.stringify({ success: true, data: r.map(queryJson) }));
   }, true);
