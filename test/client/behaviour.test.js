@@ -1,0 +1,54 @@
+// The same behavioural suite, embedded and remote: code written against MemCache runs against a
+// server by changing one line.
+import * as assert from 'uvu/assert';
+import { MemCache, MmcError, MMC } from '../../dist/index.js';
+import { createServer } from '../../dist/server/index.js';
+import { MemCacheClient } from '../../dist/client/index.js';
+import { behaviour, SEGMENTS } from './_suite.js';
+
+behaviour('embedded MemCache', async () => {
+  const mc = await MemCache.open({ segments: SEGMENTS });
+  return { mc, stats: async () => mc.stats(), close: () => mc.close() };
+}).run();
+
+const remote = behaviour('remote MemCacheClient', async () => {
+  const store = await MemCache.open({ segments: SEGMENTS });
+  const running = await createServer(store).listen('127.0.0.1', 0);
+  const mc = await MemCacheClient.connect(running.url);
+  return {
+    mc,
+    stats: async () => store.stats(),
+    async close() { await mc.close(); await running.close(); await store.close(); },
+  };
+});
+
+remote('connect: refused and non-server URLs are MmcError; closed client refuses', async () => {
+  let e;
+  try { await MemCacheClient.connect('http://127.0.0.1:1'); } catch (x) { e = x; }
+  assert.instance(e, MmcError);
+  assert.is(e.code, MMC.MMC_ERROR);
+  const store = await MemCache.open({ segments: SEGMENTS });
+  const running = await createServer(store).listen('127.0.0.1', 0);
+  const c = await MemCacheClient.connect(running.address);
+  await c.close();
+  try { await c.get('a'); assert.unreachable(); } catch (x) { assert.is(x.code, MMC.MMC_NOT_INITIALIZED); }
+  await running.close();
+  await store.close();
+});
+
+remote('metadata helpers: byte-exact, absent is undefined', async () => {
+  const store = await MemCache.open({ segments: SEGMENTS });
+  const running = await createServer(store).listen('127.0.0.1', 0);
+  const c = await MemCacheClient.connect(running.url);
+  try {
+    await c.putMetadata('m', '{"success":false,"error_message":"x","timestamp":1}');
+    assert.is((await c.getMetadata('m')).toString(), '{"success":false,"error_message":"x","timestamp":1}');
+    await c.putMetadata('e', '');
+    assert.is((await c.getMetadata('e')).length, 0);
+    assert.is(await c.getMetadata('absent'), undefined);
+    assert.is(await c.deleteMetadata('m'), true);
+    assert.is(await c.deleteMetadata('m'), false);
+  } finally { await c.close(); await running.close(); await store.close(); }
+});
+
+remote.run();
