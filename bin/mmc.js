@@ -5,7 +5,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { Command, Option } from 'commander';
-import { request } from 'undici';
+import http from 'node:http';
 
 const DEFAULT_SERVER = process.env.MMC_SERVER || 'http://127.0.0.1:8000';
 const PROGRESS_MIN = 4 * 1024 * 1024; // a progress bar for values over 4 MiB
@@ -27,12 +27,23 @@ function encodeKey(key) {
   return encodeURIComponent(Buffer.from(key, 'utf8').toString('utf8'));
 }
 
-async function call(server, method, path, body, headers = {}) {
-  try {
-    return await request(`${base(server)}${path}`, { method, body, headers });
-  } catch (e) {
-    die(`cannot reach ${base(server)}: ${e.code ?? e.message}`);
-  }
+/** One request with node:http (fast start-up); resolves to the response with `body` = the stream. */
+function call(server, method, path, body, headers = {}) {
+  const origin = base(server);
+  return new Promise((resolve) => {
+    const req = http.request(`${origin}${path}`, { method, headers }, (res) => {
+      res.body = res;
+      res.body.text = async () => {
+        const chunks = [];
+        for await (const c of res) chunks.push(c);
+        return Buffer.concat(chunks).toString('utf8');
+      };
+      resolve(res);
+    });
+    req.on('error', (e) => die(`cannot reach ${origin}: ${e.code ?? e.message}`));
+    if (body && typeof body.pipe === 'function') body.pipe(req);
+    else req.end(body);
+  });
 }
 
 /** Fail with the server's error body if the reply is one; else return the body text. */
@@ -94,6 +105,11 @@ async function readStdin() {
   return Buffer.concat(chunks);
 }
 
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0); // `mmc keys | head`
+  die(e.message);
+});
+
 const program = new Command();
 program
   .name('mmc')
@@ -124,12 +140,8 @@ program
     const log = opts.quiet ? () => {} : (l) => process.stderr.write(l + '\n');
     for (const w of plan.warnings) log(`mmc: warning: ${w}`);
     const { MemCache } = await import('../dist/index.js');
-    let serving;
-    try {
-      serving = await serve(plan, (o) => MemCache.open(o), log);
-    } catch (e) {
-      die(e.message.replace(/^MMC_ERROR: /, ''));
-    }
+    // Handlers first: a signal during start-up waits for the start, then shuts down cleanly.
+    let starting;
     let stopping = false;
     const stop = async (sig) => {
       if (stopping) return;
@@ -138,6 +150,7 @@ program
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
       try {
+        const serving = await starting;
         await serving.stop();
       } catch (e) {
         process.stderr.write(`mmc: shutdown: ${e.message}\n`);
@@ -147,6 +160,12 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    starting = serve(plan, (o) => MemCache.open(o), log);
+    try {
+      await starting;
+    } catch (e) {
+      die(e.message.replace(/^MMC_ERROR: /, ''));
+    }
   });
 
 const withServer = (cmd) => cmd.option('-s, --server <url>', 'server URL', DEFAULT_SERVER);
