@@ -302,13 +302,13 @@ function placeBlobs(id: u32, m: u32, units: u64, replicas: u32, min: u32, prefer
     if (last) blobSetNext(blob(last), b); else recSetFirstBlob(r, b);
     last = b;
     got++;
+    addUsed(m, <i64>(units << alignShift));
   }
   if (got < min) {
     freeAllBlobs(id);
     return 0;
   }
   recSetNumBlobs(r, got);
-  addUsed(m, <i64>((<u64>got * units) << alignShift));
   return got;
 }
 
@@ -328,13 +328,11 @@ function outBlobs(id: u32, at: u32, stride: u32): void {
 
 // ---- put: alloc, then commit ----
 
-/** Picks the medium for an alloc without one: the first tier with room, else the first that can ever hold it. */
+/**
+ * Picks the medium for an alloc without one: the first tier that can hold the object (HBM,
+ * evicting and demoting there as needed), else the next.
+ */
 function chooseMedium(units: u64, replicas: u32): i32 {
-  const need = (<u64>replicas * units) << alignShift;
-  for (let m: u32 = 0; m < MEDIA; m++) {
-    if (mediumCount(m) < replicas || units > mediumLargestUnits(m)) continue;
-    if ((mediumUsed(m) + need) * 100 <= <u64>thresholdHigh * mediumTotal(m)) return <i32>m;
-  }
   for (let m: u32 = 0; m < MEDIA; m++) {
     if (mediumCount(m) >= replicas && units <= mediumLargestUnits(m)) return <i32>m;
   }
@@ -372,7 +370,7 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
   const units = unitsOf(size);
   const mi = medium >= 0 ? medium : chooseMedium(units, replicas);
   if (mi < 0) return allocDone(mediumCount(MEDIUM_HBM) + mediumCount(MEDIUM_DRAM) ? MMC_INVALID_PARAM : MMC_NOT_ENOUGH_MEMORY, t0);
-  const m = <u32>mi;
+  let m = <u32>mi;
   if (mediumCount(m) == 0) return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
   if (replicas > mediumCount(m)) return allocDone(MMC_INVALID_PARAM, t0);
   if (units > mediumLargestUnits(m)) return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
@@ -386,13 +384,21 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
   const id = poolAlloc(records);
   const r = rec(id);
   const now = nowMs();
-  if (placeBlobs(id, m, units, replicas, replicas, preferredRank, BLOB_ALLOCATED, now + allocTimeoutMs) == 0) {
+  let placed = placeBlobs(id, m, units, replicas, replicas, preferredRank, BLOB_ALLOCATED, now + allocTimeoutMs);
+  if (placed == 0 && canEvict) {
     recSetState(r, REC_ALLOCATED); // so that freeRecord's bookkeeping holds
     freeRecord(id);
-    if (canEvict) {
-      setOut(0, <f64>m);
-      return NEED_EVICT;
-    }
+    setOut(0, <f64>m);
+    return NEED_EVICT;
+  }
+  if (placed == 0 && medium < 0 && m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) >= replicas) {
+    // nothing more to evict in HBM (all leased or being written): the next tier, if it has room
+    m = MEDIUM_DRAM;
+    placed = placeBlobs(id, m, units, replicas, replicas, preferredRank, BLOB_ALLOCATED, now + allocTimeoutMs);
+  }
+  if (placed == 0) {
+    recSetState(r, REC_ALLOCATED);
+    freeRecord(id);
     return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
   }
   const kp = heap.alloc(<usize>keyLen);
@@ -520,9 +526,11 @@ export function obj_get_end(b: u32, code: i32, t0: f64): void {
 
 // ---- exists, query, remove ----
 
+/** exist_key: MMC_OK for a READABLE object (OUT[0] = its size), else MMC_UNMATCHED_KEY. */
 export function obj_exists(keyLen: u32): i32 {
   const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
   const code = id && recState(rec(id)) == REC_READABLE ? MMC_OK : MMC_UNMATCHED_KEY;
+  if (code == MMC_OK) setOut(0, <f64>recSize(rec(id)));
   countOp(OP_EXIST_KEY, code);
   return code;
 }

@@ -52,14 +52,14 @@ export class PutWriter {
     return this.written;
   }
 
-  /** Writes the next chunk to every replica. */
+  /** Writes the next chunk to every replica. A failed or overrunning write ends the put. */
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.settled) throw new MmcError(MMC.MMC_UNMATCHED_STATE, `put of '${this.key}' is already ${this.written === this.size ? 'committed' : 'ended'}`);
-    if (!(chunk instanceof Uint8Array)) throw new MmcError(MMC.MMC_INVALID_PARAM, 'chunk must be a Uint8Array');
-    if (this.written + chunk.length > this.size) {
-      throw new MmcError(MMC.MMC_INVALID_PARAM, `chunk overruns the object: ${this.written + chunk.length} > ${this.size} bytes`);
-    }
+    if (this.settled) throw new MmcError(MMC.MMC_UNMATCHED_STATE, `put of '${this.key}' has ended`);
     try {
+      if (!(chunk instanceof Uint8Array)) throw new MmcError(MMC.MMC_INVALID_PARAM, 'chunk must be a Uint8Array');
+      if (this.written + chunk.length > this.size) {
+        throw new MmcError(MMC.MMC_INVALID_PARAM, `chunk overruns the object: ${this.written + chunk.length} > ${this.size} bytes`);
+      }
       await this.mc._writeReplicas(this.handle.targets, this.handle.offsets, this.written, chunk);
     } catch (err) {
       await this.abort();
@@ -77,6 +77,11 @@ export class PutWriter {
     }
     this.settled = true;
     this.mc._commit(this, true);
+  }
+
+  /** @internal The put was ended by updateState. */
+  _settle(): void {
+    this.settled = true;
   }
 
   /** update_state(write_fail): the key is absent and its space free again. */
@@ -228,6 +233,7 @@ export class MemCache {
     return {
       id: m.id, rank: m.rank, medium: MEDIUM_NAMES[m.medium],
       totalBytes: this.core.x.seg_total(m.slot), usedBytes: this.core.x.seg_used(m.slot),
+      largestFreeBytes: this.core.x.seg_largest_free(m.slot),
     };
   }
 
@@ -266,21 +272,23 @@ export class MemCache {
   async updateState(key: string, op: UpdateStateOp): Promise<void> {
     this.check();
     if (op !== 'write_ok' && op !== 'write_fail') throw invalid(`state must be 'write_ok' or 'write_fail', got ${String(op)}`);
-    const w = this.pendingPuts.get(key);
-    if (w) {
-      if (op === 'write_ok') await w.commit();
-      else await w.abort();
-      return;
-    }
     const keyLen = this.core.setKey(key);
     const code = this.core.x.obj_find_allocated(keyLen);
+    const w = this.pendingPuts.get(key);
+    if (w) this.pendingPuts.delete(key);
     if (code !== MMC.MMC_OK) throw new MmcError(code, code === MMC.MMC_UNMATCHED_KEY ? `'${key}' is not allocated` : `'${key}' is not being written`);
     const out = this.core.out;
-    const c = this.core.x.obj_commit(out[0], out[1], op === 'write_ok' ? 1 : 0, performance.now());
+    const id = out[0], gen = out[1];
+    let t0 = performance.now();
+    if (w && w.handle.id === id && w.handle.gen === gen) {
+      w._settle();
+      t0 = w.handle.t0;
+    }
+    const c = this.core.x.obj_commit(id, gen, op === 'write_ok' ? 1 : 0, t0);
     if (c !== MMC.MMC_OK) throw new MmcError(c, `update_state of '${key}' failed`);
   }
 
-  /** @internal */
+  /** @internal update_state of a writer's own handle. */
   _commit(w: PutWriter, ok: boolean): void {
     if (this.pendingPuts.get(w.key) === w) this.pendingPuts.delete(w.key);
     if (this.closed) return;
@@ -387,6 +395,12 @@ export class MemCache {
   async exists(key: string): Promise<boolean> {
     this.check();
     return this.core.x.obj_exists(this.core.setKey(key)) === MMC.MMC_OK;
+  }
+
+  /** exist_key that also tells the size: the object's length in bytes, or undefined when absent. */
+  async sizeOf(key: string): Promise<number | undefined> {
+    this.check();
+    return this.core.x.obj_exists(this.core.setKey(key)) === MMC.MMC_OK ? this.core.out[0] : undefined;
   }
 
   async query(key: string): Promise<QueryResult | undefined> {

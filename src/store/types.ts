@@ -63,7 +63,10 @@ export interface SegmentInfo {
   rank: number;
   medium: 'HBM' | 'DRAM';
   totalBytes: number;
+  /** Allocated bytes, rounded up to the alignment. */
   usedBytes: number;
+  /** The largest free range: fragmentation shows as largestFreeBytes < totalBytes - usedBytes. */
+  largestFreeBytes?: number;
 }
 
 /** A per-item outcome of a batch call: `error` is set when the item failed or was absent. */

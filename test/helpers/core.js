@@ -15,6 +15,7 @@ export function loadCore(which = 'debug') {
         throw new Error(`wasm abort ${readString(memory, msg)} at ${readString(memory, fileName)}:${line}:${col}`);
       },
       seed: () => 0x9e3779b9,
+      clock: () => performance.now(),
     },
   });
   memory = instance.exports.memory;

@@ -1,0 +1,78 @@
+// Shared helpers for store tests.
+import { MemCache, createSimBackend } from '../../dist/index.js';
+
+export const MiB = 1 << 20;
+
+/** A store over small sim segments: `ranks` ranks with `hbm` and `dram` bytes each. */
+export function openSmall({ ranks = 1, hbm = 4 * MiB, dram = 8 * MiB, ...rest } = {}) {
+  const segments = [];
+  for (let rank = 0; rank < ranks; rank++) {
+    if (hbm) segments.push({ rank, medium: 'hbm', bytes: hbm });
+    if (dram) segments.push({ rank, medium: 'dram', bytes: dram });
+  }
+  return MemCache.open({ segments, debug: true, ...rest });
+}
+
+/** Bytes whose content is derived from (seed, length): a wrong byte anywhere is caught. */
+export function pattern(seed, length) {
+  const b = new Uint8Array(length);
+  let x = (seed * 2654435761 + length) >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    b[i] = x & 255;
+  }
+  return b;
+}
+
+export function equalBytes(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Counter deltas between two stats() snapshots (numbers only). */
+export function delta(before, after) {
+  const d = {};
+  for (const [k, v] of Object.entries(after)) {
+    if (typeof v === 'number' && v !== before[k]) d[k] = v - before[k];
+  }
+  return d;
+}
+
+/** Every single operation: requests = successes + failures + not_found. */
+export function countersAddUp(stats) {
+  const bad = [];
+  for (const k of Object.keys(stats)) {
+    if (!k.endsWith('_req')) continue;
+    const op = k.slice(0, -4);
+    const sum = stats[`${op}_success`] + stats[`${op}_fail`] + (stats[`${op}_not_found`] ?? 0);
+    if (!op.startsWith('batch_') && sum !== stats[k]) bad.push(`${op}: ${stats[k]} != ${sum}`);
+  }
+  return bad;
+}
+
+/**
+ * A sim backend whose reads, while `hold` is true, complete only at `release()`: a read in flight
+ * holds its lease meanwhile.
+ */
+export function slowReadBackend() {
+  const sim = createSimBackend();
+  const waiting = [];
+  const ctl = {
+    hold: false,
+    release() { for (const r of waiting.splice(0)) r(); },
+    backend: {
+      name: 'slow-reads',
+      open: (rank, medium, bytes) => sim.open(rank, medium, bytes),
+      write: (seg, off, src) => sim.write(seg, off, src),
+      copy: (a, ao, b, bo, n) => sim.copy(a, ao, b, bo, n),
+      release: (seg) => sim.release(seg),
+      close: () => sim.close(),
+      read(seg, off, dst) {
+        sim.read(seg, off, dst);
+        return ctl.hold ? new Promise((r) => waiting.push(r)) : undefined;
+      },
+    },
+  };
+  return ctl;
+}
