@@ -31,6 +31,12 @@ export interface ServerOptions {
   batchLimit?: number;
   /** Advertised `host:port` (leader_address); default the address actually listened on. */
   advertise?: string;
+  /**
+   * Answer the two hottest requests (GET/HEAD /health, GET /api/v1/objects) straight from the
+   * node:http handler, with the same bytes as the Koa routes, skipping the Koa context (default
+   * true). Everything else, and every error case, goes through Koa.
+   */
+  fastPath?: boolean;
 }
 
 export interface RunningServer {
@@ -193,6 +199,13 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     return key;
   };
 
+  const healthBody = () => {
+    const r = ready();
+    return JSON.stringify({
+      status: 'ok', role: 'leader', ha_state: r ? 'serving' : 'starting', service_ready: r,
+      leader_address: advertised, view_version: 0,
+    });
+  };
   const app = new Koa();
   const router = new Router({ sensitive: true, strict: true });
   /** path -> methods, for 405 and the Allow header. */
@@ -248,13 +261,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   });
 
   // ---- health and HA (standalone: always the leader) ----
-  route('get', '/health', (ctx) => {
-    const r = ready();
-    sendJson(ctx, JSON.stringify({
-      status: 'ok', role: 'leader', ha_state: r ? 'serving' : 'starting', service_ready: r,
-      leader_address: advertised, view_version: 0,
-    }));
-  });
+  route('get', '/health', (ctx) => sendJson(ctx, healthBody()));
   route('get', '/role', (ctx) => sendText(ctx, 'leader'));
   route('get', '/ha_status', (ctx) => sendText(ctx, ready() ? 'serving' : 'starting'));
   route('get', '/leader', (ctx) => sendJson(ctx, JSON.stringify({ present: true, leader_address: advertised, view_version: 0 })));
@@ -473,11 +480,45 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     }
   });
 
+  const koaHandler = app.callback();
+  const fastGet = async (req: http.IncomingMessage, res: http.ServerResponse, s: StoreLike, key: string) => {
+    let status = 200;
+    let type = CT_BINARY;
+    let body: Uint8Array;
+    try {
+      const v = await s.get(key);
+      if (v) body = v;
+      else { status = 404; type = CT_JSON; body = Buffer.from(errorBody('Key not found')); }
+    } catch (e) {
+      type = CT_JSON;
+      if (e instanceof MmcError) { status = dataPlaneStatus(e.code); body = Buffer.from(errorBody(e.message)); }
+      else { app.emit('error', e); status = 500; body = Buffer.from(errorBody('Internal server error')); }
+    }
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.byteLength });
+    res.end(body);
+  };
+  const handler = options.fastPath === false ? koaHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = req.url ?? '';
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (url === '/health') {
+        const b = Buffer.from(healthBody());
+        res.writeHead(200, { 'Content-Type': CT_JSON, 'Content-Length': b.length });
+        res.end(req.method === 'HEAD' ? undefined : b);
+        return;
+      }
+      if (req.method === 'GET' && url.startsWith('/api/v1/objects?') && mc && mc.ready) {
+        const key = new Query(url.slice(16)).get('key');
+        if (key !== undefined && !keyTooLong(key)) { void fastGet(req, res, mc, key); return; }
+      }
+    }
+    koaHandler(req, res);
+  };
+
   return {
     app,
     get store() { return mc; },
     listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
-      const server = http.createServer({ keepAliveTimeout: 65_000 }, app.callback());
+      const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
       return new Promise((resolve, reject) => {
         const onError = (e: Error) => reject(e);
         server.once('error', onError);

@@ -55,4 +55,26 @@ test('listen on a port in use rejects with EADDRINUSE', async () => {
   } finally { await a.close(); await mc.close(); }
 });
 
+test('fast path and Koa answer the same bytes and count the same', async () => {
+  const mc = await MemCache.open({ segments: [{ rank: 0, medium: 'hbm', bytes: '4MB' }] });
+  await mc.put('k', Buffer.from('value'));
+  const fast = await createServer(mc).listen('127.0.0.1', 0);
+  const slow = await createServer(mc, { fastPath: false, advertise: fast.address }).listen('127.0.0.1', 0);
+  try {
+    for (const [m, p] of [['GET', '/health'], ['HEAD', '/health'], ['GET', '/api/v1/objects?key=k'], ['GET', '/api/v1/objects?key=nope'],
+      ['GET', '/api/v1/objects?key='], ['GET', `/api/v1/objects?key=${'x'.repeat(1025)}`], ['HEAD', '/api/v1/objects?key=k'], ['GET', '/api/v1/objects?key=%zz']]) {
+      const s0 = mc.stats();
+      const a = await req(fast.url, m, p);
+      const s1 = mc.stats();
+      const b = await req(slow.url, m, p);
+      const s2 = mc.stats();
+      assert.is(a.status, b.status, `${m} ${p}`);
+      assert.is(a.headers['content-type'], b.headers['content-type'], `${m} ${p}`);
+      assert.is(a.headers['content-length'], b.headers['content-length'], `${m} ${p}`);
+      assert.is(a.text.replace(/"timestamp":\d+/, ''), b.text.replace(/"timestamp":\d+/, ''), `${m} ${p}`);
+      for (const f of ['get_req', 'get_success', 'get_not_found', 'exist_key_req']) assert.is(s1[f] - s0[f], s2[f] - s1[f], `${m} ${p} ${f}`);
+    }
+  } finally { await fast.close(); await slow.close(); await mc.close(); }
+});
+
 test.run();
