@@ -126,6 +126,8 @@ program
   .option('--hbm <size>', 'HBM per rank, e.g. 1GB, 512MB, 0 for none (default 1GB)')
   .option('--dram <size>', 'DRAM per rank (default 1GB)')
   .addOption(new Option('--backend <name>', 'device backend').choices(['sim', 'acl']))
+  .option('--devices <ids>', 'acl: device of each rank, e.g. 0,1,2,3 (default rank N on device N)')
+  .option('--acl-library <path>', 'acl: path of libascendcl.so (default: $MMC_ACL_LIBRARY, then the usual places)')
   .option('--value-limit <size>', 'largest value of the data plane (default 256MB)')
   .option('--metadata-limit <size>', 'largest /metadata value (default 1MB)')
   .option('-q, --quiet', 'no log lines')

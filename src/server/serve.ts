@@ -15,6 +15,10 @@ export interface ServeFlags {
   hbm?: string;
   dram?: string;
   backend?: string;
+  /** ACL backend: rank -> device ids, '0,1,...'. */
+  devices?: string;
+  /** ACL backend: path of libascendcl.so. */
+  aclLibrary?: string;
   valueLimit?: string;
   metadataLimit?: string;
 }
@@ -69,6 +73,12 @@ export function planServe(flags: ServeFlags): ServePlan {
   if (hbm === 0 && dram === 0) throw bad('--hbm and --dram are both 0: nothing to store into');
   const backend = flags.backend ?? 'sim';
   if (backend !== 'sim' && backend !== 'acl') throw bad(`--backend: expected sim or acl, got '${backend}'`);
+  let devices: number[] | undefined;
+  if (flags.devices !== undefined) {
+    if (!/^\s*\d+\s*(,\s*\d+\s*)*$/.test(flags.devices)) throw bad(`--devices: expected device ids like 0,1,2, got '${flags.devices}'`);
+    devices = flags.devices.split(',').map((d) => Number(d.trim()));
+    if (devices.length < ranks) throw bad(`--devices: ${devices.length} device ids for ${ranks} ranks`);
+  }
   const segments: SegmentSpec[] = [];
   for (let r = 0; r < ranks; r++) if (hbm > 0) segments.push({ rank: r, medium: 'hbm', bytes: hbm });
   for (let r = 0; r < ranks; r++) if (dram > 0) segments.push({ rank: r, medium: 'dram', bytes: dram });
@@ -78,6 +88,8 @@ export function planServe(flags: ServeFlags): ServePlan {
     store: {
       segments,
       backend,
+      ...(devices ? { devices } : {}),
+      ...(flags.aclLibrary ? { aclLibrary: flags.aclLibrary } : {}),
       evictThresholdHigh: c.evictThresholdHigh ?? 90,
       evictThresholdLow: c.evictThresholdLow ?? 80,
     },
