@@ -25,7 +25,7 @@ import {
   mediumCount, mediumSlot, mediumTotal, mediumUsed, addUsed, alignShift, segmentUsed,
   mediumLargestUnits, MEDIUM_HBM, MEDIUM_DRAM, MEDIA, MAX_SEGMENTS,
 } from './segment';
-import { ra_alloc, ra_free, ra_offset, ra_size, ra_largest_free, RA_NONE } from './allocator';
+import { ra_alloc, ra_free, ra_offset, ra_size, ra_largest_free, ra_footprint, RA_NONE } from './allocator';
 import {
   statsInit, countOp, countBatch, countEvict, tpBegin, tpEnd, statsPtr,
   OP_ALLOC, OP_GET, OP_REMOVE, OP_REMOVE_ALL, OP_UPDATE_STATE, OP_QUERY, OP_GET_ALL_KEYS,
@@ -63,11 +63,14 @@ let thresholdHigh: u32 = 90;
 let thresholdLow: u32 = 80;
 let generation: u32 = 0;
 let readable: u32 = 0; // READABLE objects: the stored_keys gauge
+let keyBlockBytes: f64 = 0;
 
 // @ts-ignore: decorator
 @inline function setOut(i: u32, v: f64): void { store<f64>(out + (<usize>i << 3), v); }
 // @ts-ignore: decorator
-@inline function nowMs(): u32 { return <u32><u64>clock(); }
+@inline function msOf(t: f64): u32 { return <u32><u64>t; }
+// @ts-ignore: decorator
+@inline function nowMs(): u32 { return msOf(clock()); }
 // @ts-ignore: decorator
 @inline function expired(deadline: u32, now: u32): bool { return <i32>(now - deadline) >= 0; }
 // @ts-ignore: decorator
@@ -104,10 +107,19 @@ export function index_keys(): u32 { return indexCount(); }
 export function pending_count(): u32 { return listLength(LIST_PENDING); }
 export function lru_length(m: u32): u32 { return listLength(lruOf(m)); }
 
-/** Bytes of metadata: record and blob pools and the index tables (keys and allocators apart). */
+/**
+ * Bytes of metadata: record and blob pools, the index tables, the allocators' bookkeeping and
+ * the heap blocks that hold the keys.
+ */
 export function metadata_bytes(): f64 {
-  return <f64>(poolBytes(records) + poolBytes(blobs) + indexBytes());
+  let allocators: usize = 0;
+  for (let s: u32 = 0; s < MAX_SEGMENTS; s++) if (segActive(s)) allocators += ra_footprint(segAllocator(s));
+  return <f64>(poolBytes(records) + poolBytes(blobs) + indexBytes() + allocators) + keyBlockBytes;
 }
+
+/** What the runtime's allocator takes for a key of `len` bytes: a 4-byte header, 16-byte steps. */
+// @ts-ignore: decorator
+@inline function keyBlock(len: u32): f64 { return <f64>max<u32>(16, (len + 4 + 15) & ~15); }
 export function live_records(): u32 { return poolLive(records); }
 export function live_blobs(): u32 { return poolLive(blobs); }
 
@@ -193,6 +205,7 @@ function unlinkKey(id: u32): void {
   const r = rec(id);
   const kp = recKeyPtr(r);
   indexRemove(keyHash(kp, recKeyLen(r)), id);
+  keyBlockBytes -= keyBlock(recKeyLen(r));
   heap.free(kp);
   store<u32>(r, 0, 0);
   store<u16>(r, 0, 4);
@@ -383,7 +396,7 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
   }
   const id = poolAlloc(records);
   const r = rec(id);
-  const now = nowMs();
+  const now = msOf(t0);
   let placed = placeBlobs(id, m, units, replicas, replicas, preferredRank, BLOB_ALLOCATED, now + allocTimeoutMs);
   if (placed == 0 && canEvict) {
     recSetState(r, REC_ALLOCATED); // so that freeRecord's bookkeeping holds
@@ -402,6 +415,7 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
     return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
   }
   const kp = heap.alloc(<usize>keyLen);
+  keyBlockBytes += keyBlock(keyLen);
   memory.copy(kp, scratch, <usize>keyLen);
   const first = recFirstBlob(r);
   const n = recNumBlobs(r);
@@ -499,7 +513,7 @@ export function obj_get(keyLen: u32): i32 {
   const bp = blob(b);
   const leases = blobLeases(bp);
   if (leases < 255) blobSetLeases(bp, leases + 1);
-  blobSetExpiry(bp, nowMs() + leaseMs);
+  blobSetExpiry(bp, msOf(t0) + leaseMs);
   if ((recFlags(r) & FLAG_MOVING) == 0) listTouch(lruOf(recMedium(r)), id);
   const slot = blobSeg(bp);
   setOut(0, <f64>b);
@@ -570,7 +584,7 @@ export function obj_remove(keyLen: u32): i32 {
   const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
   let code = MMC_UNMATCHED_KEY;
   if (id) {
-    removeRecord(id, nowMs());
+    removeRecord(id, msOf(t0));
     code = MMC_OK;
   }
   countOp(OP_REMOVE, code);
@@ -646,7 +660,7 @@ function leased(id: u32, now: u32): bool {
  */
 export function evict_next(m: u32): i32 {
   const t0 = clock();
-  const now = nowMs();
+  const now = msOf(t0);
   let id = listTail(lruOf(m));
   for (let k: u32 = 0; id && k < EVICT_SCAN; k++) {
     if (!leased(id, now)) break;

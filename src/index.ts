@@ -5,3 +5,7 @@ export type * from './store/types.js';
 export { createBackend, createSimBackend } from './device/index.js';
 export type { DeviceBackend, DeviceSegment, Medium, MaybePromise } from './device/types.js';
 export { parseSize, parseConf, loadConf } from './config.js';
+export { createServer } from './server/index.js';
+export type { ServerOptions, RunningServer, MmcServer } from './server/index.js';
+export { MemCacheClient } from './client/index.js';
+export type { ClientOptions } from './client/index.js';

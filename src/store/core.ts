@@ -139,7 +139,8 @@ export class Core {
 
   /** OUT of the last call; valid until the next call into the core. */
   get out(): Float64Array {
-    if (this.x.memory.buffer !== this.buffer) this.refresh();
+    // growth detaches the old buffer, and views on it read as empty
+    if (this.outView.length === 0) this.refresh();
     return this.outView;
   }
 
@@ -148,7 +149,7 @@ export class Core {
    * for a non-string, an empty key or one over 1024 bytes.
    */
   setKey(key: string): number {
-    if (this.x.memory.buffer !== this.buffer) this.refresh();
+    if (this.keyView.length === 0) this.refresh();
     if (typeof key !== 'string') throw new MmcError(MMC.MMC_INVALID_PARAM, 'key must be a string');
     const n = key.length;
     const view = this.keyView;

@@ -239,10 +239,71 @@ export class MemCache {
 
   // ---- put ----
 
-  /** Stores `value` under `key`. MmcError on failure; nothing is left behind by a failed put. */
-  async put(key: string, value: Uint8Array, opts?: PutOptions): Promise<void> {
-    this.check();
-    if (!(value instanceof Uint8Array)) throw invalid('value must be a Uint8Array');
+  /**
+   * Stores `value` under `key`. MmcError on failure; nothing is left behind by a failed put.
+   * The common case (no eviction, a synchronous backend) runs without an await: alloc, write,
+   * commit, in one turn of the event loop, with no per-put object beyond the returned promise.
+   */
+  put(key: string, value: Uint8Array, opts?: PutOptions): Promise<void> {
+    try {
+      this.check();
+      if (!(value instanceof Uint8Array)) throw invalid('value must be a Uint8Array');
+      const x = this.core.x;
+      const keyLen = this.core.setKey(key);
+      const size = value.length;
+      if (size === 0) throw invalid('size must be a positive integer, got 0');
+      const code = opts === undefined
+        ? x.obj_alloc(keyLen, size, -1, 1, 0, 0)
+        : x.obj_alloc(keyLen, size, parseMedium(opts.medium), checkReplicas(opts.replicas), checkRank(opts.preferredRank), 0);
+      if (code === NEED_EVICT) return this.putEvicting(key, value, opts);
+      if (code !== MMC.MMC_OK) throw new MmcError(code, allocMessage(code, key, size));
+      const out = this.core.out;
+      const id = out[0], gen = out[1], n = out[2], t0 = out[3];
+      for (let i = 0; i < n; i++) {
+        let r: void | Promise<void>;
+        try {
+          r = this.backend.write(this.bySlot[out[8 + 2 * i]]!.device, out[9 + 2 * i], value);
+        } catch (err) {
+          x.obj_commit(id, gen, 0, t0);
+          throw err;
+        }
+        if (r) return this.putFinish(r, id, gen, t0, key, value, this.locations(i + 1));
+      }
+      const c = x.obj_commit(id, gen, 1, t0);
+      if (c !== MMC.MMC_OK) throw new MmcError(c, `'${key}' was removed or expired while being written`);
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The (segment, offset) pairs of OUT's blobs from index `from` on, copied out of the core. */
+  private locations(from: number): [MountedSegment, number][] {
+    const out = this.core.out;
+    const list: [MountedSegment, number][] = [];
+    for (let i = from; i < out[2]; i++) list.push([this.bySlot[out[8 + 2 * i]]!, out[9 + 2 * i]]);
+    return list;
+  }
+
+  /** The rest of a put whose write went asynchronous. */
+  private async putFinish(pending: Promise<void>, id: number, gen: number, t0: number, key: string, value: Uint8Array, rest: [MountedSegment, number][]): Promise<void> {
+    const x = this.core.x;
+    try {
+      await pending;
+      for (const [seg, offset] of rest) {
+        const r = this.backend.write(seg.device, offset, value);
+        if (r) await r;
+      }
+    } catch (err) {
+      x.obj_commit(id, gen, 0, t0);
+      throw err;
+    }
+    const c = x.obj_commit(id, gen, 1, t0);
+    if (c !== MMC.MMC_OK) throw new MmcError(c, `'${key}' was removed or expired while being written`);
+  }
+
+  /** A put that must evict first. */
+  private async putEvicting(key: string, value: Uint8Array, opts?: PutOptions): Promise<void> {
     const w = await this.reserve(key, value.length, opts);
     const h = w.handle;
     try {
@@ -309,10 +370,8 @@ export class MemCache {
     let keyLen = this.core.setKey(key);
     if (!Number.isSafeInteger(size) || size <= 0) throw invalid(`size must be a positive integer, got ${String(size)}`);
     const medium = parseMedium(opts?.medium);
-    const replicas = opts?.replicas ?? 1;
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw invalid(`replicas must be 1..8, got ${String(replicas)}`);
-    const preferredRank = opts?.preferredRank ?? 0;
-    if (!Number.isInteger(preferredRank) || preferredRank < 0) throw invalid(`preferredRank must be a rank number, got ${String(preferredRank)}`);
+    const replicas = checkReplicas(opts?.replicas);
+    const preferredRank = checkRank(opts?.preferredRank);
     const x = this.core.x;
     let flags = 0;
     let code = x.obj_alloc(keyLen, size, medium, replicas, preferredRank, flags);
@@ -373,28 +432,44 @@ export class MemCache {
   // ---- get, exists, query, remove ----
 
   /** The value under `key`, or undefined when absent (or not yet readable). */
-  async get(key: string): Promise<Uint8Array | undefined> {
-    this.check();
+  get(key: string): Promise<Uint8Array | undefined> {
+    let blob = 0;
+    let t0 = 0;
     const x = this.core.x;
-    const code = x.obj_get(this.core.setKey(key));
-    if (code !== MMC.MMC_OK) return undefined;
-    const out = this.core.out;
-    const blob = out[0], t0 = out[1], size = out[2];
-    const dst = Buffer.allocUnsafe(size);
     try {
+      this.check();
+      if (x.obj_get(this.core.setKey(key)) !== MMC.MMC_OK) return NOTHING;
+      const out = this.core.out;
+      blob = out[0];
+      t0 = out[1];
+      const dst = Buffer.allocUnsafe(out[2]);
       const r = this.backend.read(this.bySlot[out[3]]!.device, out[4], dst);
-      if (r) await r;
+      if (r) {
+        const b = blob;
+        blob = 0;
+        return r.then(() => {
+          x.obj_get_end(b, MMC.MMC_OK, t0);
+          return dst;
+        }, (err: unknown) => {
+          x.obj_get_end(b, MMC.MMC_ERROR, t0);
+          throw err;
+        });
+      }
+      x.obj_get_end(blob, MMC.MMC_OK, t0);
+      return Promise.resolve(dst);
     } catch (err) {
-      x.obj_get_end(blob, MMC.MMC_ERROR, t0);
-      throw err;
+      if (blob) x.obj_get_end(blob, MMC.MMC_ERROR, t0);
+      return Promise.reject(err);
     }
-    x.obj_get_end(blob, MMC.MMC_OK, t0);
-    return dst;
   }
 
-  async exists(key: string): Promise<boolean> {
-    this.check();
-    return this.core.x.obj_exists(this.core.setKey(key)) === MMC.MMC_OK;
+  exists(key: string): Promise<boolean> {
+    try {
+      this.check();
+      return this.core.x.obj_exists(this.core.setKey(key)) === MMC.MMC_OK ? TRUE : FALSE;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** exist_key that also tells the size: the object's length in bytes, or undefined when absent. */
@@ -419,9 +494,13 @@ export class MemCache {
   }
 
   /** True if the key was there. */
-  async remove(key: string): Promise<boolean> {
-    this.check();
-    return this.core.x.obj_remove(this.core.setKey(key)) === MMC.MMC_OK;
+  remove(key: string): Promise<boolean> {
+    try {
+      this.check();
+      return this.core.x.obj_remove(this.core.setKey(key)) === MMC.MMC_OK ? TRUE : FALSE;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Removes every object; how many there were. */
@@ -477,20 +556,44 @@ export class MemCache {
     return codes;
   }
 
+  /**
+   * Values in request order, undefined where absent. The found values are views into one buffer
+   * allocated for the whole batch (one allocation instead of one per value).
+   */
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     this.check();
     checkKeys(keys);
-    const values: (Uint8Array | undefined)[] = [];
-    const codes: number[] = [];
-    for (const key of keys) {
+    const x = this.core.x;
+    const n = keys.length;
+    const codes = new Array<number>(n);
+    const found: { i: number; blob: number; t0: number; size: number; seg: MountedSegment; offset: number }[] = [];
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      codes[i] = this.itemCode(() => x.obj_get(this.core.setKey(keys[i])));
+      if (codes[i] !== MMC.MMC_OK) continue;
+      const out = this.core.out;
+      found.push({ i, blob: out[0], t0: out[1], size: out[2], seg: this.bySlot[out[3]]!, offset: out[4] });
+      total += out[2];
+    }
+    const values = new Array<Uint8Array | undefined>(n).fill(undefined);
+    const buf = Buffer.allocUnsafe(total);
+    const reads: Promise<unknown>[] = [];
+    let pos = 0;
+    for (const f of found) {
+      const dst = buf.subarray(pos, pos + f.size);
+      pos += f.size;
+      values[f.i] = dst;
       try {
-        const v = await this.get(key);
-        values.push(v);
-        codes.push(v === undefined ? MMC.MMC_UNMATCHED_KEY : MMC.MMC_OK);
+        const r = this.backend.read(f.seg.device, f.offset, dst);
+        if (r) reads.push(r.catch((err: unknown) => { codes[f.i] = errorCode(err); }));
       } catch (err) {
-        values.push(undefined);
-        codes.push(errorCode(err));
+        codes[f.i] = errorCode(err);
       }
+    }
+    if (reads.length) await Promise.all(reads);
+    for (const f of found) {
+      x.obj_get_end(f.blob, codes[f.i], f.t0);
+      if (codes[f.i] !== MMC.MMC_OK) values[f.i] = undefined;
     }
     this.countBatch('batch_get', codes);
     return values;
@@ -627,6 +730,23 @@ export class MemCache {
     this.pendingPuts.clear();
     await this.backend.close();
   }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const NOTHING: Promise<undefined> = Promise.resolve(undefined);
+const TRUE: Promise<boolean> = Promise.resolve(true);
+const FALSE: Promise<boolean> = Promise.resolve(false);
+
+function checkReplicas(r: unknown): number {
+  if (r === undefined) return 1;
+  if (!Number.isInteger(r) || (r as number) < 1 || (r as number) > 8) throw invalid(`replicas must be 1..8, got ${String(r)}`);
+  return r as number;
+}
+
+function checkRank(r: unknown): number {
+  if (r === undefined) return 0;
+  if (!Number.isInteger(r) || (r as number) < 0) throw invalid(`preferredRank must be a rank number, got ${String(r)}`);
+  return r as number;
 }
 
 function errorCode(err: unknown): number {
