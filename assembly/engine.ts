@@ -113,7 +113,9 @@ export function lru_length(m: u32): u32 { return listLength(lruOf(m)); }
  */
 export function metadata_bytes(): f64 {
   let allocators: usize = 0;
-  for (let s: u32 = 0; s < MAX_SEGMENTS; s++) if (segActive(s)) allocators += ra_footprint(segAllocator(s));
+  for (let m: u32 = 0; m < MEDIA; m++) {
+    for (let i: u32 = 0; i < mediumCount(m); i++) allocators += ra_footprint(segAllocator(mediumSlot(m, i)));
+  }
   return <f64>(poolBytes(records) + poolBytes(blobs) + indexBytes() + allocators) + keyBlockBytes;
 }
 
@@ -477,6 +479,13 @@ export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64): i32 {
   tpEnd(TP_UPDATE_STATE, code, tu, t1);
   tpEnd(TP_PUT, putCode, t0, t1);
   return code;
+}
+
+/** True while the alloc handle (id, gen) is still waiting for its update_state. Counts nothing. */
+export function obj_handle_live(id: u32, gen: u32): bool {
+  if (id == 0 || id >= poolHigh(records)) return false;
+  const r = rec(id);
+  return recGen(r) == gen && recState(r) == REC_ALLOCATED;
 }
 
 /** update_state by key (the two-phase API): OUT as obj_alloc's [0] id, [1] gen. */

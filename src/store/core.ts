@@ -33,6 +33,7 @@ export interface CoreExports {
   obj_alloc(keyLen: number, size: number, medium: number, replicas: number, preferredRank: number, flags: number): number;
   obj_commit(id: number, gen: number, ok: number, t0: number): number;
   obj_find_allocated(keyLen: number): number;
+  obj_handle_live(id: number, gen: number): number;
   obj_get(keyLen: number): number;
   obj_get_end(blob: number, code: number, t0: number): void;
   obj_exists(keyLen: number): number;

@@ -110,7 +110,7 @@ export class MemCache {
     this.backend = backend;
     this.alignment = alignment;
     this.warnings = warnings;
-    this.sweeper = setInterval(() => this.core.x.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(() => this.sweepNow(), SWEEP_INTERVAL_MS);
     this.sweeper.unref?.();
   }
 
@@ -709,18 +709,30 @@ export class MemCache {
   }
 
   /** Internal figures for benchmarks and tests: metadata bytes and live record counts. */
-  internals(): { metadataBytes: number; liveRecords: number; liveBlobs: number; pending: number; wasmMemoryBytes: number } {
+  internals(): { metadataBytes: number; liveRecords: number; liveBlobs: number; pending: number; pendingPuts: number; wasmMemoryBytes: number } {
     const x = this.core.x;
     return {
       metadataBytes: x.metadata_bytes(), liveRecords: x.live_records(), liveBlobs: x.live_blobs(),
-      pending: x.pending_count(), wasmMemoryBytes: x.memory.buffer.byteLength,
+      pending: x.pending_count(), pendingPuts: this.pendingPuts.size, wasmMemoryBytes: x.memory.buffer.byteLength,
     };
   }
 
   /** Runs the sweep of expired writers and released leases now (it also runs on a timer). */
   sweep(): number {
     this.check();
-    return this.core.x.sweep();
+    return this.sweepNow();
+  }
+
+  private sweepNow(): number {
+    const x = this.core.x;
+    const freed = x.sweep();
+    if (freed > 0) {
+      // two-phase puts whose writer timed out: forget their writers too
+      for (const [key, w] of this.pendingPuts) {
+        if (!x.obj_handle_live(w.handle.id, w.handle.gen)) this.pendingPuts.delete(key);
+      }
+    }
+    return freed;
   }
 
   async close(): Promise<void> {

@@ -238,7 +238,9 @@ test('ALLOCATED objects never committed are reclaimed after the timeout', async 
   await mc.alloc('stuck', 5000);
   assert.is(mc.segments()[0].usedBytes, 8192);
   await new Promise((r) => setTimeout(r, 80));
+  assert.is(mc.internals().pendingPuts, 1);
   assert.is(mc.sweep(), 1);
+  assert.is(mc.internals().pendingPuts, 0);
   assert.is(await mc.query('stuck'), undefined);
   assert.is(mc.segments()[0].usedBytes, 0);
   await rejects(mc.updateState('stuck', 'write_ok'), 'MMC_UNMATCHED_KEY');
