@@ -1,0 +1,58 @@
+// The key index under growth: many keys, so that every shard grows several times, with removals
+// (backward-shift deletion) interleaved; and random byte strings as keys against a Set.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { MemCache } from '../../dist/index.js';
+
+const open = () => MemCache.open({ segments: [{ rank: 0, medium: 'dram', bytes: '64MB' }], alignment: 64, debug: true });
+const one = new Uint8Array([1]);
+
+test('200,000 keys: put, remove a third, put again, every answer right', async () => {
+  const mc = await open();
+  const N = 200_000;
+  for (let i = 0; i < N; i++) await mc.put(`k/${i}`, one);
+  assert.is(mc.stats().keys, N);
+  for (let i = 0; i < N; i += 3) assert.ok(await mc.remove(`k/${i}`));
+  for (let i = 0; i < N; i++) assert.is(await mc.exists(`k/${i}`), i % 3 !== 0, `k/${i}`);
+  for (let i = 0; i < N; i += 3) await mc.put(`k/${i}`, one);
+  const keys = await mc.keys();
+  assert.is(keys.length, N);
+  assert.is(new Set(keys).size, N);
+  assert.is(await mc.removeAll(), N);
+  assert.equal(mc.internals().liveRecords, 0);
+  assert.equal(mc.segments()[0].usedBytes, 0);
+  await mc.close();
+});
+
+test('random keys (any UTF-8, up to 1024 bytes) agree with a Set through puts and removes', async () => {
+  const keyArb = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 12 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+    fc.string({ minLength: 500, maxLength: 1024 }),
+  ).filter((k) => { const n = Buffer.byteLength(k); return n >= 1 && n <= 1024; });
+  await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), keyArb), { maxLength: 300 }), async (ops) => {
+    const mc = await open();
+    const model = new Set();
+    try {
+      for (const [add, k] of ops) {
+        if (add) {
+          if (model.has(k)) {
+            await mc.put(k, one).then(() => assert.unreachable('duplicate accepted'), (e) => assert.is(e.codeName, 'MMC_DUPLICATED_OBJECT'));
+          } else {
+            await mc.put(k, one);
+            model.add(k);
+          }
+        } else {
+          assert.is(await mc.remove(k), model.delete(k));
+        }
+      }
+      assert.equal((await mc.keys()).sort(), [...model].sort());
+      for (const k of model) assert.ok(await mc.exists(k));
+    } finally {
+      await mc.close();
+    }
+  }), { numRuns: 200 });
+});
+
+test.run();
