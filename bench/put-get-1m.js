@@ -15,32 +15,12 @@
 //        import { run, format } from './put-get-1m.js'; format(await run());
 import { fileURLToPath } from 'node:url';
 import { MemCache } from '../dist/index.js';
+import { argNum, median, makeValues } from './lib.js';
 
 const VALUE = 1024 * 1024;
 const SLOTS = 256;
 const GOAL = 0.9;
 const GiB = 1024 ** 3;
-
-function argNum(args, name, dflt) {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function makeValues(count) {
-  const vs = [];
-  for (let i = 0; i < count; i++) {
-    const v = new Uint8Array(VALUE);
-    for (let j = 0; j < VALUE; j += 4096) v[j] = (i + j) & 0xff;
-    vs.push(v);
-  }
-  return vs;
-}
 
 async function ours(mc, keys, values, cycles) {
   let sink = 0;
@@ -74,7 +54,7 @@ function baseline(seg, values, cycles) {
 
 export async function run({ cycles = 3000, repeats = 5 } = {}) {
   const keys = Array.from({ length: SLOTS }, (_, i) => `layer-0-block-${i}`);
-  const values = makeValues(8);
+  const values = makeValues(8, VALUE, 4096);
   const mc = await MemCache.open({ segments: [{ rank: 0, medium: 'dram', bytes: GiB }], alignment: 4096 });
   for (let i = 0; i < SLOTS; i++) await mc.put(keys[i], values[i % values.length]);
   const seg = new Uint8Array(SLOTS * VALUE);

@@ -19,32 +19,12 @@
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { MemCache } from '../dist/index.js';
+import { argNum, median, makeValues } from './lib.js';
 
 const VALUE = 4096;
 const GOAL = 1.0;
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-
-function argNum(args, name, dflt) {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function makeValues(count) {
-  const vs = [];
-  for (let i = 0; i < count; i++) {
-    const v = new Uint8Array(VALUE);
-    for (let j = 0; j < VALUE; j += 64) v[j] = (i + j) & 0xff;
-    vs.push(v);
-  }
-  return vs;
-}
 
 async function openOurs() {
   return MemCache.open({
@@ -135,7 +115,7 @@ function lruPutGetRemove(cache, keys, values, cycles) {
 /** Rows: one per workload, ops/s as cycles per second (median of `repeats`). */
 export async function run({ cycles = 200_000, keys: nKeys = 10_000, repeats = 5 } = {}) {
   const keys = Array.from({ length: nKeys }, (_, i) => `kv-block-${i}`);
-  const values = makeValues(64);
+  const values = makeValues(64, VALUE, 64);
   const rows = [];
 
   // working set

@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { argNum, median } from './lib.js';
 
 const VALUE = 64;
 const GOAL_META = 128;
@@ -24,10 +25,6 @@ const GOAL_WORST_MS = 10;
 const SLOW_MS = 2;
 const SELF = fileURLToPath(import.meta.url);
 
-function argNum(args, name, dflt) {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 function avgKeyBytes(n) {
   let total = 0;
@@ -195,12 +192,6 @@ function spawnChild(side, n) {
   });
 }
 
-function median(xs) {
-  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
-  if (!v.length) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 /** One side over several runs: the median of every number, plus the worst put over all runs. */
 function combine(results) {
