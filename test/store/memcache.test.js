@@ -450,6 +450,27 @@ test('conf file: sizes, world size and thresholds from ock.mmc keys; explicit op
   await rejects(MemCache.open({ config: join(dir, 'missing.conf') }), undefined ?? 'MMC_INVALID_PARAM').catch(() => {});
 });
 
+test('1 TiB segments cost nothing until written; alignment 64 addresses all of it', async () => {
+  const { createSimBackend } = await import('../../dist/index.js');
+  const sim = createSimBackend();
+  const mc = await MemCache.open({ backend: sim, alignment: 64, segments: [{ rank: 0, medium: 'dram', bytes: '1TB' }, { rank: 0, medium: 'hbm', bytes: '1TB' }] });
+  assert.equal(mc.segments().map((s) => s.totalBytes), [2 ** 40, 2 ** 40]);
+  assert.is(sim.residentBytes(), 0);
+  const w = await mc.alloc('big', 2 ** 40 - 64, { medium: 'hbm' }); // all but the last 64 bytes
+  assert.is(w.blobs[0].offset, 0);
+  // an object being written is never evicted: the next one takes the last 64 bytes
+  const t = await mc.alloc('tail', 64, { medium: 'hbm' });
+  assert.is(t.blobs[0].offset, 2 ** 40 - 64);
+  await t.write(pattern(1, 64));
+  await t.commit();
+  assert.ok(equalBytes(await mc.get('tail'), pattern(1, 64)));
+  await w.write(pattern(2, 100));
+  await w.abort();
+  assert.is(mc.segments()[0].usedBytes, 64);
+  assert.ok(sim.residentBytes() <= 2 * 64 * MiB, `resident ${sim.residentBytes()}`);
+  await mc.close();
+});
+
 test('default open: one rank, 1 GiB HBM and 1 GiB DRAM, lazily backed', async () => {
   const mc = await MemCache.open();
   assert.equal(mc.segments().map((s) => [s.id, s.totalBytes]), [['rank-0-hbm', 1 << 30], ['rank-0-dram', 1 << 30]]);
