@@ -1,82 +1,52 @@
-// The object flows of the core: alloc -> commit (update_state), get -> get_end, remove, query,
-// eviction and demotion, unmount, the sweep of expired writers and leases. Every call takes its
-// key from the scratch area (written there by the TS side) and leaves its results in OUT.
-//
-// Time comes from the imported `clock` (ms, f64): lease ends and commit deadlines are kept as
-// u32 ms and compared wrap-aware.
+// The object flows of the core: alloc -> commit (update_state), get -> get_end, exists,
+// query, remove, the key listing, unmount, and the sweep of expired writers and leases. Every
+// call takes its key from the scratch area (written there by the TS side) and leaves its
+// results in OUT. Eviction and demotion are in evict.ts.
 import {
   MMC_OK, MMC_INVALID_PARAM, MMC_DUPLICATED_OBJECT, MMC_OBJECT_NOT_EXISTS,
-  MMC_NOT_ENOUGH_MEMORY, MMC_UNMATCHED_STATE, MMC_UNMATCHED_KEY, NEED_EVICT, DEMOTE, EVICTED,
+  MMC_NOT_ENOUGH_MEMORY, MMC_UNMATCHED_STATE, MMC_UNMATCHED_KEY, NEED_EVICT,
 } from './codes';
 import { poolAlloc, poolFree, poolHigh, poolLive, poolBytes } from './pool';
 import {
-  records, blobs, objectPoolsInit, rec, blob, recInit, blobInit,
+  records, blobs, objectPoolsInit, rec, blob, recInit,
   recKeyPtr, recKeyLen, recNumBlobs, recSetNumBlobs, recState, recSetState, recSize, recProt,
-  recFirstBlob, recSetFirstBlob, recGen, recPrev, recNext, recMedium, recSetMedium, recFlags, recSetFlags,
+  recFirstBlob, recSetFirstBlob, recGen, recNext, recMedium, recFlags,
   blobNode, blobSeg, blobState, blobSetState, blobLeases, blobSetLeases, blobNext, blobSetNext,
   blobExpiry, blobSetExpiry,
   REC_FREE, REC_ALLOCATED, REC_READABLE, REC_ZOMBIE, REC_SHADOW, FLAG_MOVING,
-  BLOB_FREE, BLOB_ALLOCATED, BLOB_READABLE, BLOB_REMOVING,
+  BLOB_FREE, BLOB_ALLOCATED,
 } from './object';
-import { indexInit, indexFind, indexInsert, indexRemove, keyHash, indexCount, indexBytes } from './keyindex';
-import { listsInit, listPush, listRemove, listTouch, listTail, listHead, listLength, LIST_PENDING } from './lists';
+import { indexInit, indexFind, indexInsert, keyHash, indexCount, indexBytes } from './keyindex';
+import { listsInit, listPush, listRemove, listTouch, listHead, listLength, LIST_PENDING } from './lists';
 import {
-  segmentsInit, segmentMount, segmentUnmount, segAllocator, segRank, segMedium, segBytes, segActive,
-  mediumCount, mediumSlot, mediumTotal, mediumUsed, addUsed, alignShift, segmentUsed,
-  mediumLargestUnits, MEDIUM_HBM, MEDIUM_DRAM, MEDIA, MAX_SEGMENTS,
+  segmentsInit, segmentMount, segmentUnmount, segAllocator, segRank, segBytes, segActive,
+  mediumCount, mediumSlot, mediumTotal, mediumUsed, alignShift, segmentUsed,
+  mediumLargestUnits, MEDIUM_HBM, MEDIUM_DRAM, MEDIA,
 } from './segment';
-import { ra_alloc, ra_free, ra_offset, ra_size, ra_largest_free, ra_footprint, RA_NONE } from './allocator';
+import { ra_offset, ra_largest_free, ra_footprint } from './allocator';
 import {
-  statsInit, countOp, countBatch, countEvict, tpBegin, tpEnd, statsPtr,
+  statsInit, countOp, countBatch, tpBegin, tpEnd, statsPtr,
   OP_ALLOC, OP_GET, OP_REMOVE, OP_REMOVE_ALL, OP_UPDATE_STATE, OP_QUERY, OP_GET_ALL_KEYS,
   OP_EXIST_KEY, OP_MOUNT, OP_UNMOUNT,
-  TP_PUT, TP_GET, TP_ALLOC, TP_REMOVE, TP_UPDATE_STATE, TP_QUERY, TP_EVICT,
+  TP_PUT, TP_GET, TP_ALLOC, TP_REMOVE, TP_UPDATE_STATE, TP_QUERY,
 } from './stats';
+import {
+  scratch, scratchInit, setThresholds, outPtr, setOut, nextGeneration, clockMs, msOf, nowMs, expired,
+  leaseMs, allocTimeoutMs, thresholdHigh, SCRATCH_SIZE, LIST_OFFSET,
+} from './scratch';
+import {
+  readableCount, keyBytes, storeKey, markReadable, unitsOf, lruOf, dropEmpty, unlinkKey, freeRecord,
+  freeAllBlobs, reapBlobs, removeRecord, placeBlobs, outBlobs,
+} from './lifecycle';
 
-@external("env", "clock")
-declare function clock(): f64;
-
-// Scratch layout: key bytes, then OUT (f64 results), then the key listing area.
-// @ts-ignore: decorator
-@inline const SCRATCH_SIZE: usize = 65536;
-// @ts-ignore: decorator
-@inline const OUT_OFFSET: usize = 2048;
-// @ts-ignore: decorator
-@inline const LIST_OFFSET: usize = 4096;
 // @ts-ignore: decorator
 @inline const MAX_KEY: u32 = 1024;
 // @ts-ignore: decorator
 @inline const MAX_REPLICAS: u32 = 8;
-// How far eviction walks from the LRU tail past leased objects before giving up.
-// @ts-ignore: decorator
-@inline const EVICT_SCAN: u32 = 64;
 
 /** obj_alloc flags */
 export const ALLOC_SKIP_WATERMARK: u32 = 1; // the caller has evicted to the low watermark already
 export const ALLOC_FINAL: u32 = 2;          // never answer NEED_EVICT: nothing more can be evicted
-
-let scratch: usize = 0;
-let out: usize = 0;
-let leaseMs: u32 = 2000;
-let allocTimeoutMs: u32 = 30000;
-let thresholdHigh: u32 = 90;
-let thresholdLow: u32 = 80;
-let generation: u32 = 0;
-let readable: u32 = 0; // READABLE objects: the stored_keys gauge
-let keyBlockBytes: f64 = 0;
-
-// @ts-ignore: decorator
-@inline function setOut(i: u32, v: f64): void { store<f64>(out + (<usize>i << 3), v); }
-// @ts-ignore: decorator
-@inline function msOf(t: f64): u32 { return <u32><u64>t; }
-// @ts-ignore: decorator
-@inline function nowMs(): u32 { return msOf(clock()); }
-// @ts-ignore: decorator
-@inline function expired(deadline: u32, now: u32): bool { return <i32>(now - deadline) >= 0; }
-// @ts-ignore: decorator
-@inline function unitsOf(size: u64): u64 { return (size + (<u64>1 << alignShift) - 1) >> alignShift; }
-// @ts-ignore: decorator
-@inline function lruOf(m: u32): u32 { return m; } // LIST_LRU_HBM == MEDIUM_HBM, LIST_LRU_DRAM == MEDIUM_DRAM
 
 /** Sets up the core; the scratch area's address. `shift` is log2 of the alignment. */
 export function core_init(shift: u32, lease: u32, allocTimeout: u32, high: u32, low: u32): usize {
@@ -85,24 +55,17 @@ export function core_init(shift: u32, lease: u32, allocTimeout: u32, high: u32, 
   listsInit();
   segmentsInit(shift);
   statsInit();
-  scratch = heap.alloc(SCRATCH_SIZE);
-  out = scratch + OUT_OFFSET;
-  leaseMs = lease;
-  allocTimeoutMs = allocTimeout;
-  thresholdHigh = high;
-  thresholdLow = low;
-  return scratch;
+  return scratchInit(lease, allocTimeout, high, low);
 }
 
 export function set_thresholds(high: u32, low: u32): void {
-  thresholdHigh = high;
-  thresholdLow = low;
+  setThresholds(high, low);
 }
 
-export function out_ptr(): usize { return out; }
+export function out_ptr(): usize { return outPtr(); }
 export function list_ptr(): usize { return scratch + LIST_OFFSET; }
 export function stats_ptr(): usize { return statsPtr(); }
-export function stored_keys(): u32 { return readable; }
+export function stored_keys(): u32 { return readableCount(); }
 export function index_keys(): u32 { return indexCount(); }
 export function pending_count(): u32 { return listLength(LIST_PENDING); }
 export function lru_length(m: u32): u32 { return listLength(lruOf(m)); }
@@ -116,12 +79,9 @@ export function metadata_bytes(): f64 {
   for (let m: u32 = 0; m < MEDIA; m++) {
     for (let i: u32 = 0; i < mediumCount(m); i++) allocators += ra_footprint(segAllocator(mediumSlot(m, i)));
   }
-  return <f64>(poolBytes(records) + poolBytes(blobs) + indexBytes() + allocators) + keyBlockBytes;
+  return <f64>(poolBytes(records) + poolBytes(blobs) + indexBytes() + allocators) + keyBytes();
 }
 
-/** What the runtime's allocator takes for a key of `len` bytes: a 4-byte header, 16-byte steps. */
-// @ts-ignore: decorator
-@inline function keyBlock(len: u32): f64 { return <f64>max<u32>(16, (len + 4 + 15) & ~15); }
 export function live_records(): u32 { return poolLive(records); }
 export function live_blobs(): u32 { return poolLive(blobs); }
 
@@ -175,21 +135,6 @@ export function seg_unmount(slot: u32): i32 {
   return MMC_OK;
 }
 
-/** A record that lost all its blobs: out of every structure. A moving one stays for demote_end. */
-function dropEmpty(id: u32): void {
-  const r = rec(id);
-  const st = recState(r);
-  if (st == REC_READABLE || st == REC_ALLOCATED) unlinkKey(id);
-  if (st == REC_READABLE) {
-    readable--;
-    if (recFlags(r) & FLAG_MOVING) { recSetState(r, REC_ZOMBIE); listPush(LIST_PENDING, id); return; }
-    listRemove(lruOf(recMedium(r)), id);
-  } else {
-    listRemove(LIST_PENDING, id);
-    if (recFlags(r) & FLAG_MOVING) { recSetState(r, REC_ZOMBIE); listPush(LIST_PENDING, id); return; }
-  }
-  freeRecord(id);
-}
 
 // Byte quantities cross to JS as f64 (exact below 2^53) so that no BigInt is made per call.
 export function seg_used(slot: u32): f64 { return segActive(slot) ? <f64>segmentUsed(slot) : 0; }
@@ -201,145 +146,13 @@ export function medium_used(m: u32): f64 { return m < MEDIA ? <f64>mediumUsed(m)
 export function medium_total(m: u32): f64 { return m < MEDIA ? <f64>mediumTotal(m) : 0; }
 export function medium_ranks(m: u32): u32 { return m < MEDIA ? mediumCount(m) : 0; }
 
-// ---- records and blobs ----
 
-function unlinkKey(id: u32): void {
-  const r = rec(id);
-  const kp = recKeyPtr(r);
-  indexRemove(keyHash(kp, recKeyLen(r)), id);
-  keyBlockBytes -= keyBlock(recKeyLen(r));
-  heap.free(kp);
-  store<u32>(r, 0, 0);
-  store<u16>(r, 0, 4);
-}
 
-function freeRecord(id: u32): void {
-  const r = rec(id);
-  if (DEBUG) assert(recFirstBlob(r) == 0, 'freeing a record that still has blobs');
-  recSetState(r, REC_FREE);
-  poolFree(records, id);
-}
 
-function freeBlob(b: u32): void {
-  const bp = blob(b);
-  const slot = blobSeg(bp);
-  const ra = segAllocator(slot);
-  const node = blobNode(bp);
-  addUsed(segMedium(slot), -<i64>(ra_size(ra, node) << alignShift));
-  ra_free(ra, node);
-  blobSetState(bp, BLOB_FREE);
-  poolFree(blobs, b);
-}
 
-/** Frees every blob of a record (all known free to go), then the record. */
-function freeAllBlobs(id: u32): void {
-  const r = rec(id);
-  let b = recFirstBlob(r);
-  while (b) {
-    const next = blobNext(blob(b));
-    freeBlob(b);
-    b = next;
-  }
-  recSetFirstBlob(r, 0);
-  recSetNumBlobs(r, 0);
-}
 
-/**
- * Frees the blobs of a record that nobody holds any more: no unexpired read lease, no writer
- * before its deadline (or `writerDone`). Returns the blobs kept.
- */
-function reapBlobs(id: u32, now: u32, writerDone: bool): u32 {
-  const r = rec(id);
-  let prev: u32 = 0;
-  let kept: u32 = 0;
-  let b = recFirstBlob(r);
-  while (b) {
-    const bp = blob(b);
-    const next = blobNext(bp);
-    const st = blobState(bp);
-    let keep = false;
-    if (st == BLOB_ALLOCATED) keep = !writerDone && !expired(blobExpiry(bp), now);
-    else keep = blobLeases(bp) > 0 && !expired(blobExpiry(bp), now);
-    if (keep) {
-      if (st != BLOB_ALLOCATED) blobSetState(bp, BLOB_REMOVING);
-      prev = b;
-      kept++;
-    } else {
-      if (prev) blobSetNext(blob(prev), next); else recSetFirstBlob(r, next);
-      freeBlob(b);
-    }
-    b = next;
-  }
-  recSetNumBlobs(r, kept);
-  return kept;
-}
 
-/** Takes a keyed record out of the index and its list; frees it now or leaves a zombie. */
-function removeRecord(id: u32, now: u32): void {
-  const r = rec(id);
-  const st = recState(r);
-  unlinkKey(id);
-  const moving = (recFlags(r) & FLAG_MOVING) != 0;
-  if (st == REC_READABLE) {
-    readable--;
-    if (!moving) listRemove(lruOf(recMedium(r)), id);
-  } else {
-    listRemove(LIST_PENDING, id);
-  }
-  if (reapBlobs(id, now, false) == 0 && !moving) {
-    freeRecord(id);
-  } else {
-    recSetState(r, REC_ZOMBIE);
-    listPush(LIST_PENDING, id);
-  }
-}
 
-/**
- * Reserves `replicas` blobs of `units` on distinct ranks of medium `m`, starting at
- * `preferredRank`; links them as the chain of record `id` with `state`. Returns how many it got;
- * with fewer than `min` it undoes everything and returns 0.
- */
-function placeBlobs(id: u32, m: u32, units: u64, replicas: u32, min: u32, preferredRank: u32, state: u8, expiry: u32): u32 {
-  const n = mediumCount(m);
-  let start: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    if (segRank(mediumSlot(m, i)) >= preferredRank) { start = i; break; }
-  }
-  const r = rec(id);
-  let got: u32 = 0;
-  let last: u32 = 0;
-  for (let k: u32 = 0; k < n && got < replicas; k++) {
-    const slot = mediumSlot(m, (start + k) % n);
-    const node = ra_alloc(segAllocator(slot), units);
-    if (node == RA_NONE) continue;
-    const b = poolAlloc(blobs);
-    blobInit(blob(b), node, slot, state, 0, expiry);
-    if (last) blobSetNext(blob(last), b); else recSetFirstBlob(r, b);
-    last = b;
-    got++;
-    addUsed(m, <i64>(units << alignShift));
-  }
-  if (got < min) {
-    freeAllBlobs(id);
-    return 0;
-  }
-  recSetNumBlobs(r, got);
-  return got;
-}
-
-/** Writes the chain's (segment, byte offset) pairs to OUT from index `at`, `stride` apart. */
-function outBlobs(id: u32, at: u32, stride: u32): void {
-  let b = recFirstBlob(rec(id));
-  let i = at;
-  while (b) {
-    const bp = blob(b);
-    const slot = blobSeg(bp);
-    setOut(i, <f64>slot);
-    setOut(i + 1, <f64>(ra_offset(segAllocator(slot), blobNode(bp)) << alignShift));
-    i += stride;
-    b = blobNext(bp);
-  }
-}
 
 // ---- put: alloc, then commit ----
 
@@ -356,7 +169,7 @@ function chooseMedium(units: u64, replicas: u32): i32 {
 }
 
 function allocDone(code: i32, t0: f64): i32 {
-  const t1 = clock();
+  const t1 = clockMs();
   countOp(OP_ALLOC, code);
   tpBegin(TP_ALLOC);
   tpEnd(TP_ALLOC, code, t0, t1);
@@ -375,7 +188,7 @@ function allocDone(code: i32, t0: f64): i32 {
  * ALLOC_FINAL once nothing more can be evicted.
  */
 export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u32, preferredRank: u32, flags: u32): i32 {
-  const t0 = clock();
+  const t0 = clockMs();
   const size = <u64>sizeBytes;
   if (keyLen == 0 || keyLen > MAX_KEY || !(sizeBytes >= 1) || sizeBytes > 9007199254740991 || replicas == 0 || replicas > MAX_REPLICAS || medium >= <i32>MEDIA) {
     return allocDone(MMC_INVALID_PARAM, t0);
@@ -416,18 +229,17 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
     freeRecord(id);
     return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
   }
-  const kp = heap.alloc(<usize>keyLen);
-  keyBlockBytes += keyBlock(keyLen);
-  memory.copy(kp, scratch, <usize>keyLen);
+  const kp = storeKey(keyLen);
   const first = recFirstBlob(r);
   const n = recNumBlobs(r);
-  recInit(r, kp, keyLen, size, m, REC_ALLOCATED, ++generation);
+  const gen = nextGeneration();
+  recInit(r, kp, keyLen, size, m, REC_ALLOCATED, gen);
   recSetFirstBlob(r, first);
   recSetNumBlobs(r, n);
   indexInsert(h, id);
   listPush(LIST_PENDING, id);
   setOut(0, <f64>id);
-  setOut(1, <f64>generation);
+  setOut(1, <f64>gen);
   setOut(2, <f64>n);
   setOut(3, t0);
   setOut(4, <f64>m);
@@ -438,7 +250,7 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
 
 /** update_state of the alloc handle (id, gen): write ok makes it READABLE, write fail drops it. */
 export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64): i32 {
-  const tu = clock();
+  const tu = clockMs();
   let code = MMC_OK;
   let putCode = MMC_OK;
   const r = id > 0 && id < poolHigh(records) ? rec(id) : 0;
@@ -455,17 +267,8 @@ export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64): i32 {
     code = MMC_UNMATCHED_KEY;
     putCode = code;
   } else if (ok) {
-    let b = recFirstBlob(r);
-    while (b) {
-      const bp = blob(b);
-      blobSetState(bp, BLOB_READABLE);
-      blobSetExpiry(bp, 0);
-      b = blobNext(bp);
-    }
     listRemove(LIST_PENDING, id);
-    recSetState(r, REC_READABLE);
-    listPush(lruOf(recMedium(r)), id);
-    readable++;
+    markReadable(id);
   } else {
     unlinkKey(id);
     listRemove(LIST_PENDING, id);
@@ -473,7 +276,7 @@ export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64): i32 {
     freeRecord(id);
     putCode = MMC_OBJECT_NOT_EXISTS;
   }
-  const t1 = clock();
+  const t1 = clockMs();
   countOp(OP_UPDATE_STATE, code);
   tpBegin(TP_UPDATE_STATE);
   tpEnd(TP_UPDATE_STATE, code, tu, t1);
@@ -512,7 +315,7 @@ export function obj_find_allocated(keyLen: u32): i32 {
  * [3] segment slot, [4] byte offset. The caller reads, then calls obj_get_end.
  */
 export function obj_get(keyLen: u32): i32 {
-  const t0 = clock();
+  const t0 = clockMs();
   tpBegin(TP_GET);
   const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
   if (id == 0) return getDone(MMC_UNMATCHED_KEY, t0);
@@ -535,7 +338,7 @@ export function obj_get(keyLen: u32): i32 {
 
 function getDone(code: i32, t0: f64): i32 {
   countOp(OP_GET, code);
-  tpEnd(TP_GET, code, t0, clock());
+  tpEnd(TP_GET, code, t0, clockMs());
   return code;
 }
 
@@ -562,7 +365,7 @@ export function obj_exists(keyLen: u32): i32 {
  * OUT: [0] size, [1] prot, [2] blobs, [3] valid (READABLE), [4] medium, [8 + i] rank of blob i.
  */
 export function obj_query(keyLen: u32): i32 {
-  const t0 = clock();
+  const t0 = clockMs();
   tpBegin(TP_QUERY);
   const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
   let code = MMC_UNMATCHED_KEY;
@@ -583,12 +386,12 @@ export function obj_query(keyLen: u32): i32 {
     }
   }
   countOp(OP_QUERY, code);
-  tpEnd(TP_QUERY, code, t0, clock());
+  tpEnd(TP_QUERY, code, t0, clockMs());
   return code;
 }
 
 export function obj_remove(keyLen: u32): i32 {
-  const t0 = clock();
+  const t0 = clockMs();
   tpBegin(TP_REMOVE);
   const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
   let code = MMC_UNMATCHED_KEY;
@@ -597,7 +400,7 @@ export function obj_remove(keyLen: u32): i32 {
     code = MMC_OK;
   }
   countOp(OP_REMOVE, code);
-  tpEnd(TP_REMOVE, code, t0, clock());
+  tpEnd(TP_REMOVE, code, t0, clockMs());
   return code;
 }
 
@@ -644,157 +447,9 @@ export function keys_fill(cursor: u32): u32 {
   return id < high ? id : 0;
 }
 
-// ---- eviction and demotion ----
 
-/** True while the medium's usage is above its low watermark. */
-export function over_low(m: u32): bool {
-  return mediumUsed(m) * 100 > <u64>thresholdLow * mediumTotal(m);
-}
 
-function leased(id: u32, now: u32): bool {
-  let b = recFirstBlob(rec(id));
-  while (b) {
-    const bp = blob(b);
-    if (blobLeases(bp) > 0 && !expired(blobExpiry(bp), now)) return true;
-    b = blobNext(bp);
-  }
-  return false;
-}
 
-/**
- * Evicts the least recently used unleased object of medium `m`. 0: none to evict. EVICTED: it
- * was removed. DEMOTE: an HBM object gets DRAM blobs; OUT: [0] victim id, [1] gen, [2] shadow id,
- * [3] copy pairs, [4] size, [5] start time, then per pair [8 + 4i] source slot, source offset,
- * target slot, target offset. The caller copies, then calls demote_end.
- */
-export function evict_next(m: u32): i32 {
-  const t0 = clock();
-  const now = msOf(t0);
-  let id = listTail(lruOf(m));
-  for (let k: u32 = 0; id && k < EVICT_SCAN; k++) {
-    if (!leased(id, now)) break;
-    id = recPrev(rec(id));
-  }
-  if (id == 0 || leased(id, now)) return 0;
-  tpBegin(TP_EVICT);
-  const r = rec(id);
-  const units = unitsOf(recSize(r));
-  // demote when DRAM has room: the copies keep it at or under its high watermark
-  if (m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) > 0 &&
-      (mediumUsed(MEDIUM_DRAM) + ((<u64>recNumBlobs(r) * units) << alignShift)) * 100 <= <u64>thresholdHigh * mediumTotal(MEDIUM_DRAM)) {
-    const shadow = poolAlloc(records);
-    const sr = rec(shadow);
-    const firstRank = segRank(blobSeg(blob(recFirstBlob(r))));
-    const want = recNumBlobs(r);
-    recSetState(sr, REC_SHADOW); // placeBlobs may free it on failure
-    const got = placeBlobs(shadow, MEDIUM_DRAM, units, want, 1, firstRank, BLOB_ALLOCATED, now + allocTimeoutMs);
-    if (got > 0) {
-      const first = recFirstBlob(sr);
-      recInit(sr, 0, 0, recSize(r), MEDIUM_DRAM, REC_SHADOW, ++generation);
-      recSetFirstBlob(sr, first);
-      recSetNumBlobs(sr, got);
-      listPush(LIST_PENDING, shadow);
-      listRemove(lruOf(m), id);
-      recSetFlags(r, recFlags(r) | FLAG_MOVING);
-      // the sources are leased for as long as a writer may take
-      let b = recFirstBlob(r);
-      while (b) {
-        const bp = blob(b);
-        const leases = blobLeases(bp);
-        if (leases < 255) blobSetLeases(bp, leases + 1);
-        blobSetExpiry(bp, now + allocTimeoutMs);
-        b = blobNext(bp);
-      }
-      setOut(0, <f64>id);
-      setOut(1, <f64>recGen(r));
-      setOut(2, <f64>shadow);
-      setOut(3, <f64>got);
-      setOut(4, <f64>recSize(r));
-      setOut(5, t0);
-      // pair i copies source blob (i mod sources) to target blob i
-      let d = recFirstBlob(sr);
-      let s = recFirstBlob(r);
-      let i: u32 = 8;
-      while (d) {
-        const sp = blob(s);
-        const dp = blob(d);
-        const ss = blobSeg(sp);
-        const ds = blobSeg(dp);
-        setOut(i, <f64>ss);
-        setOut(i + 1, <f64>(ra_offset(segAllocator(ss), blobNode(sp)) << alignShift));
-        setOut(i + 2, <f64>ds);
-        setOut(i + 3, <f64>(ra_offset(segAllocator(ds), blobNode(dp)) << alignShift));
-        i += 4;
-        d = blobNext(dp);
-        s = blobNext(sp);
-        if (s == 0) s = recFirstBlob(r);
-      }
-      return DEMOTE;
-    }
-    recSetState(sr, REC_SHADOW);
-    freeRecord(shadow);
-  }
-  removeRecord(id, now);
-  countEvict();
-  tpEnd(TP_EVICT, MMC_OK, t0, clock());
-  return EVICTED;
-}
-
-/** Ends a demotion: on success the object's blobs become the DRAM ones; else it is removed. */
-export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): void {
-  const now = nowMs();
-  const r = rec(id);
-  const sr = rec(shadow);
-  // release the demotion's leases on the sources
-  let b = recFirstBlob(r);
-  while (b) {
-    const bp = blob(b);
-    const leases = blobLeases(bp);
-    if (leases > 0) blobSetLeases(bp, leases - 1);
-    b = blobNext(bp);
-  }
-  recSetFlags(r, recFlags(r) & ~FLAG_MOVING);
-  listRemove(LIST_PENDING, shadow);
-  const alive = recGen(r) == gen && recState(r) == REC_READABLE;
-  if (ok && alive && recNumBlobs(sr) > 0) {
-    // swap chains: the object takes the DRAM blobs, the shadow keeps the HBM ones to free
-    const oldFirst = recFirstBlob(r);
-    const oldCount = recNumBlobs(r);
-    recSetFirstBlob(r, recFirstBlob(sr));
-    recSetNumBlobs(r, recNumBlobs(sr));
-    recSetMedium(r, MEDIUM_DRAM);
-    let d = recFirstBlob(r);
-    while (d) {
-      const dp = blob(d);
-      blobSetState(dp, BLOB_READABLE);
-      blobSetExpiry(dp, 0);
-      d = blobNext(dp);
-    }
-    listPush(lruOf(MEDIUM_DRAM), id);
-    recSetFirstBlob(sr, oldFirst);
-    recSetNumBlobs(sr, oldCount);
-    if (reapBlobs(shadow, now, true) == 0) freeRecord(shadow);
-    else { recSetState(sr, REC_ZOMBIE); listPush(LIST_PENDING, shadow); }
-    countEvict();
-    tpEnd(TP_EVICT, MMC_OK, t0, clock());
-    return;
-  }
-  freeAllBlobs(shadow);
-  freeRecord(shadow);
-  if (alive) {
-    // the copy failed: evict by removal
-    listPush(lruOf(recMedium(r)), id);
-    removeRecord(id, now);
-    countEvict();
-    tpEnd(TP_EVICT, MMC_OK, t0, clock());
-  } else {
-    if (recState(r) == REC_ZOMBIE && reapBlobs(id, now, true) == 0) {
-      listRemove(LIST_PENDING, id);
-      freeRecord(id);
-    }
-    tpEnd(TP_EVICT, MMC_OBJECT_NOT_EXISTS, t0, clock());
-  }
-}
 
 // ---- sweep ----
 

@@ -1,0 +1,163 @@
+// Eviction and demotion: the least recently used unleased object of a medium goes; an HBM
+// victim is copied to DRAM (by the TS side, through the backend) when DRAM has room.
+import { MMC_OK, MMC_OBJECT_NOT_EXISTS, DEMOTE, EVICTED } from './codes';
+import { poolAlloc } from './pool';
+import {
+  records, rec, blob, recInit, recNumBlobs, recSetNumBlobs, recState, recSetState, recSize, recFirstBlob,
+  recSetFirstBlob, recGen, recPrev, recMedium, recSetMedium, recFlags, recSetFlags,
+  blobNode, blobSeg, blobLeases, blobSetLeases, blobNext, blobExpiry, blobSetExpiry,
+  REC_READABLE, REC_ZOMBIE, REC_SHADOW, FLAG_MOVING, BLOB_ALLOCATED,
+} from './object';
+import { listPush, listRemove, listTail, LIST_PENDING } from './lists';
+import { segAllocator, segRank, mediumCount, mediumTotal, mediumUsed, alignShift, MEDIUM_HBM, MEDIUM_DRAM } from './segment';
+import { ra_offset } from './allocator';
+import { countEvict, tpBegin, tpEnd, TP_EVICT } from './stats';
+import { setOut, clockMs, nowMs, msOf, expired, allocTimeoutMs, thresholdHigh, thresholdLow, nextGeneration } from './scratch';
+import { unitsOf, lruOf, placeBlobs, freeAllBlobs, freeRecord, reapBlobs, removeRecord, markReadable } from './lifecycle';
+
+// How far eviction walks from the LRU tail past leased objects before giving up.
+// @ts-ignore: decorator
+@inline const EVICT_SCAN: u32 = 64;
+
+/** True while the medium's usage is above its low watermark. */
+export function over_low(m: u32): bool {
+  return mediumUsed(m) * 100 > <u64>thresholdLow * mediumTotal(m);
+}
+
+function leased(id: u32, now: u32): bool {
+  let b = recFirstBlob(rec(id));
+  while (b) {
+    const bp = blob(b);
+    if (blobLeases(bp) > 0 && !expired(blobExpiry(bp), now)) return true;
+    b = blobNext(bp);
+  }
+  return false;
+}
+
+/**
+ * Evicts the least recently used unleased object of medium `m`. 0: none to evict. EVICTED: it
+ * was removed. DEMOTE: an HBM object gets DRAM blobs; OUT: [0] victim id, [1] gen, [2] shadow id,
+ * [3] copy pairs, [4] size, [5] start time, then per pair [8 + 4i] source slot, source offset,
+ * target slot, target offset. The caller copies, then calls demote_end.
+ */
+export function evict_next(m: u32): i32 {
+  const t0 = clockMs();
+  const now = msOf(t0);
+  let id = listTail(lruOf(m));
+  for (let k: u32 = 0; id && k < EVICT_SCAN; k++) {
+    if (!leased(id, now)) break;
+    id = recPrev(rec(id));
+  }
+  if (id == 0 || leased(id, now)) return 0;
+  tpBegin(TP_EVICT);
+  const r = rec(id);
+  const units = unitsOf(recSize(r));
+  // demote when DRAM has room: the copies keep it at or under its high watermark
+  if (m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) > 0 &&
+      (mediumUsed(MEDIUM_DRAM) + ((<u64>recNumBlobs(r) * units) << alignShift)) * 100 <= <u64>thresholdHigh * mediumTotal(MEDIUM_DRAM)) {
+    const shadow = poolAlloc(records);
+    const sr = rec(shadow);
+    const firstRank = segRank(blobSeg(blob(recFirstBlob(r))));
+    const want = recNumBlobs(r);
+    recSetState(sr, REC_SHADOW); // placeBlobs may free it on failure
+    const got = placeBlobs(shadow, MEDIUM_DRAM, units, want, 1, firstRank, BLOB_ALLOCATED, now + allocTimeoutMs);
+    if (got > 0) {
+      const first = recFirstBlob(sr);
+      recInit(sr, 0, 0, recSize(r), MEDIUM_DRAM, REC_SHADOW, nextGeneration());
+      recSetFirstBlob(sr, first);
+      recSetNumBlobs(sr, got);
+      listPush(LIST_PENDING, shadow);
+      listRemove(lruOf(m), id);
+      recSetFlags(r, recFlags(r) | FLAG_MOVING);
+      // the sources are leased for as long as a writer may take
+      let b = recFirstBlob(r);
+      while (b) {
+        const bp = blob(b);
+        const leases = blobLeases(bp);
+        if (leases < 255) blobSetLeases(bp, leases + 1);
+        blobSetExpiry(bp, now + allocTimeoutMs);
+        b = blobNext(bp);
+      }
+      setOut(0, <f64>id);
+      setOut(1, <f64>recGen(r));
+      setOut(2, <f64>shadow);
+      setOut(3, <f64>got);
+      setOut(4, <f64>recSize(r));
+      setOut(5, t0);
+      // pair i copies source blob (i mod sources) to target blob i
+      let d = recFirstBlob(sr);
+      let s = recFirstBlob(r);
+      let i: u32 = 8;
+      while (d) {
+        const sp = blob(s);
+        const dp = blob(d);
+        const ss = blobSeg(sp);
+        const ds = blobSeg(dp);
+        setOut(i, <f64>ss);
+        setOut(i + 1, <f64>(ra_offset(segAllocator(ss), blobNode(sp)) << alignShift));
+        setOut(i + 2, <f64>ds);
+        setOut(i + 3, <f64>(ra_offset(segAllocator(ds), blobNode(dp)) << alignShift));
+        i += 4;
+        d = blobNext(dp);
+        s = blobNext(sp);
+        if (s == 0) s = recFirstBlob(r);
+      }
+      return DEMOTE;
+    }
+    recSetState(sr, REC_SHADOW);
+    freeRecord(shadow);
+  }
+  removeRecord(id, now);
+  countEvict();
+  tpEnd(TP_EVICT, MMC_OK, t0, clockMs());
+  return EVICTED;
+}
+
+/** Ends a demotion: on success the object's blobs become the DRAM ones; else it is removed. */
+export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): void {
+  const now = nowMs();
+  const r = rec(id);
+  const sr = rec(shadow);
+  // release the demotion's leases on the sources
+  let b = recFirstBlob(r);
+  while (b) {
+    const bp = blob(b);
+    const leases = blobLeases(bp);
+    if (leases > 0) blobSetLeases(bp, leases - 1);
+    b = blobNext(bp);
+  }
+  recSetFlags(r, recFlags(r) & ~FLAG_MOVING);
+  listRemove(LIST_PENDING, shadow);
+  const alive = recGen(r) == gen && recState(r) == REC_READABLE;
+  if (ok && alive && recNumBlobs(sr) > 0) {
+    // swap chains: the object takes the DRAM blobs, the shadow keeps the HBM ones to free
+    const oldFirst = recFirstBlob(r);
+    const oldCount = recNumBlobs(r);
+    recSetFirstBlob(r, recFirstBlob(sr));
+    recSetNumBlobs(r, recNumBlobs(sr));
+    recSetMedium(r, MEDIUM_DRAM);
+    markReadable(id);
+    recSetFirstBlob(sr, oldFirst);
+    recSetNumBlobs(sr, oldCount);
+    if (reapBlobs(shadow, now, true) == 0) freeRecord(shadow);
+    else { recSetState(sr, REC_ZOMBIE); listPush(LIST_PENDING, shadow); }
+    countEvict();
+    tpEnd(TP_EVICT, MMC_OK, t0, clockMs());
+    return;
+  }
+  freeAllBlobs(shadow);
+  freeRecord(shadow);
+  if (alive) {
+    // the copy failed: evict by removal
+    listPush(lruOf(recMedium(r)), id);
+    removeRecord(id, now);
+    countEvict();
+    tpEnd(TP_EVICT, MMC_OK, t0, clockMs());
+  } else {
+    if (recState(r) == REC_ZOMBIE && reapBlobs(id, now, true) == 0) {
+      listRemove(LIST_PENDING, id);
+      freeRecord(id);
+    }
+    tpEnd(TP_EVICT, MMC_OBJECT_NOT_EXISTS, t0, clockMs());
+  }
+}
