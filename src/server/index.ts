@@ -507,7 +507,9 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
         return;
       }
       if (req.method === 'GET' && url.startsWith('/api/v1/objects?') && mc && mc.ready) {
-        const key = new Query(url.slice(16)).get('key');
+        // The query ends at a '#' (a fragment), as Koa's parser has it.
+        const hash = url.indexOf('#', 16);
+        const key = new Query(url.slice(16, hash < 0 ? undefined : hash)).get('key');
         if (key !== undefined && !keyTooLong(key)) { void fastGet(req, res, mc, key); return; }
       }
     }

@@ -62,7 +62,8 @@ test('fast path and Koa answer the same bytes and count the same', async () => {
   const slow = await createServer(mc, { fastPath: false, advertise: fast.address }).listen('127.0.0.1', 0);
   try {
     for (const [m, p] of [['GET', '/health'], ['HEAD', '/health'], ['GET', '/api/v1/objects?key=k'], ['GET', '/api/v1/objects?key=nope'],
-      ['GET', '/api/v1/objects?key='], ['GET', `/api/v1/objects?key=${'x'.repeat(1025)}`], ['HEAD', '/api/v1/objects?key=k'], ['GET', '/api/v1/objects?key=%zz']]) {
+      ['GET', '/api/v1/objects?key='], ['GET', `/api/v1/objects?key=${'x'.repeat(1025)}`], ['HEAD', '/api/v1/objects?key=k'], ['GET', '/api/v1/objects?key=%zz'],
+      ['GET', '/api/v1/objects?key=k#frag'], ['GET', '/api/v1/objects?key=k%23frag'], ['GET', '/health#x']]) {
       const s0 = mc.stats();
       const a = await req(fast.url, m, p);
       const s1 = mc.stats();
