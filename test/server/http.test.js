@@ -135,6 +135,9 @@ test('GET /batch_query_keys: request order, absent shape, empty items, batch cou
   assert.equal(d, { batch_query_req: 1, batch_query_success: 1, batch_query_not_found: 1, query_req: 3, query_success: 2, query_not_found: 1 });
   const all = await delta(S.mc, () => get('/batch_query_keys?keys=bq1'));
   assert.equal(all.d, { batch_query_req: 1, batch_query_success: 1, query_req: 1, query_success: 1 });
+  // split on ',' after decoding: %2C separates too; '+' is a space inside an item
+  const enc = (await get('/batch_query_keys?keys=bq1%2C%2Cbq2,a+b')).json().data.map((x) => x.key);
+  assert.equal(enc, ['bq1', 'bq2', 'a b']);
   for (const p of ['/batch_query_keys', '/batch_query_keys?keys=', '/batch_query_keys?keys=,,,']) {
     const m = await delta(S.mc, () => get(p));
     isErrorBody(m.result, "Missing 'keys' parameter");
@@ -229,6 +232,34 @@ test('capacity/usage: a medium with no segment is all zeros', async () => {
     const u = (await req(T.url, 'GET', '/api/v1/capacity/usage')).json();
     assert.equal(u.npu, { total_bytes: 0, used_bytes: 0, free_bytes: 0, usage_ratio: 0 });
     assert.is(u.cpu.total_bytes, 8 << 20);
+    const m = (await req(T.url, 'GET', '/metrics')).text;
+    assert.ok(m.includes('\nmemcache_total_capacity_bytes{medium="hbm"} 0\n'));
+    assert.ok(m.includes('\nmemcache_allocated_bytes{medium="hbm"} 0\n'));
+    assert.ok((await req(T.url, 'GET', '/metrics/summary')).text.includes(' hbm_used=0/0 dram_used=0/8388608 '));
+  } finally { await T.close(); }
+  const H = await startServer({ store: { segments: [{ rank: 0, medium: 'hbm', bytes: '8MB' }] } });
+  try {
+    const u = (await req(H.url, 'GET', '/api/v1/capacity/usage')).json();
+    assert.equal(u.cpu, { total_bytes: 0, used_bytes: 0, free_bytes: 0, usage_ratio: 0 });
+    assert.is(u.npu.total_bytes, 8 << 20);
+  } finally { await H.close(); }
+});
+
+test('segment order does not depend on the order they were mounted in: HBM by rank, then DRAM by rank', async () => {
+  const T = await startServer({ store: { segments: [
+    { rank: 1, medium: 'dram', bytes: '4MB' }, { rank: 0, medium: 'dram', bytes: '4MB' },
+    { rank: 1, medium: 'hbm', bytes: '4MB' }, { rank: 0, medium: 'hbm', bytes: '4MB' },
+  ] } });
+  try {
+    const ids = ['rank-0-hbm', 'rank-1-hbm', 'rank-0-dram', 'rank-1-dram'];
+    assert.is((await req(T.url, 'GET', '/get_all_segments')).text, ids.join('\n') + '\n');
+    const sr = (await req(T.url, 'GET', '/api/v1/capacity/segment_remaining')).json();
+    assert.equal(sr.segments.map((s) => s.segment_name), ids);
+    assert.equal(sr.segments.map((s) => s.medium), ['HBM', 'HBM', 'DRAM', 'DRAM']);
+    const m = (await req(T.url, 'GET', '/metrics')).text.split('\n');
+    for (const fam of ['memcache_segment_capacity_bytes', 'memcache_segment_allocated_bytes']) {
+      assert.equal(m.filter((l) => l.startsWith(`${fam}{`)).map((l) => /segment="([^"]+)"/.exec(l)[1]), ids, fam);
+    }
   } finally { await T.close(); }
 });
 
@@ -262,13 +293,20 @@ test('unknown paths: 404 Not found; wrong methods: 405 with Allow', async () => 
 });
 
 test('HEAD is answered wherever GET is, with the GET headers and no body', async () => {
-  for (const p of ['/health', '/role', '/metrics', '/metrics/summary', '/get_all_segments', '/api/v1/capacity/usage']) {
+  await req(S.url, 'PUT', '/metadata?key=hm', 'meta');
+  for (const p of ['/health', '/role', '/metrics', '/metrics/summary', '/get_all_segments', '/api/v1/capacity/usage',
+    '/metadata?key=hm', '/metadata?key=absent', '/metrics/ptracer', '/ha_status', '/leader', `/query_key?key=${encodeURIComponent(SENTINEL)}`,
+    '/query_key?key=absent', '/batch_query_keys?keys=a,b', '/get_all_keys', '/query_segment?segment=rank-0-hbm', '/query_segment?segment=x',
+    '/api/v1/drain_jobs/query?job_id=j', '/api/v1/segments/status?segment=rank-0-dram', '/api/v1/capacity/segment_remaining',
+    '/api/v1/analysis/alloc_free_latency', '/health?x=1']) {
     const h = await req(S.url, 'HEAD', p);
     const g = await get(p);
     assert.is(h.status, 200, p);
     assert.is(h.body.length, 0);
-    assert.is(h.headers['content-type'], g.headers['content-type']);
+    assert.is(h.headers['content-type'], g.headers['content-type'], p);
+    assert.is(h.headers['content-length'], g.headers['content-length'], p);
   }
+  await req(S.url, 'DELETE', '/metadata?key=hm');
 });
 
 // ---- query-string decoding ----
