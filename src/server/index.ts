@@ -4,7 +4,7 @@
  * only calls it and reads stats() for the metrics.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import Koa from 'koa';
 import type { Context } from 'koa';
 import Router from '@koa/router';
@@ -520,7 +520,21 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     app,
     get store() { return mc; },
     listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
-      const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+      // A request head of up to 1 MiB (Node's default is 16 KiB), so that an oversized key in the
+      // query string gets the contract's `key too long` answer rather than a bare 431.
+      const server = http.createServer({ keepAliveTimeout: 65_000, maxHeaderSize: 1 << 20 }, handler);
+      // A request that is not HTTP at all (or a head over the limit) still gets the error body.
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        // As Node's own handler: answer only if no response on this socket has begun.
+        const inFlight = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+        if (socket.writable && (!inFlight || !inFlight.headersSent)) {
+          const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+          const body = errorBody(status === 431 ? 'MMC_INVALID_PARAM: request head too large' : 'MMC_INVALID_PARAM: malformed HTTP request');
+          socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${CT_JSON}\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        }
+        socket.destroy();
+      });
       return new Promise((resolve, reject) => {
         const onError = (e: Error) => reject(e);
         server.once('error', onError);
