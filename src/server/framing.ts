@@ -45,69 +45,145 @@ function readCount(dv: DataView, len: number, perItem: number): number {
   return n;
 }
 
+/**
+ * A frame as the list of chunks it arrived in (socket reads), read front to back. `take` returns a
+ * view when the bytes lie within one chunk and copies only when they straddle a chunk boundary, so
+ * decoding a request body or a response never concatenates it.
+ */
+class Chunks {
+  private i = 0;
+  private off = 0;
+  constructor(private readonly chunks: readonly Uint8Array[]) {}
+  take(len: number): Uint8Array {
+    const chunks = this.chunks;
+    while (this.i < chunks.length && this.off === chunks[this.i].byteLength) { this.i++; this.off = 0; }
+    if (len === 0) return new Uint8Array(0);
+    const c = chunks[this.i];
+    if (this.off + len <= c.byteLength) {
+      const v = new Uint8Array(c.buffer, c.byteOffset + this.off, len);
+      this.off += len;
+      return v;
+    }
+    const out = new Uint8Array(len);
+    let pos = 0;
+    while (pos < len) {
+      const d = chunks[this.i];
+      const n = Math.min(len - pos, d.byteLength - this.off);
+      out.set(n === d.byteLength ? d : new Uint8Array(d.buffer, d.byteOffset + this.off, n), pos);
+      pos += n;
+      this.off += n;
+      if (this.off === d.byteLength) { this.i++; this.off = 0; }
+    }
+    return out;
+  }
+}
+
+function totalLength(chunks: readonly Uint8Array[]): number {
+  let t = 0;
+  for (const c of chunks) t += c.byteLength;
+  return t;
+}
+
+/** The 4-byte count and the `perItem`-byte-per-item length table that follows it. */
+function readTable(r: Chunks, len: number, perItem: number): { n: number; dv: DataView } {
+  if (len < 4) throw new FrameError('malformed batch frame');
+  const n = view(r.take(4)).getUint32(0, true);
+  if (n > MAX_BATCH_ITEMS || 4 + n * perItem > len) throw new FrameError('malformed batch frame');
+  return { n, dv: view(r.take(n * perItem)) };
+}
+
 /** Key list → key strings (and their byte lengths, for the limit check). */
 export function decodeKeyList(buf: Uint8Array): { keys: string[]; lengths: number[] } {
-  const dv = view(buf);
-  const n = readCount(dv, buf.byteLength, 4);
+  return decodeKeyListChunks([buf]);
+}
+
+/** decodeKeyList of a frame given as the chunks it arrived in. */
+export function decodeKeyListChunks(chunks: readonly Uint8Array[], length = totalLength(chunks)): { keys: string[]; lengths: number[] } {
+  const r = new Chunks(chunks);
+  const { n, dv } = readTable(r, length, 4);
   const lengths = new Array<number>(n);
-  let off = 4 + n * 4;
   let total = 0;
-  for (let i = 0; i < n; i++) { lengths[i] = dv.getUint32(4 + i * 4, true); total += lengths[i]; }
-  if (off + total !== buf.byteLength) throw new FrameError('malformed batch frame');
+  for (let i = 0; i < n; i++) { lengths[i] = dv.getUint32(i * 4, true); total += lengths[i]; }
+  if (4 + n * 4 + total !== length) throw new FrameError('malformed batch frame');
+  const kb = r.take(total);
   const keys = new Array<string>(n);
-  for (let i = 0; i < n; i++) { keys[i] = dec.decode(buf.subarray(off, off + lengths[i])); off += lengths[i]; }
+  let off = 0;
+  for (let i = 0; i < n; i++) { keys[i] = dec.decode(kb.subarray(off, off + lengths[i])); off += lengths[i]; }
   return { keys, lengths };
 }
 
 export function encodeKeyList(keys: readonly string[]): Buffer {
-  const kb = keys.map((k) => Buffer.from(k, 'utf8'));
-  const head = Buffer.allocUnsafe(4 + 4 * kb.length);
-  head.writeUInt32LE(kb.length, 0);
-  for (let i = 0; i < kb.length; i++) head.writeUInt32LE(kb[i].length, 4 + 4 * i);
-  return Buffer.concat([head, ...kb]);
+  return keyTable(keys, 0);
+}
+
+/**
+ * u32 N | u32 keyLen × N | (u32 × N × `extra`, left for the caller) | key bytes, in one buffer.
+ * Keys are written straight into it (no Buffer per key).
+ */
+function keyTable(keys: readonly string[], extra: number): Buffer {
+  const n = keys.length;
+  const lens = new Array<number>(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) { lens[i] = Buffer.byteLength(keys[i], 'utf8'); total += lens[i]; }
+  let off = 4 + 4 * (n + extra * n);
+  const buf = Buffer.allocUnsafe(off + total);
+  buf.writeUInt32LE(n, 0);
+  for (let i = 0; i < n; i++) {
+    buf.writeUInt32LE(lens[i], 4 + 4 * i);
+    off += buf.write(keys[i], off, lens[i], 'utf8');
+  }
+  return buf;
 }
 
 /** batch_put request → entries whose values are views into `buf` (no copy). */
 export function decodeBatchPut(buf: Uint8Array): { entries: [string, Uint8Array][]; keyLengths: number[] } {
-  const dv = view(buf);
-  const n = readCount(dv, buf.byteLength, 8);
+  return decodeBatchPutChunks([buf]);
+}
+
+/**
+ * decodeBatchPut of a frame given as the chunks it arrived in: values are views into the chunks,
+ * except a value straddling two chunks, which is copied.
+ */
+export function decodeBatchPutChunks(chunks: readonly Uint8Array[], length = totalLength(chunks)): { entries: [string, Uint8Array][]; keyLengths: number[] } {
+  const r = new Chunks(chunks);
+  const { n, dv } = readTable(r, length, 8);
   const keyLengths = new Array<number>(n);
   const valLengths = new Array<number>(n);
   let keyTotal = 0;
   let valTotal = 0;
   for (let i = 0; i < n; i++) {
-    keyLengths[i] = dv.getUint32(4 + i * 4, true); keyTotal += keyLengths[i];
-    valLengths[i] = dv.getUint32(4 + (n + i) * 4, true); valTotal += valLengths[i];
+    keyLengths[i] = dv.getUint32(i * 4, true); keyTotal += keyLengths[i];
+    valLengths[i] = dv.getUint32((n + i) * 4, true); valTotal += valLengths[i];
   }
-  let koff = 4 + n * 8;
-  let voff = koff + keyTotal;
-  if (voff + valTotal !== buf.byteLength) throw new FrameError('malformed batch frame');
+  if (4 + n * 8 + keyTotal + valTotal !== length) throw new FrameError('malformed batch frame');
+  const kb = r.take(keyTotal);
   const entries = new Array<[string, Uint8Array]>(n);
+  let koff = 0;
   for (let i = 0; i < n; i++) {
-    const key = dec.decode(buf.subarray(koff, koff + keyLengths[i]));
-    entries[i] = [key, buf.subarray(voff, voff + valLengths[i])];
-    koff += keyLengths[i]; voff += valLengths[i];
+    entries[i] = [dec.decode(kb.subarray(koff, koff + keyLengths[i])), r.take(valLengths[i])];
+    koff += keyLengths[i];
   }
   return { entries, keyLengths };
 }
 
-/** batch_put request as a list of chunks (header, keys, values) and its total length. */
+/**
+ * batch_put request as a list of chunks (header and keys in one buffer, then the values as given)
+ * and its total length.
+ */
 export function encodeBatchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>): { chunks: Uint8Array[]; length: number } {
   const n = entries.length;
-  const head = Buffer.allocUnsafe(4 + 8 * n);
-  head.writeUInt32LE(n, 0);
-  const chunks: Uint8Array[] = [head];
+  const keys = new Array<string>(n);
+  for (let i = 0; i < n; i++) keys[i] = entries[i][0];
+  const head = keyTable(keys, 1);
+  const chunks: Uint8Array[] = new Array(n + 1);
+  chunks[0] = head;
   let length = head.length;
-  const values: Uint8Array[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const kb = Buffer.from(entries[i][0], 'utf8');
     const v = entries[i][1];
-    head.writeUInt32LE(kb.length, 4 + 4 * i);
     head.writeUInt32LE(v.byteLength, 4 + 4 * (n + i));
-    chunks.push(kb); values[i] = v;
-    length += kb.length + v.byteLength;
+    chunks[i + 1] = v;
+    length += v.byteLength;
   }
-  for (const v of values) chunks.push(v);
   return { chunks, length };
 }
 
@@ -127,39 +203,59 @@ export function decodeCodes(buf: Uint8Array): number[] {
   return out;
 }
 
-/** batch_get response: header and the found values, as chunks to write in order. */
+/**
+ * batch_get response: header and the found values, as chunks to write in order. Values that follow
+ * each other in one buffer (the store reads a batch into one buffer) become one chunk: no copy.
+ */
 export function encodeBatchGet(values: ReadonlyArray<Uint8Array | undefined>, absentCode: number): { chunks: Uint8Array[]; length: number } {
   const n = values.length;
   const head = Buffer.allocUnsafe(4 + 8 * n);
-  head.writeUInt32LE(n, 0);
+  const dv = view(head);
+  dv.setUint32(0, n, true);
   const chunks: Uint8Array[] = [head];
   let length = head.length;
+  // the run of adjacent values being gathered: [runStart, runEnd) of runBuf
+  let runBuf: ArrayBufferLike | undefined;
+  let runStart = 0;
+  let runEnd = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    head.writeInt32LE(v ? 0 : absentCode, 4 + 4 * i);
-    head.writeUInt32LE(v ? v.byteLength : 0, 4 + 4 * (n + i));
-    if (v && v.byteLength) { chunks.push(v); length += v.byteLength; }
+    dv.setInt32(4 + 4 * i, v ? 0 : absentCode, true);
+    dv.setUint32(4 + 4 * (n + i), v ? v.byteLength : 0, true);
+    if (!v || v.byteLength === 0) continue;
+    length += v.byteLength;
+    if (v.buffer === runBuf && v.byteOffset === runEnd) { runEnd += v.byteLength; continue; }
+    if (runBuf) chunks.push(new Uint8Array(runBuf, runStart, runEnd - runStart));
+    runBuf = v.buffer; runStart = v.byteOffset; runEnd = v.byteOffset + v.byteLength;
   }
+  if (runBuf) chunks.push(new Uint8Array(runBuf, runStart, runEnd - runStart));
   return { chunks, length };
 }
 
 /** batch_get response → values (views into `buf`), undefined where absent. */
 export function decodeBatchGet(buf: Uint8Array): { codes: number[]; values: (Uint8Array | undefined)[] } {
-  const dv = view(buf);
-  const n = readCount(dv, buf.byteLength, 8);
+  return decodeBatchGetChunks([buf]);
+}
+
+/**
+ * decodeBatchGet of a response given as the chunks it arrived in: values are views into the
+ * chunks, except a value straddling two chunks, which is copied.
+ */
+export function decodeBatchGetChunks(chunks: readonly Uint8Array[], length = totalLength(chunks)): { codes: number[]; values: (Uint8Array | undefined)[] } {
+  const r = new Chunks(chunks);
+  const { n, dv } = readTable(r, length, 8);
   const codes = new Array<number>(n);
-  const values = new Array<Uint8Array | undefined>(n);
+  const lens = new Array<number>(n);
   let off = 4 + 8 * n;
   for (let i = 0; i < n; i++) {
-    const code = dv.getInt32(4 + 4 * i, true);
-    const len = dv.getUint32(4 + 4 * (n + i), true);
+    const code = dv.getInt32(4 * i, true);
     codes[i] = code;
-    if (code === 0) {
-      if (off + len > buf.byteLength) throw new FrameError('malformed batch frame');
-      values[i] = new Uint8Array(buf.buffer, buf.byteOffset + off, len);
-      off += len;
-    } else values[i] = undefined;
+    lens[i] = code === 0 ? dv.getUint32(4 * (n + i), true) : 0;
+    off += lens[i];
+    if (off > length) throw new FrameError('malformed batch frame');
   }
-  if (off !== buf.byteLength) throw new FrameError('malformed batch frame');
+  if (off !== length) throw new FrameError('malformed batch frame');
+  const values = new Array<Uint8Array | undefined>(n);
+  for (let i = 0; i < n; i++) values[i] = codes[i] === 0 ? r.take(lens[i]) : undefined;
   return { codes, values };
 }
