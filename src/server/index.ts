@@ -17,7 +17,7 @@ import {
   ptracerTable, ratio, summaryLine, unixSeconds,
 } from './format.js';
 import {
-  FrameError, decodeBatchPut, decodeKeyList, encodeBatchGet, encodeCodes, encodeKeyList,
+  FrameError, decodeBatchPutChunks, decodeKeyList, decodeKeyListChunks, encodeBatchGet, encodeCodes, encodeKeyList,
 } from './framing.js';
 
 export type { StoreLike, PutWriter } from './store-api.js';
@@ -32,9 +32,10 @@ export interface ServerOptions {
   /** Advertised `host:port` (leader_address); default the address actually listened on. */
   advertise?: string;
   /**
-   * Answer the two hottest requests (GET/HEAD /health, GET /api/v1/objects) straight from the
-   * node:http handler, with the same bytes as the Koa routes, skipping the Koa context (default
-   * true). Everything else, and every error case, goes through Koa.
+   * Answer the hottest requests (GET/HEAD /health, GET /api/v1/objects, POST
+   * /api/v1/objects/batch_put and batch_get) straight from the node:http handler, with the same
+   * bytes as the Koa routes, skipping the Koa context (default true). Everything else goes through
+   * Koa (the batch fast path answers its own errors, as the Koa route would).
    */
   fastPath?: boolean;
 }
@@ -143,6 +144,47 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
     chunks.push(chunk);
   }
   return over ? undefined : Buffer.concat(chunks, total);
+}
+
+/** A request body as the chunks it arrived in (the socket reads), never concatenated. */
+interface BodyChunks { chunks: Buffer[]; length: number }
+
+/**
+ * readBody for the batch routes: the body as its chunks (the framing decodes them in place), with
+ * the same limit, drain and incomplete-body rules.
+ */
+function readChunks(req: http.IncomingMessage, limit: number): Promise<BodyChunks | undefined> {
+  const cl = req.headers['content-length'];
+  const declared = cl === undefined ? -1 : Number(cl);
+  if (declared > limit) return Promise.resolve(undefined); // Node discards the unread body after the response
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let over = false;
+    const onData = (chunk: Buffer) => {
+      if (over) return;
+      length += chunk.length;
+      if (length > limit) { over = true; chunks.length = 0; return; }
+      chunks.push(chunk);
+    };
+    const settle = (err?: unknown) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err !== undefined) reject(err);
+      else if (over) resolve(undefined);
+      else if (declared >= 0 && length !== declared) reject(new Refusal('MMC_INVALID_PARAM: incomplete body', 400));
+      else resolve({ chunks, length });
+    };
+    const onEnd = () => settle();
+    const onError = (e: unknown) => settle(e ?? new Error('request error'));
+    const onClose = () => settle(new Error('Premature close'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function parsePutOptions(q: Query): PutOptions {
@@ -432,20 +474,33 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: batch too large (limit ${batchLimit} bytes)`, 413);
     return body;
   };
+  /** The body of batch_put / batch_get as its chunks (values stay views of the socket reads). */
+  const batchChunks = async (req: http.IncomingMessage): Promise<BodyChunks> => {
+    const body = await readChunks(req, batchLimit);
+    if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: batch too large (limit ${batchLimit} bytes)`, 413);
+    return body;
+  };
+  // batch_put and batch_get, shared by the Koa routes and the fast path in `handler`
+  const batchPutReply = async (opts: PutOptions, req: http.IncomingMessage): Promise<{ chunks: Uint8Array[]; length: number }> => {
+    const body = await batchChunks(req);
+    const { entries } = decodeBatchPutChunks(body.chunks, body.length);
+    for (const [, v] of entries) if (v.byteLength > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
+    const b = encodeCodes(await need(503).batchPut(entries, opts));
+    return { chunks: [b], length: b.length };
+  };
+  const batchGetReply = async (req: http.IncomingMessage): Promise<{ chunks: Uint8Array[]; length: number }> => {
+    const body = await batchChunks(req);
+    const { keys } = decodeKeyListChunks(body.chunks, body.length);
+    const values = await need(503).batchGet(keys);
+    return encodeBatchGet(values, MMC.MMC_UNMATCHED_KEY);
+  };
   route('post', `${OBJ}/batch_put`, async (ctx) => {
     const opts = parsePutOptions(query(ctx));
-    const { entries } = decodeBatchPut(await batchBody(ctx));
-
-    for (const [, v] of entries) if (v.byteLength > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
-    const codes = await need(503).batchPut(entries, opts);
-    const b = encodeCodes(codes);
-    sendBinary(ctx, [b], b.length);
+    const { chunks, length } = await batchPutReply(opts, ctx.req);
+    sendBinary(ctx, chunks, length);
   }, true);
   route('post', `${OBJ}/batch_get`, async (ctx) => {
-    const { keys } = decodeKeyList(await batchBody(ctx));
-
-    const values = await need(503).batchGet(keys);
-    const { chunks, length } = encodeBatchGet(values, MMC.MMC_UNMATCHED_KEY);
+    const { chunks, length } = await batchGetReply(ctx.req);
     sendBinary(ctx, chunks, length);
   }, true);
   route('post', `${OBJ}/batch_exists`, async (ctx) => {
@@ -497,6 +552,59 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.byteLength });
     res.end(body);
   };
+  /**
+   * POST batch_put / batch_get straight from the node:http handler, answering as the Koa routes do
+   * (same status, headers and body, errors included), the response written as chunks (no
+   * concatenation). Taken only when the request is plain: the exact path, a declared length within
+   * the limit, valid put options, a ready store; anything else goes to Koa with its body unread.
+   */
+  const fastBatch = async (req: http.IncomingMessage, res: http.ServerResponse, reply: () => Promise<{ chunks: Uint8Array[]; length: number }>) => {
+    let out: { chunks: Uint8Array[]; length: number };
+    try {
+      out = await reply();
+    } catch (e) {
+      // as the route wrapper (Refusal, FrameError, MmcError) and the outermost middleware (the rest)
+      let status: number;
+      let reason: string;
+      if (e instanceof Refusal) { status = e.status; reason = e.reason; }
+      else if (e instanceof FrameError) { status = 400; reason = `MMC_INVALID_PARAM: ${e.message}`; }
+      else if (e instanceof MmcError) { status = dataPlaneStatus(e.code); reason = e.message; }
+      else { app.emit('error', e); status = 500; reason = 'Internal server error'; }
+      const b = Buffer.from(errorBody(reason));
+      res.writeHead(status, { 'Content-Type': CT_JSON, 'Content-Length': b.length });
+      res.end(b);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': CT_BINARY, 'Content-Length': out.length });
+    if (out.chunks.length === 1) { res.end(out.chunks[0]); return; }
+    res.cork();
+    for (const c of out.chunks) res.write(c);
+    res.end();
+    res.uncork();
+  };
+  const BATCH_PUT = `${OBJ}/batch_put`;
+  const BATCH_GET = `${OBJ}/batch_get`;
+  /** True if the fast path took the request. */
+  const fastBatchRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: string): boolean => {
+    const cl = req.headers['content-length'];
+    if (cl === undefined || !(Number(cl) <= batchLimit) || url.includes('#')) return false;
+    if (url === BATCH_GET) {
+      void fastBatch(req, res, () => batchGetReply(req));
+      return true;
+    }
+    let qs: string;
+    if (url === BATCH_PUT) qs = '';
+    else if (url.startsWith(BATCH_PUT) && url.charCodeAt(BATCH_PUT.length) === 63 /* ? */) qs = url.slice(BATCH_PUT.length + 1);
+    else return false;
+    let opts: PutOptions;
+    try {
+      opts = parsePutOptions(new Query(qs));
+    } catch {
+      return false; // the Koa route answers the refusal
+    }
+    void fastBatch(req, res, () => batchPutReply(opts, req));
+    return true;
+  };
   const handler = options.fastPath === false ? koaHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '';
     if (req.method === 'GET' || req.method === 'HEAD') {
@@ -512,6 +620,8 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
         const key = new Query(url.slice(16, hash < 0 ? undefined : hash)).get('key');
         if (key !== undefined && !keyTooLong(key)) { void fastGet(req, res, mc, key); return; }
       }
+    } else if (req.method === 'POST' && mc && mc.ready && url.startsWith('/api/v1/objects/batch_') && fastBatchRoute(req, res, url)) {
+      return;
     }
     koaHandler(req, res);
   };
