@@ -431,14 +431,19 @@ export class MemCache {
 
   // ---- get, exists, query, remove ----
 
-  /** The value under `key`, or undefined when absent (or not yet readable). */
+  /**
+   * The value under `key`, or undefined when absent. A key still being written (allocated, not
+   * yet committed) rejects with MMC_OBJECT_NOT_EXISTS.
+   */
   get(key: string): Promise<Uint8Array | undefined> {
     let blob = 0;
     let t0 = 0;
     const x = this.core.x;
     try {
       this.check();
-      if (x.obj_get(this.core.setKey(key)) !== MMC.MMC_OK) return NOTHING;
+      const code = x.obj_get(this.core.setKey(key));
+      if (code === MMC.MMC_OBJECT_NOT_EXISTS) throw new MmcError(code, `'${key}' is being written and not readable yet`);
+      if (code !== MMC.MMC_OK) return NOTHING;
       const out = this.core.out;
       blob = out[0];
       t0 = out[1];

@@ -202,8 +202,9 @@ test('two-phase put: alloc is invisible until write_ok; write_fail drops it', as
   const mc = await openSmall();
   const w = await mc.alloc('two', 6);
   assert.equal(w.blobs.map((b) => [b.segment, b.medium]), [['rank-0-hbm', 'HBM']]);
-  assert.is(await mc.get('two'), undefined);
+  await rejects(mc.get('two'), 'MMC_OBJECT_NOT_EXISTS', /being written/);
   assert.not.ok(await mc.exists('two'));
+  assert.equal(await mc.batchGet(['two']), [undefined]);
   assert.equal(await mc.query('two'), { key: 'two', size: 6, prot: 0, numBlobs: 1, valid: false, blobs: [{ rank: 0, medium: 'HBM' }] });
   await rejects(mc.put('two', enc('clash')), 'MMC_DUPLICATED_OBJECT');
   await w.write(enc('abc'));
