@@ -11,8 +11,10 @@ import { Pool } from 'undici';
 import { MMC, MmcError, type MmcCodeName } from '../errors.js';
 import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
 import {
-  decodeBatchGet, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
+  decodeBatchGetChunks, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
 } from '../server/framing.js';
+
+const OCTET_HEADERS = { 'content-type': 'application/octet-stream' };
 
 export interface ClientOptions {
   /** Keep-alive connections to the server (default 8). */
@@ -51,6 +53,8 @@ export function errorFromReason(reason: string, status?: number): MmcError {
 }
 
 interface Reply { status: number; body: Buffer; json: boolean }
+/** A reply as the chunks it arrived in (batch responses are decoded from them in place). */
+interface ChunkReply { status: number; chunks: Buffer[]; length: number; json: boolean }
 
 
 function putQuery(opts?: PutOptions): string {
@@ -91,18 +95,31 @@ export class MemCacheClient {
   }
 
   private async request(method: string, path: string, body?: Uint8Array | Uint8Array[], length?: number): Promise<Reply> {
+    const r = await this.requestChunks(method, path, body, length);
+    return { status: r.status, body: r.chunks.length === 1 ? r.chunks[0] : Buffer.concat(r.chunks, r.length), json: r.json };
+  }
+
+  /**
+   * One exchange; a body given as chunks goes out as one buffer (one copy, one writev: undici
+   * writes an iterable body a chunk per socket write, measured no faster and more client CPU on
+   * 256 x 4 KiB batches); the reply comes back as the chunks undici read (views of the socket
+   * reads, never concatenated here).
+   */
+  private async requestChunks(method: string, path: string, body?: Uint8Array | Uint8Array[], length?: number): Promise<ChunkReply> {
     if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'client is closed');
-    let payload: Uint8Array | Uint8Array[] | undefined = body;
-    const headers: Record<string, string> = {};
-    if (Array.isArray(body)) {
-      payload = body.length === 1 ? body[0] : Buffer.concat(body, length);
-    }
-    if (payload !== undefined) headers['content-type'] = 'application/octet-stream';
+    let payload: Uint8Array | undefined;
+    if (Array.isArray(body)) payload = body.length === 1 ? body[0] : Buffer.concat(body, length);
+    else payload = body;
     try {
-      const res = await this.pool.request({ method: method as 'GET', path, body: payload as Uint8Array | undefined, headers });
-      const ab = await res.body.arrayBuffer();
+      const res = await this.pool.request({
+        method: method as 'GET', path, body: payload,
+        headers: payload !== undefined ? OCTET_HEADERS : undefined,
+      });
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const c of res.body as AsyncIterable<Buffer>) { chunks.push(c); total += c.length; }
       const ct = res.headers['content-type'];
-      return { status: res.statusCode, body: Buffer.from(ab), json: typeof ct === 'string' && ct.startsWith('application/json') };
+      return { status: res.statusCode, chunks, length: total, json: typeof ct === 'string' && ct.startsWith('application/json') };
     } catch (e) {
       if (e instanceof MmcError) throw e;
       throw new MmcError(MMC.MMC_ERROR, `request to ${this.url} failed: ${(e as Error).message}`, { cause: e });
@@ -176,8 +193,15 @@ export class MemCacheClient {
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
-    const r = await this.request('POST', '/api/v1/objects/batch_get', encodeKeyList(keys));
-    return decodeBatchGet(this.ok(r).body).values.map((v) => (v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : undefined));
+    const r = await this.requestChunks('POST', '/api/v1/objects/batch_get', encodeKeyList(keys));
+    if (r.status !== 200) throw this.fail({ status: r.status, body: Buffer.concat(r.chunks, r.length), json: r.json });
+    const { values } = decodeBatchGetChunks(r.chunks, r.length);
+    const out = new Array<Uint8Array | undefined>(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      out[i] = v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : undefined;
+    }
+    return out;
   }
 
   async batchExists(keys: readonly string[]): Promise<boolean[]> {

@@ -51,4 +51,33 @@ remote('metadata helpers: byte-exact, absent is undefined', async () => {
   } finally { await c.close(); await running.close(); await store.close(); }
 });
 
+remote('batches spanning many socket reads round trip byte-exact, fast path and Koa alike; errors are MmcError', async () => {
+  for (const fastPath of [true, false]) {
+    const store = await MemCache.open({ segments: SEGMENTS });
+    const running = await createServer(store, { fastPath }).listen('127.0.0.1', 0);
+    const c = await MemCacheClient.connect(running.url);
+    try {
+      // odd sizes, so values straddle the socket reads on both sides
+      const entries = Array.from({ length: 97 }, (_, i) => [`span/${i}/键`, Buffer.alloc(1 + ((i * 7919) % 40000), i + 1)]);
+      entries.forEach(([, v], i) => { v[0] = i; v[v.length - 1] = 255 - i; });
+      assert.equal(await c.batchPut(entries), entries.map(() => 0));
+      const got = await c.batchGet([...entries.map(([k]) => k), 'absent']);
+      assert.is(got.length, entries.length + 1);
+      for (let i = 0; i < entries.length; i++) assert.ok(Buffer.isBuffer(got[i]) && got[i].equals(entries[i][1]), `value ${i} (fastPath ${fastPath})`);
+      assert.is(got[entries.length], undefined);
+      await c.removeAll();
+      // a refused batch: the server's error as MmcError
+      let e;
+      try { await c.batchPut([['x', Buffer.alloc(1)]], { medium: 'ssd' }); } catch (x) { e = x; }
+      assert.instance(e, MmcError);
+      assert.is(e.code, MMC.MMC_INVALID_PARAM);
+      await store.close();
+      e = undefined;
+      try { await c.batchGet(['a']); } catch (x) { e = x; }
+      assert.instance(e, MmcError);
+      assert.is(e.code, MMC.MMC_NOT_INITIALIZED);
+    } finally { await c.close(); await running.close(); await store.close(); }
+  }
+});
+
 remote.run();
