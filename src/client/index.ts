@@ -146,7 +146,12 @@ export class MemCacheClient {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(key)}`);
-    if (r.status === 404) return undefined;
+    if (r.status === 404) {
+      // absent: undefined; being written: the store's MMC_OBJECT_NOT_EXISTS, as embedded
+      const err = this.fail(r);
+      if (err.code === MMC.MMC_OBJECT_NOT_EXISTS) throw err;
+      return undefined;
+    }
     return this.ok(r).body;
   }
 

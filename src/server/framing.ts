@@ -207,7 +207,7 @@ export function decodeCodes(buf: Uint8Array): number[] {
  * batch_get response: header and the found values, as chunks to write in order. Values that follow
  * each other in one buffer (the store reads a batch into one buffer) become one chunk: no copy.
  */
-export function encodeBatchGet(values: ReadonlyArray<Uint8Array | undefined>, absentCode: number): { chunks: Uint8Array[]; length: number } {
+export function encodeBatchGet(values: ReadonlyArray<Uint8Array | undefined>, codes: ReadonlyArray<number>): { chunks: Uint8Array[]; length: number } {
   const n = values.length;
   const head = Buffer.allocUnsafe(4 + 8 * n);
   const dv = view(head);
@@ -220,7 +220,7 @@ export function encodeBatchGet(values: ReadonlyArray<Uint8Array | undefined>, ab
   let runEnd = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    dv.setInt32(4 + 4 * i, v ? 0 : absentCode, true);
+    dv.setInt32(4 + 4 * i, v ? 0 : codes[i], true);
     dv.setUint32(4 + 4 * (n + i), v ? v.byteLength : 0, true);
     if (!v || v.byteLength === 0) continue;
     length += v.byteLength;

@@ -491,8 +491,8 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   const batchGetReply = async (req: http.IncomingMessage): Promise<{ chunks: Uint8Array[]; length: number }> => {
     const body = await batchChunks(req);
     const { keys } = decodeKeyListChunks(body.chunks, body.length);
-    const values = await need(503).batchGet(keys);
-    return encodeBatchGet(values, MMC.MMC_UNMATCHED_KEY);
+    const { values, codes } = await need(503).batchGetCodes(keys);
+    return encodeBatchGet(values, codes);
   };
   route('post', `${OBJ}/batch_put`, async (ctx) => {
     const opts = parsePutOptions(query(ctx));

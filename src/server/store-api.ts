@@ -23,6 +23,7 @@ export interface StoreLike {
   keys(): Awaitable<string[]>;
   batchPut(entries: [string, Uint8Array][], opts?: PutOptions): Awaitable<number[]>;
   batchGet(keys: string[]): Awaitable<(Uint8Array | undefined)[]>;
+  batchGetCodes(keys: string[]): Awaitable<{ values: (Uint8Array | undefined)[]; codes: number[] }>;
   batchExists(keys: string[]): Awaitable<boolean[]>;
   batchRemove(keys: string[]): Awaitable<number[]>;
   batchQuery(keys: string[]): Awaitable<QueryResult[]>;

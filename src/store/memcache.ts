@@ -562,10 +562,16 @@ export class MemCache {
   }
 
   /**
-   * Values in request order, undefined where absent. The found values are views into one buffer
-   * allocated for the whole batch (one allocation instead of one per value).
+   * Values in request order, undefined where absent (or failed: see batchGetCodes). The found
+   * values are views into one buffer allocated for the whole batch (one allocation, not one per
+   * value).
    */
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    return (await this.batchGetCodes(keys)).values;
+  }
+
+  /** batchGet with each item's MMC code: 0 found, MMC_UNMATCHED_KEY absent, else its error. */
+  async batchGetCodes(keys: readonly string[]): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
     this.check();
     checkKeys(keys);
     const x = this.core.x;
@@ -601,7 +607,7 @@ export class MemCache {
       if (codes[f.i] !== MMC.MMC_OK) values[f.i] = undefined;
     }
     this.countBatch('batch_get', codes);
-    return values;
+    return { values, codes };
   }
 
   async batchExists(keys: readonly string[]): Promise<boolean[]> {

@@ -135,13 +135,13 @@ test('errors: same status, headers and error body; malformed frames leave the st
 });
 
 test('store errors in a batch_get: the same answer as Koa', async () => {
-  // a store whose batchGet throws an MmcError, and one that throws something else
+  // a store whose batchGetCodes throws an MmcError, and one that throws something else
   const { MmcError, MMC } = await import('../../dist/errors.js');
   for (const [thrown, status, reason] of [
     [new MmcError(MMC.MMC_NOT_INITIALIZED, 'closing'), 503, /^MMC_NOT_INITIALIZED/],
     [new Error('boom'), 500, 'Internal server error'],
   ]) {
-    const stub = { ready: true, batchGet: async () => { throw thrown; } };
+    const stub = { ready: true, batchGetCodes: async () => { throw thrown; } };
     const servers = await Promise.all([{}, { fastPath: false }].map((o) => createServer(stub, o).listen('127.0.0.1', 0)));
     try {
       for (const s of servers) s.server.on('error', () => {});

@@ -195,4 +195,27 @@ test('batch routes: framing round trip and the batch counting rules', async () =
   assert.equal(Object.keys(r.json()).sort(), Object.keys(S.mc.stats()).sort());
 });
 
+test('a key still being written: GET 404 MMC_OBJECT_NOT_EXISTS (a failed get), batch_get item -3007, over-long batch key -3000', async () => {
+  const w = await S.mc.beginPut('wip', 10);
+  try {
+    let { d, result: r } = await delta(S.mc, () => req(S.url, 'GET', `${OBJ}?key=wip`));
+    assert.is(r.status, 404);
+    assert.match(JSON.parse(r.text).error_message, /^MMC_OBJECT_NOT_EXISTS: /);
+    assert.equal(d, { get_req: 1, get_fail: 1 });
+    const { MemCacheClient } = await import('../../dist/index.js');
+    const c = await MemCacheClient.connect(S.url);
+    try {
+      const err = await c.get('wip').then(() => null, (e) => e);
+      assert.is(err && err.code, -3007);
+    } finally {
+      await c.close();
+    }
+    r = await req(S.url, 'POST', `${OBJ}/batch_get`, encodeKeyList(['wip', 'nokey', 'k'.repeat(1025)]));
+    assert.is(r.status, 200);
+    assert.equal(decodeBatchGet(r.body).codes, [-3007, -3102, -3000]);
+  } finally {
+    await w.abort();
+  }
+});
+
 test.run();

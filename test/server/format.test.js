@@ -69,7 +69,7 @@ test('framing: round trips, exact lengths, malformed frames refused', () => {
   assert.ok(Buffer.from(back[1][1]).equals(Buffer.alloc(5000, 9)));
   assert.is(back[1][1].buffer, buf.buffer, 'values are views, not copies');
   assert.equal(F.decodeCodes(F.encodeCodes([0, -3102, -3006])), [0, -3102, -3006]);
-  const g = F.encodeBatchGet([Buffer.from('abc'), undefined, Buffer.from('z')], -3102);
+  const g = F.encodeBatchGet([Buffer.from('abc'), undefined, Buffer.from('z')], [0, -3102, 0]);
   const dg = F.decodeBatchGet(Buffer.concat(g.chunks));
   assert.equal(dg.codes, [0, -3102, 0]);
   assert.equal(dg.values.map((v) => v && Buffer.from(v).toString()), ['abc', undefined, 'z']);

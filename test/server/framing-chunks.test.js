@@ -42,7 +42,7 @@ test('batch_put frame: any chunking decodes to the same entries; views within a 
 });
 
 test('batch_get frame and key list: any chunking decodes alike', () => {
-  const g = F.encodeBatchGet([Buffer.from('abc'), undefined, Buffer.alloc(50, 3), Buffer.alloc(0)], -3102);
+  const g = F.encodeBatchGet([Buffer.from('abc'), undefined, Buffer.alloc(50, 3), Buffer.alloc(0)], [0, -3102, 0, 0]);
   const buf = Buffer.concat(g.chunks, g.length);
   const whole = F.decodeBatchGet(buf);
   const keys = ['a', '键', '', 'x'.repeat(30)];
@@ -58,7 +58,7 @@ test('batch_get frame and key list: any chunking decodes alike', () => {
 test('encodeBatchGet: adjacent views of one buffer go out as one chunk', () => {
   const store = Buffer.alloc(30, 1);
   const vals = [store.subarray(0, 10), undefined, store.subarray(10, 20), store.subarray(20, 30), Buffer.from('x'), store.subarray(0, 5)];
-  const g = F.encodeBatchGet(vals, -3102);
+  const g = F.encodeBatchGet(vals, vals.map((v) => (v ? 0 : -3102)));
   assert.is(g.chunks.length, 4, 'head, store[0..30), x, store[0..5)');
   assert.is(g.chunks[1].byteLength, 30);
   assert.is(g.length, Buffer.concat(g.chunks).length);
