@@ -7,10 +7,10 @@
  * evicts (demotions copy bytes through the backend) and asks again.
  */
 import { Buffer } from 'node:buffer';
-import { MMC, MmcError, codeName } from '../errors.js';
+import { MMC, MmcError } from '../errors.js';
 import { createBackend } from '../device/index.js';
-import type { DeviceBackend, DeviceSegment, Medium } from '../device/types.js';
-import { loadConf, parseSize } from '../config.js';
+import type { DeviceBackend, DeviceSegment } from '../device/types.js';
+import { loadConf } from '../config.js';
 import {
   Core, NEED_EVICT, DEMOTE, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, MEDIUM_HBM, MEDIUM_DRAM,
   OP, OPS, OPS_WITH_NOT_FOUND, TRACEPOINTS,
@@ -18,81 +18,18 @@ import {
 import type {
   MemCacheOptions, PutOptions, QueryResult, SegmentInfo, SegmentSpec, Stats, Tracepoint, UpdateStateOp,
 } from './types.js';
+import { PutWriter, type MountedSegment, type WriterHost } from './writer.js';
+import {
+  MEDIA, MEDIUM_NAMES, invalid, errorCode, checkReplicas, checkRank, positiveInt, checkThresholds, parseMedium,
+  normalizeSegment, checkKeys, allocMessage,
+} from './validate.js';
 
-const MEDIA: readonly Medium[] = ['hbm', 'dram'];
-const MEDIUM_NAMES = ['HBM', 'DRAM'] as const;
+export { PutWriter };
+
 const SWEEP_INTERVAL_MS = 500;
 const DEFAULT_SEGMENT_BYTES = 1 << 30;
 
-interface MountedSegment {
-  id: string;
-  slot: number;
-  rank: number;
-  medium: number;
-  device: DeviceSegment;
-}
-
-/** A reservation made by alloc: write its bytes, then commit (write_ok) or abort (write_fail). */
-export class PutWriter {
-  private written = 0;
-  private settled = false;
-
-  /** @internal */
-  constructor(
-    private readonly mc: MemCache,
-    readonly key: string,
-    readonly size: number,
-    /** Where the replicas lie: segment id, byte offset. */
-    readonly blobs: ReadonlyArray<{ segment: string; rank: number; medium: 'HBM' | 'DRAM'; offset: number }>,
-    /** @internal */ readonly handle: { id: number; gen: number; t0: number; targets: MountedSegment[]; offsets: number[] },
-  ) {}
-
-  /** Bytes written so far. */
-  get bytesWritten(): number {
-    return this.written;
-  }
-
-  /** Writes the next chunk to every replica. A failed or overrunning write ends the put. */
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.settled) throw new MmcError(MMC.MMC_UNMATCHED_STATE, `put of '${this.key}' has ended`);
-    try {
-      if (!(chunk instanceof Uint8Array)) throw new MmcError(MMC.MMC_INVALID_PARAM, 'chunk must be a Uint8Array');
-      if (this.written + chunk.length > this.size) {
-        throw new MmcError(MMC.MMC_INVALID_PARAM, `chunk overruns the object: ${this.written + chunk.length} > ${this.size} bytes`);
-      }
-      await this.mc._writeReplicas(this.handle.targets, this.handle.offsets, this.written, chunk);
-    } catch (err) {
-      await this.abort();
-      throw err;
-    }
-    this.written += chunk.length;
-  }
-
-  /** update_state(write_ok): the object becomes visible. All `size` bytes must have been written. */
-  async commit(): Promise<void> {
-    if (this.settled) throw new MmcError(MMC.MMC_UNMATCHED_STATE, `put of '${this.key}' is already ended`);
-    if (this.written !== this.size) {
-      await this.abort();
-      throw new MmcError(MMC.MMC_INVALID_PARAM, `only ${this.written} of ${this.size} bytes were written`);
-    }
-    this.settled = true;
-    this.mc._commit(this, true);
-  }
-
-  /** @internal The put was ended by updateState. */
-  _settle(): void {
-    this.settled = true;
-  }
-
-  /** update_state(write_fail): the key is absent and its space free again. */
-  async abort(): Promise<void> {
-    if (this.settled) return;
-    this.settled = true;
-    this.mc._commit(this, false);
-  }
-}
-
-export class MemCache {
+export class MemCache implements WriterHost {
   private readonly core: Core;
   private readonly backend: DeviceBackend;
   private readonly alignment: number;
@@ -759,69 +696,3 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 const TRUE: Promise<boolean> = Promise.resolve(true);
 const FALSE: Promise<boolean> = Promise.resolve(false);
-
-function checkReplicas(r: unknown): number {
-  if (r === undefined) return 1;
-  if (!Number.isInteger(r) || (r as number) < 1 || (r as number) > 8) throw invalid(`replicas must be 1..8, got ${String(r)}`);
-  return r as number;
-}
-
-function checkRank(r: unknown): number {
-  if (r === undefined) return 0;
-  if (!Number.isInteger(r) || (r as number) < 0) throw invalid(`preferredRank must be a rank number, got ${String(r)}`);
-  return r as number;
-}
-
-function errorCode(err: unknown): number {
-  return err instanceof MmcError ? err.code : MMC.MMC_ERROR;
-}
-
-function invalid(message: string): MmcError {
-  return new MmcError(MMC.MMC_INVALID_PARAM, message);
-}
-
-function positiveInt(v: unknown, name: string): number {
-  if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > 0xffffffff / 2) throw invalid(`${name} must be a positive integer of ms`);
-  return v as number;
-}
-
-function checkThresholds(high: unknown, low: unknown): void {
-  const ok = (t: unknown) => Number.isInteger(t) && (t as number) >= 1 && (t as number) <= 99;
-  if (!ok(high)) throw invalid(`evictThresholdHigh must be an integer 1..99, got ${String(high)}`);
-  if (!ok(low)) throw invalid(`evictThresholdLow must be an integer 1..99, got ${String(low)}`);
-  if ((low as number) >= (high as number)) throw invalid(`evictThresholdLow (${String(low)}) must be below evictThresholdHigh (${String(high)})`);
-}
-
-/** -1 for any medium, else 0 (HBM) or 1 (DRAM). */
-function parseMedium(m: unknown): number {
-  if (m === undefined) return -1;
-  if (typeof m === 'string') {
-    const i = MEDIA.indexOf(m.toLowerCase() as Medium);
-    if (i >= 0) return i;
-  }
-  throw invalid(`unknown medium '${String(m)}' (hbm or dram)`);
-}
-
-function normalizeSegment(s: SegmentSpec, alignment: number): { id: string; rank: number; medium: number; bytes: number } {
-  if (s === null || typeof s !== 'object') throw invalid('a segment must be { rank, medium, bytes }');
-  if (!Number.isInteger(s.rank) || s.rank < 0 || s.rank > 65535) throw invalid(`segment rank must be an integer 0..65535, got ${String(s.rank)}`);
-  const medium = parseMedium(s.medium);
-  if (medium < 0) throw invalid('a segment needs a medium (hbm or dram)');
-  const bytes = parseSize(s.bytes);
-  if (bytes < alignment) throw invalid(`segment of ${bytes} bytes is smaller than the alignment (${alignment})`);
-  if (bytes > 2 ** 40) throw invalid(`segment of ${bytes} bytes is over 1 TiB`);
-  return { id: `rank-${s.rank}-${MEDIA[medium]}`, rank: s.rank, medium, bytes };
-}
-
-function checkKeys(keys: unknown): void {
-  if (!Array.isArray(keys)) throw invalid('keys must be an array of strings');
-}
-
-function allocMessage(code: number, key: string, size: number): string {
-  switch (code) {
-    case MMC.MMC_DUPLICATED_OBJECT: return 'key already exists';
-    case MMC.MMC_NOT_ENOUGH_MEMORY: return `no room for ${size} bytes of '${key}'`;
-    case MMC.MMC_INVALID_PARAM: return 'replicas above the ranks available, or no segment for the medium';
-    default: return `alloc failed (${codeName(code)})`;
-  }
-}
