@@ -155,6 +155,16 @@ export class MemCacheClient {
     return this.ok(r).body;
   }
 
+  /** get into the caller's buffer: the value's length, or undefined when absent (as MemCache.getInto). */
+  async getInto(key: string, dst: Uint8Array): Promise<number | undefined> {
+    if (!(dst instanceof Uint8Array)) throw new MmcError(MMC.MMC_INVALID_PARAM, 'dst must be a Uint8Array');
+    const v = await this.get(key);
+    if (v === undefined) return undefined;
+    if (dst.length < v.length) throw new MmcError(MMC.MMC_INVALID_PARAM, `dst holds ${dst.length} bytes, the value of '${key}' has ${v.length}`);
+    dst.set(v);
+    return v.length;
+  }
+
   async exists(key: string): Promise<boolean> {
     const r = await this.request('HEAD', `/api/v1/objects?key=${encodeKey(key)}`);
     if (r.status === 404) return false;

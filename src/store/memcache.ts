@@ -373,6 +373,20 @@ export class MemCache implements WriterHost {
    * yet committed) rejects with MMC_OBJECT_NOT_EXISTS.
    */
   get(key: string): Promise<Uint8Array | undefined> {
+    return this.read(key, undefined) as Promise<Uint8Array | undefined>;
+  }
+
+  /**
+   * Reads the value under `key` into the caller's buffer (no allocation per get): the value's
+   * length, or undefined when absent. A `dst` shorter than the value is MMC_INVALID_PARAM.
+   */
+  getInto(key: string, dst: Uint8Array): Promise<number | undefined> {
+    if (!(dst instanceof Uint8Array)) return Promise.reject(invalid('dst must be a Uint8Array'));
+    return this.read(key, dst) as Promise<number | undefined>;
+  }
+
+  /** get (into a new buffer) or getInto (into `into`): the bytes, or the length read into `into`. */
+  private read(key: string, into: Uint8Array | undefined): Promise<Uint8Array | number | undefined> {
     let blob = 0;
     let t0 = 0;
     const x = this.core.x;
@@ -384,23 +398,26 @@ export class MemCache implements WriterHost {
       const out = this.core.out;
       blob = out[0];
       t0 = out[1];
-      const dst = Buffer.allocUnsafe(out[2]);
+      const size = out[2];
+      if (into && into.length < size) throw invalid(`dst holds ${into.length} bytes, the value of '${key}' has ${size}`);
+      const dst = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
+      const result = into ? size : dst;
       const r = this.backend.read(this.bySlot[out[3]]!.device, out[4], dst);
       if (r) {
         const b = blob;
         blob = 0;
         return r.then(() => {
           x.obj_get_end(b, MMC.MMC_OK, t0);
-          return dst;
+          return result;
         }, (err: unknown) => {
           x.obj_get_end(b, MMC.MMC_ERROR, t0);
           throw err;
         });
       }
       x.obj_get_end(blob, MMC.MMC_OK, t0);
-      return Promise.resolve(dst);
+      return Promise.resolve(result);
     } catch (err) {
-      if (blob) x.obj_get_end(blob, MMC.MMC_ERROR, t0);
+      if (blob) x.obj_get_end(blob, errorCode(err), t0);
       return Promise.reject(err);
     }
   }

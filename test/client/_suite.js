@@ -38,6 +38,10 @@ export function behaviour(name, open) {
     assert.is(await mc.get('nope'), undefined);
     assert.equal(await mc.query('k1'), { key: 'k1', size: 9, prot: 0, numBlobs: 1, valid: true, blobs: [{ rank: 0, medium: 'HBM' }] });
     assert.is(await mc.query('nope'), undefined);
+    const dst = Buffer.alloc(16, 0x2e);
+    assert.is(await mc.getInto('k1', dst), 9);
+    assert.is(dst.toString(), 'value one.......');
+    assert.is(await mc.getInto('nope', dst), undefined);
     assert.is(await mc.remove('k1'), true);
     assert.is(await mc.remove('k1'), false);
     assert.is(await mc.get('k1'), undefined);

@@ -52,6 +52,23 @@ test('sizeOf: the size of a readable object, counted as one exist_key', async ()
   await mc.close();
 });
 
+test('getInto: reads into the caller\'s buffer, refuses a short one, counts one get each', async () => {
+  const mc = await openSmall();
+  await mc.put('v', pattern(9, 5000));
+  const dst = new Uint8Array(8192).fill(0xee);
+  const s0 = mc.stats();
+  assert.is(await mc.getInto('v', dst), 5000);
+  assert.ok(equalBytes(dst.subarray(0, 5000), pattern(9, 5000)));
+  assert.is(dst[5000], 0xee); // nothing past the value is touched
+  assert.is(await mc.getInto('absent', dst), undefined);
+  await rejects(mc.getInto('v', new Uint8Array(4999)), 'MMC_INVALID_PARAM', /holds 4999 bytes/);
+  await rejects(mc.getInto('v', 'buffer'), 'MMC_INVALID_PARAM');
+  assert.equal(delta(s0, mc.stats()), { get_req: 3, get_success: 1, get_fail: 1, get_not_found: 1 });
+  assert.ok(await mc.remove('v')); // the refused read released its lease
+  assert.equal(mc.segments().map((s) => s.usedBytes), [0, 0]);
+  await mc.close();
+});
+
 test('Unicode keys, long keys, keys(), removeAll()', async () => {
   const mc = await openSmall();
   const long = 'k'.repeat(1024);
