@@ -440,11 +440,20 @@ if (unavailable) {
   });
 
   // ---------------------------------------------------------------------------------------------
-  // Through the store: MemCache.open({ backend: 'acl' }) (when the store is built).
-  const storeModule = fileURLToPath(new URL('../../dist/store/memcache.js', import.meta.url));
-  const { MemCache } = existsSync(storeModule) ? await import(storeModule) : {};
+  // Through the store: MemCache.open({ backend: 'acl' }).
+  const { MemCache } = await import('../../dist/index.js');
+  {
+    test('acl store: open with a missing library rejects naming libascendcl.so and the places searched', async () => {
+      const missing = join(tmp, 'nowhere', 'libascendcl.so');
+      await rejects(MemCache.open({ backend: 'acl', aclLibrary: missing, segments: [{ rank: 0, medium: 'hbm', bytes: MiB }] }), (err) => {
+        assert.instance(err, MmcError);
+        assert.match(err.message, 'cannot load libascendcl.so');
+        assert.match(err.message, missing);
+        assert.match(err.message, '/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64');
+      });
+      assert.is(aclAddonStats().initRefs, 0);
+    });
 
-  if (MemCache) {
     const used = (store, medium) =>
       store
         .segments()
@@ -576,8 +585,6 @@ if (unavailable) {
         await store.close();
       }
     });
-  } else {
-    console.log('acl store tests skipped: dist/store/memcache.js is not built yet');
   }
 }
 
