@@ -536,21 +536,29 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   });
 
   const koaHandler = app.callback();
+  /** The error answer of the fast paths: as the route wrapper (Refusal, FrameError, MmcError) and the outermost middleware (the rest). */
+  const fastError = (res: http.ServerResponse, e: unknown) => {
+    let status: number;
+    let reason: string;
+    if (e instanceof Refusal) { status = e.status; reason = e.reason; }
+    else if (e instanceof FrameError) { status = 400; reason = `MMC_INVALID_PARAM: ${e.message}`; }
+    else if (e instanceof MmcError) { status = dataPlaneStatus(e.code); reason = e.message; }
+    else { app.emit('error', e); status = 500; reason = 'Internal server error'; }
+    const b = Buffer.from(errorBody(reason));
+    res.writeHead(status, { 'Content-Type': CT_JSON, 'Content-Length': b.length });
+    res.end(b);
+  };
   const fastGet = async (req: http.IncomingMessage, res: http.ServerResponse, s: StoreLike, key: string) => {
-    let status = 200;
-    let type = CT_BINARY;
-    let body: Uint8Array;
+    let v: Uint8Array | undefined;
     try {
-      const v = await s.get(key);
-      if (v) body = v;
-      else { status = 404; type = CT_JSON; body = Buffer.from(errorBody('Key not found')); }
+      v = await s.get(key);
+      if (!v) throw new Refusal('Key not found', 404);
     } catch (e) {
-      type = CT_JSON;
-      if (e instanceof MmcError) { status = dataPlaneStatus(e.code); body = Buffer.from(errorBody(e.message)); }
-      else { app.emit('error', e); status = 500; body = Buffer.from(errorBody('Internal server error')); }
+      fastError(res, e);
+      return;
     }
-    res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.byteLength });
-    res.end(body);
+    res.writeHead(200, { 'Content-Type': CT_BINARY, 'Content-Length': v.byteLength });
+    res.end(v);
   };
   /**
    * POST batch_put / batch_get straight from the node:http handler, answering as the Koa routes do
@@ -563,16 +571,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     try {
       out = await reply();
     } catch (e) {
-      // as the route wrapper (Refusal, FrameError, MmcError) and the outermost middleware (the rest)
-      let status: number;
-      let reason: string;
-      if (e instanceof Refusal) { status = e.status; reason = e.reason; }
-      else if (e instanceof FrameError) { status = 400; reason = `MMC_INVALID_PARAM: ${e.message}`; }
-      else if (e instanceof MmcError) { status = dataPlaneStatus(e.code); reason = e.message; }
-      else { app.emit('error', e); status = 500; reason = 'Internal server error'; }
-      const b = Buffer.from(errorBody(reason));
-      res.writeHead(status, { 'Content-Type': CT_JSON, 'Content-Length': b.length });
-      res.end(b);
+      fastError(res, e);
       return;
     }
     res.writeHead(200, { 'Content-Type': CT_BINARY, 'Content-Length': out.length });
