@@ -77,6 +77,17 @@ const NOT_FOUND_STATUS: Record<number, number> = {
   [MMC.MMC_NOT_STARTED]: 503,
 };
 
+/**
+ * The answer to an expected failure (a refusal, a malformed frame, a store error): its status
+ * (real ones on the data plane, 200 on the contract's endpoints) and reason; undefined otherwise.
+ */
+function refusalOf(e: unknown, dataPlane: boolean): { status: number; reason: string } | undefined {
+  if (e instanceof Refusal) return { status: e.status, reason: e.reason };
+  if (e instanceof FrameError) return { status: 400, reason: `MMC_INVALID_PARAM: ${e.message}` };
+  if (e instanceof MmcError) return { status: dataPlane ? dataPlaneStatus(e.code) : 200, reason: e.message };
+  return undefined;
+}
+
 /** Real HTTP status of an MMC error on the data plane. */
 export function dataPlaneStatus(code: number): number {
   return NOT_FOUND_STATUS[code] ?? 500;
@@ -262,10 +273,9 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
       try {
         await h(ctx);
       } catch (e) {
-        if (e instanceof Refusal) sendError(ctx, e.reason, e.status);
-        else if (e instanceof FrameError) sendError(ctx, `MMC_INVALID_PARAM: ${e.message}`, 400);
-        else if (e instanceof MmcError) sendError(ctx, e.message, dataPlane ? dataPlaneStatus(e.code) : 200);
-        else throw e;
+        const r = refusalOf(e, dataPlane);
+        if (!r) throw e;
+        sendError(ctx, r.reason, r.status);
       }
     };
     (router as unknown as Record<string, (p: string, h: Handler) => void>)[method](path, wrapped);
@@ -538,14 +548,13 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   const koaHandler = app.callback();
   /** The error answer of the fast paths: as the route wrapper (Refusal, FrameError, MmcError) and the outermost middleware (the rest). */
   const fastError = (res: http.ServerResponse, e: unknown) => {
-    let status: number;
-    let reason: string;
-    if (e instanceof Refusal) { status = e.status; reason = e.reason; }
-    else if (e instanceof FrameError) { status = 400; reason = `MMC_INVALID_PARAM: ${e.message}`; }
-    else if (e instanceof MmcError) { status = dataPlaneStatus(e.code); reason = e.message; }
-    else { app.emit('error', e); status = 500; reason = 'Internal server error'; }
-    const b = Buffer.from(errorBody(reason));
-    res.writeHead(status, { 'Content-Type': CT_JSON, 'Content-Length': b.length });
+    let r = refusalOf(e, true);
+    if (!r) {
+      app.emit('error', e);
+      r = { status: 500, reason: 'Internal server error' };
+    }
+    const b = Buffer.from(errorBody(r.reason));
+    res.writeHead(r.status, { 'Content-Type': CT_JSON, 'Content-Length': b.length });
     res.end(b);
   };
   const fastGet = async (req: http.IncomingMessage, res: http.ServerResponse, s: StoreLike, key: string) => {
