@@ -1,4 +1,4 @@
-/** MMC result codes, values from the reference implementation (CONTRACT.md). */
+/** MMC result codes, values from the reference implementation (MemCache Hybrid). */
 export const MMC = {
   MMC_OK: 0,
   MMC_ERROR: -1,

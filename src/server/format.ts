@@ -1,6 +1,6 @@
 /**
  * Contract formatting shared by the REST endpoints: the error body, the /metrics/summary line,
- * the ptracer table and the /metrics registry (CONTRACT.md).
+ * the ptracer table and the /metrics registry (the REST contract).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Stats, Tracepoint, SegmentInfo } from '../store/types.js';

@@ -1,5 +1,5 @@
 /**
- * The standalone server: the 24 endpoints of shared/CONTRACT.md byte for byte, plus the data plane
+ * The standalone server: the 24 endpoints of the MemCache Hybrid RESTful API byte for byte, plus the data plane
  * under /api/v1/objects. Koa + @koa/router; the store counts every operation itself, the server
  * only calls it and reads stats() for the metrics.
  */
