@@ -44,6 +44,10 @@ import {
 // @ts-ignore: decorator
 @inline const MAX_REPLICAS: u32 = 8;
 
+/** The record of the key in the scratch area, 0 when absent. */
+// @ts-ignore: decorator
+@inline function findKey(keyLen: u32): u32 { return indexFind(scratch, keyLen, keyHash(scratch, keyLen)); }
+
 /** obj_alloc flags */
 export const ALLOC_SKIP_WATERMARK: u32 = 1; // the caller has evicted to the low watermark already
 export const ALLOC_FINAL: u32 = 2;          // never answer NEED_EVICT: nothing more can be evicted
@@ -293,7 +297,7 @@ export function obj_handle_live(id: u32, gen: u32): bool {
 
 /** update_state by key (the two-phase API): OUT as obj_alloc's [0] id, [1] gen. */
 export function obj_find_allocated(keyLen: u32): i32 {
-  const id = keyLen && keyLen <= MAX_KEY ? indexFind(scratch, keyLen, keyHash(scratch, keyLen)) : 0;
+  const id = keyLen && keyLen <= MAX_KEY ? findKey(keyLen) : 0;
   if (id == 0) {
     countOp(OP_UPDATE_STATE, MMC_UNMATCHED_KEY);
     return MMC_UNMATCHED_KEY;
@@ -317,7 +321,7 @@ export function obj_find_allocated(keyLen: u32): i32 {
 export function obj_get(keyLen: u32): i32 {
   const t0 = clockMs();
   tpBegin(TP_GET);
-  const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
+  const id = findKey(keyLen);
   if (id == 0) return getDone(MMC_UNMATCHED_KEY, t0);
   const r = rec(id);
   if (recState(r) != REC_READABLE) return getDone(MMC_OBJECT_NOT_EXISTS, t0);
@@ -354,7 +358,7 @@ export function obj_get_end(b: u32, code: i32, t0: f64): void {
 
 /** exist_key: MMC_OK for a READABLE object (OUT[0] = its size), else MMC_UNMATCHED_KEY. */
 export function obj_exists(keyLen: u32): i32 {
-  const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
+  const id = findKey(keyLen);
   const code = id && recState(rec(id)) == REC_READABLE ? MMC_OK : MMC_UNMATCHED_KEY;
   if (code == MMC_OK) setOut(0, <f64>recSize(rec(id)));
   countOp(OP_EXIST_KEY, code);
@@ -367,7 +371,7 @@ export function obj_exists(keyLen: u32): i32 {
 export function obj_query(keyLen: u32): i32 {
   const t0 = clockMs();
   tpBegin(TP_QUERY);
-  const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
+  const id = findKey(keyLen);
   let code = MMC_UNMATCHED_KEY;
   if (id) {
     code = MMC_OK;
@@ -393,7 +397,7 @@ export function obj_query(keyLen: u32): i32 {
 export function obj_remove(keyLen: u32): i32 {
   const t0 = clockMs();
   tpBegin(TP_REMOVE);
-  const id = indexFind(scratch, keyLen, keyHash(scratch, keyLen));
+  const id = findKey(keyLen);
   let code = MMC_UNMATCHED_KEY;
   if (id) {
     removeRecord(id, msOf(t0));
