@@ -4,7 +4,7 @@
  * Keys we use are parsed and validated (a bad value is refused, naming the key and line); keys the
  * reference defines but we do not use are accepted silently; any other key gives a warning.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { MMC, MmcError } from './errors.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -26,6 +26,30 @@ export interface ConfConfig {
   logLevel?: LogLevel;
   /** ock.mmc.meta.ha.enable. */
   haEnable?: boolean;
+  /** The ock.mmc.tls.* keys, as written (paths not yet resolved or read). */
+  tls?: ConfTls;
+  /** ock.mmc.auth.token.path: the file holding the bearer token (ours, not the reference's). */
+  tokenPath?: string;
+}
+
+/** The reference's ock.mmc.tls.* keys. Empty values count as unset. */
+export interface ConfTls {
+  /** ock.mmc.tls.enable. */
+  enable?: boolean;
+  /** ock.mmc.tls.top.path: the directory relative paths below are resolved against. */
+  topPath?: string;
+  /** ock.mmc.tls.ca.path: CA certificate(s), PEM; clients must present a certificate it signed. */
+  caPath?: string;
+  /** ock.mmc.tls.ca.crl.path: certificate revocation list, PEM. */
+  crlPath?: string;
+  /** ock.mmc.tls.cert.path: the server certificate (chain), PEM. */
+  certPath?: string;
+  /** ock.mmc.tls.key.path: its private key, PEM. */
+  keyPath?: string;
+  /** ock.mmc.tls.key.pass.path: a file holding the key's passphrase (plain text). */
+  keyPassPath?: string;
+  /** ock.mmc.tls.decrypter.path: the reference's passphrase decrypter library (not supported). */
+  decrypterPath?: string;
 }
 
 export interface ConfResult {
@@ -54,7 +78,7 @@ const SIZE_RE = /^(\d+)?(?:\.(\d+))?\s*([a-z]*)$/i;
 
 function badSize(v: unknown, why: string): MmcError {
   const shown = typeof v === 'string' ? `'${v}'` : String(v);
-  return new MmcError(MMC.MMC_INVALID_PARAM, `invalid size ${shown}: ${why}`);
+  return new MmcError(MMC.MMC_INVALID_PARAM, `invalid size ${shown}: ${why}`, { why });
 }
 
 /** Bytes, >= 0, exact (floor of fractional bytes); throws on anything not a size. */
@@ -71,7 +95,7 @@ function sizeBytes(v: string | number): number {
     throw badSize(v, 'expected a number with an optional unit B, KB, MB, GB, TB (binary; K/M/G/T and KiB.. also accepted)');
   }
   const unit = UNITS[m[3]!.toLowerCase()];
-  if (unit === undefined) throw badSize(v, `unknown unit '${m[3]}' (B, KB, MB, GB, TB)`);
+  if (unit === undefined) throw badSize(v, 'unknown unit (B, KB, MB, GB, TB)');
   const intPart = m[1] ?? '0';
   const frac = m[2] ?? '';
   // Exact decimal arithmetic: digits * unit / 10^fracLen, floored.
@@ -101,14 +125,7 @@ export const KNOWN_UNUSED_KEYS: ReadonlySet<string> = new Set([
   'ock.mmc.log_path',
   'ock.mmc.log_rotation_file_size',
   'ock.mmc.log_rotation_file_count',
-  'ock.mmc.tls.enable',
-  'ock.mmc.tls.ca.path',
-  'ock.mmc.tls.ca.crl.path',
-  'ock.mmc.tls.cert.path',
-  'ock.mmc.tls.key.path',
-  'ock.mmc.tls.key.pass.path',
   'ock.mmc.tls.package.path',
-  'ock.mmc.tls.decrypter.path',
   'ock.mmc.config_store.tls.enable',
   'ock.mmc.config_store.tls.ca.path',
   'ock.mmc.config_store.tls.ca.crl.path',
@@ -137,13 +154,17 @@ export const KNOWN_UNUSED_KEYS: ReadonlySet<string> = new Set([
   'ock.mmc.client.aggregate.num',
 ]);
 
-/** Thrown from a value parser; parseConf turns it into the `source:line: bad value for key` error. */
+/**
+ * Thrown from a value parser; parseConf turns it into the `source:line: bad value for key` error.
+ * Its message says what is wrong and never repeats the value: a file given as --config may be one
+ * that must not be echoed (a password file), so errors name file, line and key only.
+ */
 class BadValue extends Error {}
 
 function intIn(v: string, min: number, max: number): number {
-  if (!/^\+?\d+$/.test(v)) throw new BadValue(`expected an integer ${min}..${max}, got '${v}'`);
+  if (!/^\+?\d+$/.test(v)) throw new BadValue(`expected an integer ${min}..${max}`);
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new BadValue(`expected an integer ${min}..${max}, got '${v}'`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new BadValue(`expected an integer ${min}..${max}`);
   return n;
 }
 
@@ -159,12 +180,12 @@ function listenAddress(v: string): { host: string; port: number } {
     portStr = v6[2]!;
   } else {
     const m = /^([A-Za-z0-9._-]+):(\d+)$/.exec(s);
-    if (m === null) throw new BadValue(`expected host:port or http://host:port, got '${v}'`);
+    if (m === null) throw new BadValue('expected host:port or http://host:port');
     host = m[1]!;
     portStr = m[2]!;
   }
   const port = Number(portStr);
-  if (!Number.isInteger(port) || port > 65535) throw new BadValue(`port must be 0..65535, got '${portStr}'`);
+  if (!Number.isInteger(port) || port > 65535) throw new BadValue('port must be 0..65535');
   return { host, port };
 }
 
@@ -172,11 +193,28 @@ function confSize(v: string): number {
   try {
     return sizeBytes(v);
   } catch (err) {
-    throw new BadValue(err instanceof MmcError ? err.message.replace(/^MMC_INVALID_PARAM: /, '') : String(err));
+    const why = err instanceof MmcError ? err.detail?.why : undefined;
+    throw new BadValue(typeof why === 'string' ? why : 'expected a size like 128MB');
   }
 }
 
 const BOOLS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
+
+function bool(v: string): boolean {
+  const b = BOOLS[v.toLowerCase()];
+  if (b === undefined) throw new BadValue('expected true, false, 1 or 0');
+  return b;
+}
+
+
+function tlsKey(field: keyof ConfTls): Setter {
+  return (c, v) => {
+    const tls = (c.tls ??= {});
+    if (field === 'enable') tls.enable = bool(v);
+    else if (v === '') delete tls[field];
+    else tls[field] = v;
+  };
+}
 
 type Setter = (config: ConfConfig, value: string) => void;
 
@@ -202,16 +240,29 @@ const KEYS: Record<string, Setter> = {
   'ock.mmc.log_level': (c, v) => {
     const l = v.toLowerCase();
     if (l !== 'debug' && l !== 'info' && l !== 'warn' && l !== 'error') {
-      throw new BadValue(`expected debug, info, warn or error, got '${v}'`);
+      throw new BadValue('expected debug, info, warn or error');
     }
     c.logLevel = l;
   },
   'ock.mmc.meta.ha.enable': (c, v) => {
-    const b = BOOLS[v.toLowerCase()];
-    if (b === undefined) throw new BadValue(`expected true, false, 1 or 0, got '${v}'`);
-    c.haEnable = b;
+    c.haEnable = bool(v);
+  },
+  'ock.mmc.tls.enable': tlsKey('enable'),
+  'ock.mmc.tls.top.path': tlsKey('topPath'),
+  'ock.mmc.tls.ca.path': tlsKey('caPath'),
+  'ock.mmc.tls.ca.crl.path': tlsKey('crlPath'),
+  'ock.mmc.tls.cert.path': tlsKey('certPath'),
+  'ock.mmc.tls.key.path': tlsKey('keyPath'),
+  'ock.mmc.tls.key.pass.path': tlsKey('keyPassPath'),
+  'ock.mmc.tls.decrypter.path': tlsKey('decrypterPath'),
+  'ock.mmc.auth.token.path': (c, v) => {
+    if (v === '') delete c.tokenPath;
+    else c.tokenPath = v;
   },
 };
+
+/** What a key may look like; anything else is not a `key = value` line (and is never echoed). */
+const KEY_RE = /^[A-Za-z0-9_.-]+$/;
 
 function confError(where: string, message: string): MmcError {
   return new MmcError(MMC.MMC_INVALID_PARAM, `${where}: ${message}`);
@@ -249,9 +300,11 @@ export function parseConf(text: string, source = 'conf'): ConfResult {
     const line = lines[i]!.trim();
     if (line === '' || line[0] === '#' || line[0] === ';') continue;
     const eq = line.indexOf('=');
-    if (eq < 0) throw confError(where, `expected 'key = value', got '${line}'`);
+    // The line's text is never part of a message: only its number, and the key once it is one.
+    if (eq < 0) throw confError(where, `expected 'key = value' (no '=' on the line)`);
     const key = line.slice(0, eq).trim();
     if (key === '') throw confError(where, `missing key before '='`);
+    if (!KEY_RE.test(key)) throw confError(where, `expected 'key = value' (a key is letters, digits, '.', '_' and '-')`);
     const value = unquote(line.slice(eq + 1).trim(), where, key);
     const prev = seen.get(key);
     if (prev !== undefined) warnings.push(`${where}: duplicate key '${key}' (line ${prev}), the later value wins`);
@@ -279,15 +332,34 @@ export function parseConf(text: string, source = 'conf'): ConfResult {
   return { config, warnings };
 }
 
-/** Read and parse a conf file; a missing or unreadable file throws MmcError naming the path. */
+/** Largest conf file read (the reference's are a few KiB). */
+export const CONF_FILE_LIMIT = 1024 * 1024;
+
+/** Why a file could not be read, without the system's message (which repeats the path). */
+export function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return typeof code === 'string' ? code : 'unreadable';
+}
+
+/**
+ * Read and parse a conf file; a missing, unreadable, non-regular or over-1-MiB file throws
+ * MmcError naming the path.
+ */
 export function loadConf(path: string): ConfResult {
   let text: string;
   try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new MmcError(MMC.MMC_INVALID_PARAM, `config file ${path}: not a regular file`, { path });
+    if (st.size > CONF_FILE_LIMIT) throw new MmcError(MMC.MMC_INVALID_PARAM, `config file ${path}: larger than ${CONF_FILE_LIMIT} bytes`, { path });
     text = readFileSync(path, 'utf8');
   } catch (err) {
+    if (err instanceof MmcError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new MmcError(MMC.MMC_INVALID_PARAM, `config file not found: ${path}`, { path });
-    throw new MmcError(MMC.MMC_INVALID_PARAM, `cannot read config file ${path}: ${(err as Error).message}`, { path, code });
+    throw new MmcError(MMC.MMC_INVALID_PARAM, `cannot read config file ${path}: ${readFailure(err)}`, { path, code });
   }
   return parseConf(text, path);
 }
