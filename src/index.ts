@@ -7,5 +7,6 @@ export type { DeviceBackend, DeviceSegment, Medium, MaybePromise } from './devic
 export { parseSize, parseConf, loadConf } from './config.js';
 export { createServer } from './server/index.js';
 export type { ServerOptions, RunningServer, MmcServer } from './server/index.js';
+export type { TlsOptions } from './server/tls.js';
 export { MemCacheClient } from './client/index.js';
 export type { ClientOptions } from './client/index.js';

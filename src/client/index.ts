@@ -8,19 +8,30 @@
  * `await` works on both.
  */
 import { Pool } from 'undici';
+import { checkToken } from '../server/token.js';
 import { MMC, MmcError, type MmcCodeName } from '../errors.js';
 import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
 import {
   decodeBatchGetChunks, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
 } from '../server/framing.js';
 
-const OCTET_HEADERS = { 'content-type': 'application/octet-stream' };
+const OCTET = 'application/octet-stream';
 
 export interface ClientOptions {
   /** Keep-alive connections to the server (default 8). */
   connections?: number;
   /** Per-request timeout for headers and body, ms (default 60000). */
   timeoutMs?: number;
+  /** Bearer token sent with every request (`Authorization: Bearer <token>`). */
+  token?: string;
+  /** https: CA certificate(s), PEM, to verify the server with (default: the system's CAs). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** https: client certificate, PEM, for a server that requires one (mutual TLS). */
+  cert?: string | Buffer;
+  /** https: the client certificate's private key, PEM. */
+  key?: string | Buffer;
+  /** https: the key's passphrase. */
+  passphrase?: string;
 }
 
 const SAFE = /^[A-Za-z0-9\-_.~]*$/;
@@ -68,25 +79,44 @@ function putQuery(opts?: PutOptions): string {
 export class MemCacheClient {
   readonly url: string;
   private readonly pool: Pool;
+  /** Headers of a request without / with a body. */
+  private readonly headers: Record<string, string> | undefined;
+  private readonly bodyHeaders: Record<string, string>;
   private closed = false;
 
   private constructor(url: string, opts: ClientOptions) {
     this.url = url;
+    const { ca, cert, key, passphrase } = opts;
+    const tls = ca !== undefined || cert !== undefined || key !== undefined;
     this.pool = new Pool(url, {
       connections: opts.connections ?? 8,
       headersTimeout: opts.timeoutMs ?? 60_000,
       bodyTimeout: opts.timeoutMs ?? 60_000,
       keepAliveTimeout: 60_000,
+      ...(tls ? { connect: { ca, cert, key, passphrase } } : {}),
     });
+    const auth = opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : undefined;
+    this.headers = auth;
+    this.bodyHeaders = { 'content-type': OCTET, ...auth };
   }
 
-  /** Connect to a server (checked with GET /health). */
+  /**
+   * Connect to a server: checked with GET /health, then GET /api/v1/objects/stats (which needs
+   * the token where one is required), so a missing or wrong token fails here, as an MmcError
+   * with `detail.status` 401 or 403.
+   */
   static async connect(url = 'http://127.0.0.1:8000', opts: ClientOptions = {}): Promise<MemCacheClient> {
     const u = new URL(/^[a-z]+:\/\//i.test(url) ? url : `http://${url}`);
+    if (opts.token !== undefined) checkToken(opts.token);
+    if (u.protocol !== 'https:' && (opts.ca !== undefined || opts.cert !== undefined || opts.key !== undefined)) {
+      throw new MmcError(MMC.MMC_INVALID_PARAM, `ca, cert and key need an https:// URL, got ${u.origin}`);
+    }
     const c = new MemCacheClient(u.origin, opts);
     try {
       const r = await c.request('GET', '/health');
       if (r.status !== 200) throw new MmcError(MMC.MMC_ERROR, `${u.origin} is not a memcache server (GET /health: HTTP ${r.status})`);
+      const s = await c.request('GET', '/api/v1/objects/stats');
+      if (s.status === 401 || s.status === 403) throw c.fail(s);
     } catch (e) {
       await c.pool.destroy().catch(() => {});
       throw e;
@@ -113,7 +143,7 @@ export class MemCacheClient {
     try {
       const res = await this.pool.request({
         method: method as 'GET', path, body: payload,
-        headers: payload !== undefined ? OCTET_HEADERS : undefined,
+        headers: payload !== undefined ? this.bodyHeaders : this.headers,
       });
       const chunks: Buffer[] = [];
       let total = 0;

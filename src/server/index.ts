@@ -4,6 +4,7 @@
  * only calls it and reads stats() for the metrics.
  */
 import http from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import Koa from 'koa';
 import type { Context } from 'koa';
@@ -19,10 +20,12 @@ import {
 import {
   FrameError, decodeBatchPutChunks, decodeKeyList, decodeKeyListChunks, encodeBatchGet, encodeCodes, encodeKeyList,
 } from './framing.js';
+import { accessGate, type AccessOptions } from './auth.js';
+import { createHttpServer } from './tls.js';
 
 export type { StoreLike, PutWriter } from './store-api.js';
 
-export interface ServerOptions {
+export interface ServerOptions extends AccessOptions {
   /** Largest value accepted by the data plane, bytes (default 256 MiB). */
   valueLimit?: number;
   /** Largest /metadata value, bytes (default 1 MiB). */
@@ -41,12 +44,12 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  /** `http://host:port` */
+  /** `http://host:port` (`https://` with TLS) */
   url: string;
   /** `host:port` as advertised in leader_address. */
   address: string;
   port: number;
-  server: http.Server;
+  server: http.Server | https.Server;
   close(): Promise<void>;
 }
 
@@ -640,7 +643,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
       // A request head of up to 1 MiB (Node's default is 16 KiB), so that an oversized key in the
       // query string gets the contract's `key too long` answer rather than a bare 431.
-      const server = http.createServer({ keepAliveTimeout: 65_000, maxHeaderSize: 1 << 20 }, handler);
+      const server = createHttpServer(options.tls, { keepAliveTimeout: 65_000, maxHeaderSize: 1 << 20 }, accessGate(options.token, handler));
       // A request that is not HTTP at all (or a head over the limit) still gets the error body.
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
         // As Node's own handler: answer only if no response on this socket has begun.
@@ -663,7 +666,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
           const address = `${h}:${a.port}`;
           if (options.advertise === undefined) advertised = address;
           resolve({
-            url: `http://${address}`, address, port: a.port, server,
+            url: `${options.tls ? 'https' : 'http'}://${address}`, address, port: a.port, server,
             close: () => new Promise<void>((res) => {
               server.close(() => res());
               server.closeIdleConnections();

@@ -2,11 +2,14 @@
  * `mmc serve`: the embedded store plus the server, from CLI flags and an `ock.mmc.*` conf file.
  * The server listens first (ha_state `starting`), then the store opens (`serving`).
  */
-import { loadConf, parseSize } from '../config.js';
+import { isAbsolute, join } from 'node:path';
+import { loadConf, parseSize, type ConfConfig } from '../config.js';
 import { MMC, MmcError } from '../errors.js';
 import type { MemCacheOptions, SegmentSpec } from '../store/types.js';
 import { createServer, type RunningServer } from './index.js';
 import type { StoreLike } from './store-api.js';
+import { checkToken } from './token.js';
+import { loadTls, readNamed, type NamedPath, type TlsOptions } from './tls.js';
 
 export interface ServeFlags {
   config?: string;
@@ -21,6 +24,13 @@ export interface ServeFlags {
   aclLibrary?: string;
   valueLimit?: string;
   metadataLimit?: string;
+  /** A file holding the bearer token (wins over $MMC_TOKEN and ock.mmc.auth.token.path). */
+  tokenFile?: string;
+  /** Serve HTTPS with this certificate and --tls-key (replaces the conf file's ock.mmc.tls.*). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Require client certificates signed by this CA (mutual TLS). */
+  tlsCa?: string;
 }
 
 export interface ServePlan {
@@ -29,6 +39,10 @@ export interface ServePlan {
   store: MemCacheOptions;
   valueLimit?: number;
   metadataLimit?: number;
+  /** The bearer token, when access is restricted. */
+  token?: string;
+  /** PEM contents, when serving HTTPS. */
+  tls?: TlsOptions;
   warnings: string[];
 }
 
@@ -57,10 +71,61 @@ function size(v: string, what: string, allowZero = true): number {
   }
 }
 
-/** Flags and conf file → what to open and where to listen. Throws MmcError naming the bad option. */
-export function planServe(flags: ServeFlags): ServePlan {
+/**
+ * The bearer token: --token-file, else $MMC_TOKEN, else ock.mmc.auth.token.path; undefined when
+ * none is set. A file that is missing, unreadable or empty, or an empty $MMC_TOKEN, throws
+ * naming the flag, variable or key (and the path).
+ */
+function planToken(flags: ServeFlags, c: ConfConfig, env: NodeJS.ProcessEnv): string | undefined {
+  let file: NamedPath | undefined;
+  if (flags.tokenFile !== undefined) file = { what: '--token-file', path: flags.tokenFile };
+  else if (env.MMC_TOKEN !== undefined) return checkToken(env.MMC_TOKEN, 'MMC_TOKEN');
+  else if (c.tokenPath !== undefined) file = { what: 'ock.mmc.auth.token.path', path: c.tokenPath };
+  if (file === undefined) return undefined;
+  const text = readNamed(file).toString('utf8').trim();
+  if (text === '') throw bad(`${file.what}: ${file.path}: empty token`);
+  return checkToken(text, `${file.what}: ${file.path}`);
+}
+
+/**
+ * TLS: from --tls-cert/--tls-key[/--tls-ca] when any is given, else from the conf file's
+ * ock.mmc.tls.* when ock.mmc.tls.enable is true (relative paths under ock.mmc.tls.top.path);
+ * undefined for plain HTTP. Files are read and checked now: TLS asked for that cannot be set up
+ * throws naming the flag or key and the path.
+ */
+function planTls(flags: ServeFlags, c: ConfConfig, warnings: string[]): TlsOptions | undefined {
+  if (flags.tlsCert !== undefined || flags.tlsKey !== undefined || flags.tlsCa !== undefined) {
+    if (flags.tlsCert === undefined || flags.tlsKey === undefined) throw bad('--tls-cert and --tls-key go together (--tls-ca needs both)');
+    return loadTls({
+      cert: { what: '--tls-cert', path: flags.tlsCert },
+      key: { what: '--tls-key', path: flags.tlsKey },
+      ...(flags.tlsCa !== undefined ? { ca: { what: '--tls-ca', path: flags.tlsCa } } : {}),
+    });
+  }
+  const t = c.tls;
+  if (t?.enable !== true) return undefined;
+  const named = (key: string, p: string | undefined): NamedPath | undefined =>
+    p === undefined ? undefined : { what: key, path: t.topPath !== undefined && !isAbsolute(p) ? join(t.topPath, p) : p };
+  const cert = named('ock.mmc.tls.cert.path', t.certPath);
+  const key = named('ock.mmc.tls.key.path', t.keyPath);
+  if (cert === undefined) throw bad('ock.mmc.tls.enable is true but ock.mmc.tls.cert.path is not set');
+  if (key === undefined) throw bad('ock.mmc.tls.enable is true but ock.mmc.tls.key.path is not set');
+  if (t.decrypterPath !== undefined) {
+    warnings.push('ock.mmc.tls.decrypter.path is ignored: the file of ock.mmc.tls.key.pass.path is read as plain text');
+  }
+  const ca = named('ock.mmc.tls.ca.path', t.caPath);
+  const crl = named('ock.mmc.tls.ca.crl.path', t.crlPath);
+  const pass = named('ock.mmc.tls.key.pass.path', t.keyPassPath);
+  return loadTls({ cert, key, ...(ca ? { ca } : {}), ...(crl ? { crl } : {}), ...(pass ? { pass } : {}) });
+}
+
+/**
+ * Flags, conf file and environment ($MMC_TOKEN) → what to open and where to listen. Throws
+ * MmcError naming the bad option.
+ */
+export function planServe(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServePlan {
   const conf = flags.config ? loadConf(flags.config) : { config: {}, warnings: [] };
-  const c = conf.config as import('../config.js').ConfConfig;
+  const c: ConfConfig = conf.config;
   const listen = flags.listen !== undefined ? parseListen(flags.listen) : (c.listen ?? { host: '127.0.0.1', port: 8000 });
   let ranks = c.worldSize ?? 1;
   if (flags.ranks !== undefined) {
@@ -95,6 +160,8 @@ export function planServe(flags: ServeFlags): ServePlan {
     },
     valueLimit: flags.valueLimit !== undefined ? size(flags.valueLimit, '--value-limit', false) : undefined,
     metadataLimit: flags.metadataLimit !== undefined ? size(flags.metadataLimit, '--metadata-limit', false) : undefined,
+    token: planToken(flags, c, env),
+    tls: planTls(flags, c, conf.warnings),
     warnings: conf.warnings,
   };
 }
@@ -119,7 +186,11 @@ export async function serve(
   let rejectStore!: (e: unknown) => void;
   const pending = new Promise<StoreLike>((res, rej) => { resolveStore = res; rejectStore = rej; });
   pending.catch(() => {});
-  const server = createServer(pending, { valueLimit: plan.valueLimit, metadataLimit: plan.metadataLimit });
+  const server = createServer(pending, {
+    valueLimit: plan.valueLimit, metadataLimit: plan.metadataLimit, token: plan.token, tls: plan.tls,
+  });
+  // Unexpected failures answer a generic reason; the detail goes to the log (stderr), one line.
+  server.app.on('error', (e: unknown) => log(`mmc: internal error: ${e instanceof Error ? e.message : String(e)}`.split('\n')[0]!));
   let running: RunningServer;
   try {
     running = await server.listen(plan.host, plan.port);
@@ -143,7 +214,8 @@ export async function serve(
   resolveStore(store);
   await pending;
   const segs = store.segments();
-  log(`mmc: serving on ${running.url}: ${segs.length} segments (${segs.map((s) => s.id).join(', ')}), backend ${plan.store.backend}`);
+  const access = `${plan.token !== undefined ? ', bearer token required' : ''}${plan.tls?.ca !== undefined ? ', client certificates required' : ''}`;
+  log(`mmc: serving on ${running.url}: ${segs.length} segments (${segs.map((s) => s.id).join(', ')}), backend ${plan.store.backend}${access}`);
   let stopping: Promise<void> | undefined;
   return {
     running,

@@ -1,0 +1,78 @@
+/**
+ * Access: a bearer token, checked in front of everything else (the fast paths and the Koa routes).
+ *
+ * With a token set, every request needs `Authorization: Bearer <token>` except the reads of the
+ * admin API listed in OPEN_READS (GET/HEAD /health, /metrics, /role, ...). The list is of exact
+ * paths, so anything not on it (the data plane, a mutating method, an unknown or oddly spelled
+ * path) needs the token: a mistake here closes a door, never opens one.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+import { CT_JSON, errorBody } from './format.js';
+import type { TlsOptions } from './tls.js';
+import { checkToken } from './token.js';
+
+/** Reads of the admin API that stay open with a token set (GET and HEAD only). */
+export const OPEN_READS: ReadonlySet<string> = new Set([
+  '/health', '/role', '/ha_status', '/leader',
+  '/metrics', '/metrics/summary', '/metrics/ptracer', '/api/v1/analysis/alloc_free_latency',
+  '/metadata', '/query_key', '/batch_query_keys', '/get_all_keys',
+  '/get_all_segments', '/query_segment', '/api/v1/segments/status',
+  '/api/v1/capacity/usage', '/api/v1/capacity/segment_remaining',
+  '/api/v1/drain_jobs/query',
+]);
+
+export const REASON_NO_TOKEN = 'Unauthorized: bearer token required';
+export const REASON_WRONG_TOKEN = 'Forbidden: wrong bearer token';
+
+/** True if `method url` needs the token. */
+export function needsToken(method: string | undefined, url: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return true;
+  if (url.charCodeAt(0) !== 47 /* / */) return true; // absolute-form and the like: not on the list
+  let end = url.indexOf('?');
+  if (end < 0) end = url.length;
+  const hash = url.indexOf('#');
+  if (hash >= 0 && hash < end) end = hash;
+  return !OPEN_READS.has(url.slice(0, end));
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+function refuse(res: http.ServerResponse, status: 401 | 403, reason: string): void {
+  const b = Buffer.from(errorBody(reason));
+  const headers: http.OutgoingHttpHeaders = { 'Content-Type': CT_JSON, 'Content-Length': b.length };
+  if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="memcache-hybrid"';
+  // The request body, if any, is left unread: Node discards it after the response.
+  res.writeHead(status, headers);
+  res.end(b);
+}
+
+/**
+ * `handler` behind the token check: no token, `handler` itself. A request that needs the token
+ * and has no bearer credentials gets 401 with `WWW-Authenticate: Bearer`; a wrong token 403; both
+ * with the contract's error body. Tokens are compared in constant time (as SHA-256 digests, so
+ * the length does not show either).
+ */
+export function accessGate(token: string | undefined, handler: Handler): Handler {
+  if (token === undefined) return handler;
+  const want = createHash('sha256').update(checkToken(token)).digest();
+  return (req, res) => {
+    if (!needsToken(req.method, req.url ?? '')) { handler(req, res); return; }
+    const auth = req.headers.authorization;
+    const m = auth === undefined ? null : /^Bearer +([^ ]+) *$/i.exec(auth);
+    if (m === null) { refuse(res, 401, REASON_NO_TOKEN); return; }
+    const got = createHash('sha256').update(m[1]!).digest();
+    if (!timingSafeEqual(got, want)) { refuse(res, 403, REASON_WRONG_TOKEN); return; }
+    handler(req, res);
+  };
+}
+
+export interface AccessOptions {
+  /**
+   * A bearer token: required (`Authorization: Bearer <token>`) for every request but the reads of
+   * the admin API in OPEN_READS. One word of printable ASCII.
+   */
+  token?: string;
+  /** Serve HTTPS (node:https, the same handler) with these PEM contents; see TlsOptions. */
+  tls?: TlsOptions;
+}
