@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // mmc: run a memcache-hybrid server (`mmc serve`) and talk to one (put, get, rm, keys, query,
 // segments, stats). Exit code 0 on success, 1 on any failure with one line on stderr.
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { Command, Option } from 'commander';
 import http from 'node:http';
+import https from 'node:https';
 
 const DEFAULT_SERVER = process.env.MMC_SERVER || 'http://127.0.0.1:8000';
 const PROGRESS_MIN = 4 * 1024 * 1024; // a progress bar for values over 4 MiB
@@ -23,15 +24,58 @@ function base(url) {
   }
 }
 
+/** A file's contents for a flag; missing, unreadable or empty is one line naming flag and path. */
+function readFlagFile(flag, path) {
+  let b;
+  try {
+    b = readFileSync(path);
+  } catch (e) {
+    const why = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' }[e.code] ?? e.code ?? 'unreadable';
+    die(`${flag}: ${path}: ${why}`);
+  }
+  if (b.length === 0) die(`${flag}: ${path}: empty file`);
+  return b;
+}
+
+/**
+ * How to reach the server: origin, node:http or node:https with the TLS files (--tls-ca,
+ * --tls-cert, --tls-key), and the bearer token (--token-file, else $MMC_TOKEN).
+ */
+async function access(opts) {
+  const origin = base(opts.server);
+  const secure = origin.startsWith('https:');
+  const tls = {};
+  if (opts.tlsCa !== undefined) tls.ca = readFlagFile('--tls-ca', opts.tlsCa);
+  if (opts.tlsCert !== undefined) tls.cert = readFlagFile('--tls-cert', opts.tlsCert);
+  if (opts.tlsKey !== undefined) tls.key = readFlagFile('--tls-key', opts.tlsKey);
+  if (!secure && Object.keys(tls).length > 0) die(`--tls-ca, --tls-cert and --tls-key need an https:// server, got ${origin}`);
+  if ((tls.cert === undefined) !== (tls.key === undefined)) die('--tls-cert and --tls-key go together');
+  let token;
+  let what;
+  if (opts.tokenFile !== undefined) {
+    token = readFlagFile('--token-file', opts.tokenFile).toString('utf8').trim();
+    what = `--token-file: ${opts.tokenFile}`;
+    if (token === '') die(`${what}: empty token`);
+  } else if (process.env.MMC_TOKEN) {
+    token = process.env.MMC_TOKEN;
+    what = 'MMC_TOKEN';
+  }
+  if (token !== undefined) {
+    const { checkToken } = await import('../dist/server/token.js');
+    try { checkToken(token, what); } catch (e) { die(e.message.replace(/^MMC_[A-Z_]+: /, '')); }
+  }
+  return { origin, mod: secure ? https : http, tls, auth: token === undefined ? {} : { authorization: `Bearer ${token}` } };
+}
+
 function encodeKey(key) {
   return encodeURIComponent(Buffer.from(key, 'utf8').toString('utf8'));
 }
 
-/** One request with node:http (fast start-up); resolves to the response with `body` = the stream. */
-function call(server, method, path, body, headers = {}) {
-  const origin = base(server);
+/** One request with node:http(s) (fast start-up); resolves to the response with `body` = the stream. */
+async function call(opts, method, path, body, headers = {}) {
+  const { origin, mod, tls, auth } = await access(opts);
   return new Promise((resolve) => {
-    const req = http.request(`${origin}${path}`, { method, headers }, (res) => {
+    const req = mod.request(`${origin}${path}`, { method, headers: { ...headers, ...auth }, ...tls }, (res) => {
       res.body = res;
       res.body.text = async () => {
         const chunks = [];
@@ -130,6 +174,10 @@ program
   .option('--acl-library <path>', 'acl: path of libascendcl.so (default: $MMC_ACL_LIBRARY, then the usual places)')
   .option('--value-limit <size>', 'largest value of the data plane (default 256MB)')
   .option('--metadata-limit <size>', 'largest /metadata value (default 1MB)')
+  .option('--token-file <file>', 'require this bearer token for the data plane and every mutating request (default: $MMC_TOKEN, then ock.mmc.auth.token.path)')
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key; replaces ock.mmc.tls.*)')
+  .option('--tls-key <file>', "the certificate's private key (PEM)")
+  .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM): mutual TLS')
   .option('-q, --quiet', 'no log lines')
   .action(async (opts) => {
     const { planServe, serve } = await import('../dist/server/serve.js');
@@ -170,7 +218,12 @@ program
     }
   });
 
-const withServer = (cmd) => cmd.option('-s, --server <url>', 'server URL', DEFAULT_SERVER);
+const withServer = (cmd) => cmd
+  .option('-s, --server <url>', 'server URL ($MMC_SERVER)', DEFAULT_SERVER)
+  .option('--token-file <file>', 'send the bearer token in this file (default: $MMC_TOKEN)')
+  .option('--tls-ca <file>', 'https: verify the server with this CA (PEM)')
+  .option('--tls-cert <file>', 'https: client certificate (PEM), for a server that requires one')
+  .option('--tls-key <file>', "https: the client certificate's private key (PEM)");
 
 withServer(program.command('put'))
   .description('store a value: from FILE, or from stdin when FILE is - or absent')
@@ -200,7 +253,7 @@ withServer(program.command('put'))
       }
       body = createReadStream(file).pipe(progress(size, `put ${key}`, wantProgress(opts, size)));
     }
-    const res = await call(opts.server, 'PUT', `/api/v1/objects?${q}`, body, {
+    const res = await call(opts, 'PUT', `/api/v1/objects?${q}`, body, {
       'content-type': 'application/octet-stream', 'content-length': String(size),
     });
     await text(res);
@@ -214,7 +267,7 @@ withServer(program.command('get'))
   .option('--progress', 'always draw the progress bar')
   .option('--no-progress', 'never draw the progress bar')
   .action(async (key, opts) => {
-    const res = await call(opts.server, 'GET', `/api/v1/objects?key=${encodeKey(key)}`);
+    const res = await call(opts, 'GET', `/api/v1/objects?key=${encodeKey(key)}`);
     if (res.statusCode !== 200) {
       await text(res);
       die(`HTTP ${res.statusCode}`);
@@ -232,7 +285,7 @@ withServer(program.command('rm'))
   .description('remove a key')
   .argument('<key>')
   .action(async (key, opts) => {
-    const res = await call(opts.server, 'DELETE', `/api/v1/objects?key=${encodeKey(key)}`);
+    const res = await call(opts, 'DELETE', `/api/v1/objects?key=${encodeKey(key)}`);
     await text(res);
     process.stdout.write(`removed ${key}\n`);
   });
@@ -240,21 +293,21 @@ withServer(program.command('rm'))
 withServer(program.command('keys'))
   .description('list every key, one a line')
   .action(async (opts) => {
-    process.stdout.write(await text(await call(opts.server, 'GET', '/get_all_keys')));
+    process.stdout.write(await text(await call(opts, 'GET', '/get_all_keys')));
   });
 
 withServer(program.command('query'))
   .description("a key's size and blob locations, as JSON")
   .argument('<key>')
   .action(async (key, opts) => {
-    const t = await text(await call(opts.server, 'GET', `/query_key?key=${encodeKey(key)}`));
+    const t = await text(await call(opts, 'GET', `/query_key?key=${encodeKey(key)}`));
     process.stdout.write(JSON.stringify(JSON.parse(t), null, 2) + '\n');
   });
 
 withServer(program.command('segments'))
   .description('segments with their capacity and use')
   .action(async (opts) => {
-    const j = JSON.parse(await text(await call(opts.server, 'GET', '/api/v1/capacity/segment_remaining')));
+    const j = JSON.parse(await text(await call(opts, 'GET', '/api/v1/capacity/segment_remaining')));
     const rows = [['SEGMENT', 'MEDIUM', 'TOTAL', 'USED', 'FREE', 'USED%']];
     for (const s of j.segments) {
       rows.push([s.segment_name, s.medium, fmtBytes(s.total_bytes), fmtBytes(s.used_bytes), fmtBytes(s.remaining_bytes),
@@ -268,7 +321,7 @@ withServer(program.command('stats'))
   .description('operation counters (/metrics/summary, one a line) and tracepoint latencies (/metrics/ptracer)')
   .option('--summary', 'print the raw one-line summary only')
   .action(async (opts) => {
-    const line = await text(await call(opts.server, 'GET', '/metrics/summary'));
+    const line = await text(await call(opts, 'GET', '/metrics/summary'));
     if (opts.summary) {
       process.stdout.write(line + '\n');
       return;
@@ -277,7 +330,12 @@ withServer(program.command('stats'))
       const i = f.indexOf('=');
       process.stdout.write(`${f.slice(0, i).padEnd(30)} ${f.slice(i + 1)}\n`);
     }
-    process.stdout.write('\n' + (await text(await call(opts.server, 'GET', '/metrics/ptracer'))));
+    process.stdout.write('\n' + (await text(await call(opts, 'GET', '/metrics/ptracer'))));
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // Anything unexpected: one line, never a stack trace.
+  die(e instanceof Error ? e.message : String(e));
+}
