@@ -67,6 +67,7 @@ export function accessGate(token: string | undefined, handler: Handler): Handler
   };
 }
 
+/** Options of createServer; both apply to what listen() serves (not to `app` used on its own). */
 export interface AccessOptions {
   /**
    * A bearer token: required (`Authorization: Bearer <token>`) for every request but the reads of
