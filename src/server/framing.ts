@@ -3,8 +3,9 @@
  * server and the remote client. No base64, no JSON for values: lengths, then bytes.
  *
  * All integers are little-endian; u32 unsigned 32-bit, i32 signed 32-bit. Keys are UTF-8, 1..1024
- * bytes each. A frame's lengths must account for its body exactly, else the call is refused with
- * HTTP 400 `MMC_INVALID_PARAM: malformed batch frame` and nothing reaches the store.
+ * bytes each (a key that is not valid UTF-8 is that item's -3000). A frame's lengths must account
+ * for its body exactly, else the call is refused with HTTP 400 `MMC_INVALID_PARAM: malformed batch
+ * frame` and nothing reaches the store.
  *
  *   key list (request of batch_get, batch_exists, batch_remove, batch_query;
  *             response of GET /api/v1/objects/keys):
@@ -28,11 +29,11 @@
  * gets a real status (400, 413, 503, ...) and the JSON error body.
  */
 
+import { decodeStrict } from './utf8.js';
+
 export const MAX_BATCH_ITEMS = 1 << 20;
 
 export class FrameError extends Error {}
-
-const dec = new TextDecoder('utf-8');
 
 function view(buf: Uint8Array): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -84,32 +85,46 @@ function totalLength(chunks: readonly Uint8Array[]): number {
   return t;
 }
 
-/** The 4-byte count and the `perItem`-byte-per-item length table that follows it. */
-function readTable(r: Chunks, len: number, perItem: number): { n: number; dv: DataView } {
+/**
+ * The 4-byte count and the `perItem`-byte-per-item length table that follows it; a well-formed
+ * count over `maxItems` is refused before any item is read.
+ */
+function readTable(r: Chunks, len: number, perItem: number, maxItems = MAX_BATCH_ITEMS): { n: number; dv: DataView } {
   if (len < 4) throw new FrameError('malformed batch frame');
   const n = view(r.take(4)).getUint32(0, true);
   if (n > MAX_BATCH_ITEMS || 4 + n * perItem > len) throw new FrameError('malformed batch frame');
+  if (n > maxItems) throw new FrameError(`${n} keys in one batch (limit ${maxItems})`);
   return { n, dv: view(r.take(n * perItem)) };
 }
 
-/** Key list → key strings (and their byte lengths, for the limit check). */
-export function decodeKeyList(buf: Uint8Array): { keys: string[]; lengths: number[] } {
+/**
+ * Key list → key strings (and their byte lengths, for the limit check). A key that is not valid
+ * UTF-8 is listed in `bad` (its index; its string is empty): that item is refused, the others go
+ * ahead.
+ */
+export function decodeKeyList(buf: Uint8Array): { keys: string[]; lengths: number[]; bad: number[] } {
   return decodeKeyListChunks([buf]);
 }
 
 /** decodeKeyList of a frame given as the chunks it arrived in. */
-export function decodeKeyListChunks(chunks: readonly Uint8Array[], length = totalLength(chunks)): { keys: string[]; lengths: number[] } {
+export function decodeKeyListChunks(chunks: readonly Uint8Array[], length = totalLength(chunks), maxItems = MAX_BATCH_ITEMS): { keys: string[]; lengths: number[]; bad: number[] } {
   const r = new Chunks(chunks);
-  const { n, dv } = readTable(r, length, 4);
+  const { n, dv } = readTable(r, length, 4, maxItems);
   const lengths = new Array<number>(n);
   let total = 0;
   for (let i = 0; i < n; i++) { lengths[i] = dv.getUint32(i * 4, true); total += lengths[i]; }
   if (4 + n * 4 + total !== length) throw new FrameError('malformed batch frame');
   const kb = r.take(total);
   const keys = new Array<string>(n);
+  const bad: number[] = [];
   let off = 0;
-  for (let i = 0; i < n; i++) { keys[i] = dec.decode(kb.subarray(off, off + lengths[i])); off += lengths[i]; }
-  return { keys, lengths };
+  for (let i = 0; i < n; i++) {
+    const k = decodeStrict(kb.subarray(off, off + lengths[i]));
+    if (k === undefined) bad.push(i);
+    keys[i] = k ?? '';
+    off += lengths[i];
+  }
+  return { keys, lengths, bad };
 }
 
 export function encodeKeyList(keys: readonly string[]): Buffer {
@@ -135,8 +150,8 @@ function keyTable(keys: readonly string[], extra: number): Buffer {
   return buf;
 }
 
-/** batch_put request → entries whose values are views into `buf` (no copy). */
-export function decodeBatchPut(buf: Uint8Array): { entries: [string, Uint8Array][]; keyLengths: number[] } {
+/** batch_put request → entries whose values are views into `buf` (no copy); `bad` as decodeKeyList. */
+export function decodeBatchPut(buf: Uint8Array): { entries: [string, Uint8Array][]; keyLengths: number[]; bad: number[] } {
   return decodeBatchPutChunks([buf]);
 }
 
@@ -144,9 +159,9 @@ export function decodeBatchPut(buf: Uint8Array): { entries: [string, Uint8Array]
  * decodeBatchPut of a frame given as the chunks it arrived in: values are views into the chunks,
  * except a value straddling two chunks, which is copied.
  */
-export function decodeBatchPutChunks(chunks: readonly Uint8Array[], length = totalLength(chunks)): { entries: [string, Uint8Array][]; keyLengths: number[] } {
+export function decodeBatchPutChunks(chunks: readonly Uint8Array[], length = totalLength(chunks), maxItems = MAX_BATCH_ITEMS): { entries: [string, Uint8Array][]; keyLengths: number[]; bad: number[] } {
   const r = new Chunks(chunks);
-  const { n, dv } = readTable(r, length, 8);
+  const { n, dv } = readTable(r, length, 8, maxItems);
   const keyLengths = new Array<number>(n);
   const valLengths = new Array<number>(n);
   let keyTotal = 0;
@@ -158,12 +173,15 @@ export function decodeBatchPutChunks(chunks: readonly Uint8Array[], length = tot
   if (4 + n * 8 + keyTotal + valTotal !== length) throw new FrameError('malformed batch frame');
   const kb = r.take(keyTotal);
   const entries = new Array<[string, Uint8Array]>(n);
+  const bad: number[] = [];
   let koff = 0;
   for (let i = 0; i < n; i++) {
-    entries[i] = [dec.decode(kb.subarray(koff, koff + keyLengths[i])), r.take(valLengths[i])];
+    const k = decodeStrict(kb.subarray(koff, koff + keyLengths[i]));
+    if (k === undefined) bad.push(i);
+    entries[i] = [k ?? '', r.take(valLengths[i])];
     koff += keyLengths[i];
   }
-  return { entries, keyLengths };
+  return { entries, keyLengths, bad };
 }
 
 /**

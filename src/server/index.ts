@@ -11,14 +11,19 @@ import type { Context } from 'koa';
 import Router from '@koa/router';
 import { MMC, MmcError } from '../errors.js';
 import type { PutOptions, QueryResult, SegmentInfo } from '../store/types.js';
-import type { StoreLike } from './store-api.js';
+import type { PutWriter, StoreLike } from './store-api.js';
 import { Query, keyTooLong } from './query.js';
+import { BodyAborted, BodyReader, BodyStalled } from './body.js';
+import { Budget } from './budget.js';
+import { inOrder } from './inorder.js';
+import { DEFAULT_METADATA_KEY_LIMIT, DEFAULT_METADATA_TOTAL_LIMIT, MetadataStore } from './metadata.js';
+import { keyLines, keyListFrame } from './slices.js';
 import {
   CT_BINARY, CT_JSON, CT_METRICS, CT_TEXT, allocFreeTable, createMetricsRegistry, errorBody, metricsText,
   ptracerTable, ratio, summaryLine, unixSeconds,
 } from './format.js';
 import {
-  FrameError, decodeBatchPutChunks, decodeKeyList, decodeKeyListChunks, encodeBatchGet, encodeCodes, encodeKeyList,
+  FrameError, decodeBatchPutChunks, decodeKeyListChunks, encodeBatchGet, encodeCodes,
 } from './framing.js';
 import { accessGate, type AccessOptions } from './auth.js';
 import { createHttpServer } from './tls.js';
@@ -32,6 +37,29 @@ export interface ServerOptions extends AccessOptions {
   metadataLimit?: number;
   /** Largest batch request body, bytes (default 1 GiB). */
   batchLimit?: number;
+  /** Keys in one batch call: /batch_query_keys and every batch frame (default 16384); beyond, MMC_INVALID_PARAM. */
+  batchKeyLimit?: number;
+  /**
+   * A request body that sends no byte for this long (headers only, or a stop half way) is cut
+   * off: 408 `MMC_TIMEOUT`, the connection closed, whatever it held freed at once (default 10000).
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Memory held by request bodies buffered in flight (batches, /metadata, puts without a
+   * Content-Length), bytes in total (default 1 GiB); beyond it 503 `MMC_NOT_ENOUGH_MEMORY`.
+   */
+  bodyMemoryLimit?: number;
+  /**
+   * Store space held by puts still receiving their bodies (value size × replicas), bytes in total
+   * (default half the store's capacity; one put may always run alone); beyond it a new put gets
+   * 503 `MMC_NOT_ENOUGH_MEMORY` instead of evicting. A put reserves its space only once its first
+   * body byte arrives, and a connection carries one request at a time.
+   */
+  putInFlightLimit?: number;
+  /** /metadata: total bytes of keys and values (default 64 MiB). */
+  metadataTotalLimit?: number;
+  /** /metadata: number of keys (default 65536). */
+  metadataKeyLimit?: number;
   /** Advertised `host:port` (leader_address); default the address actually listened on. */
   advertise?: string;
   /**
@@ -63,6 +91,10 @@ export interface MmcServer {
 export const DEFAULT_VALUE_LIMIT = 256 * 1024 * 1024;
 export const DEFAULT_METADATA_LIMIT = 1024 * 1024;
 export const DEFAULT_BATCH_LIMIT = 1024 * 1024 * 1024;
+export const DEFAULT_BATCH_KEY_LIMIT = 16384;
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+export const DEFAULT_BODY_MEMORY_LIMIT = 1024 * 1024 * 1024;
+export { DEFAULT_METADATA_KEY_LIMIT, DEFAULT_METADATA_TOTAL_LIMIT };
 
 /** A refusal: the error body with `reason`, HTTP `status` (200 on the 24 endpoints). */
 class Refusal extends Error {
@@ -84,8 +116,11 @@ const NOT_FOUND_STATUS: Record<number, number> = {
  * The answer to an expected failure (a refusal, a malformed frame, a store error): its status
  * (real ones on the data plane, 200 on the contract's endpoints) and reason; undefined otherwise.
  */
-function refusalOf(e: unknown, dataPlane: boolean): { status: number; reason: string } | undefined {
+function refusalOf(e: unknown, dataPlane: boolean): { status: number; reason: string; close?: boolean } | undefined {
   if (e instanceof Refusal) return { status: e.status, reason: e.reason };
+  // the rest of a cut-off body would be read as the next request: the connection closes
+  if (e instanceof BodyStalled) return { status: 408, reason: e.message, close: true };
+  if (e instanceof BodyAborted) return { status: 400, reason: 'MMC_INVALID_PARAM: incomplete body', close: true };
   if (e instanceof FrameError) return { status: 400, reason: `MMC_INVALID_PARAM: ${e.message}` };
   if (e instanceof MmcError) return { status: dataPlane ? dataPlaneStatus(e.code) : 200, reason: e.message };
   return undefined;
@@ -133,72 +168,31 @@ function segmentJson(s: SegmentInfo, nameField: 'segment' | 'segment_name'): obj
   };
 }
 
-/**
- * Read a whole request body, at most `limit` bytes. Over the limit, the rest is drained and
- * discarded (never an early socket close) and `undefined` is returned.
- */
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const cl = req.headers['content-length'];
-  const declared = cl === undefined ? -1 : Number(cl);
-  if (declared > limit) return undefined; // Node discards the unread body after the response
-  if (declared >= 0) {
-    const buf = Buffer.allocUnsafe(declared);
-    let off = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) { chunk.copy(buf, off); off += chunk.length; }
-    if (off !== declared) throw new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
-    return buf;
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let over = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    if (over) continue;
-    total += chunk.length;
-    if (total > limit) { over = true; chunks.length = 0; continue; }
-    chunks.push(chunk);
-  }
-  return over ? undefined : Buffer.concat(chunks, total);
-}
-
 /** A request body as the chunks it arrived in (the socket reads), never concatenated. */
 interface BodyChunks { chunks: Buffer[]; length: number }
 
-/**
- * readBody for the batch routes: the body as its chunks (the framing decodes them in place), with
- * the same limit, drain and incomplete-body rules.
- */
-function readChunks(req: http.IncomingMessage, limit: number): Promise<BodyChunks | undefined> {
-  const cl = req.headers['content-length'];
-  const declared = cl === undefined ? -1 : Number(cl);
-  if (declared > limit) return Promise.resolve(undefined); // Node discards the unread body after the response
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let over = false;
-    const onData = (chunk: Buffer) => {
-      if (over) return;
-      length += chunk.length;
-      if (length > limit) { over = true; chunks.length = 0; return; }
-      chunks.push(chunk);
-    };
-    const settle = (err?: unknown) => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-      if (err !== undefined) reject(err);
-      else if (over) resolve(undefined);
-      else if (declared >= 0 && length !== declared) reject(new Refusal('MMC_INVALID_PARAM: incomplete body', 400));
-      else resolve({ chunks, length });
-    };
-    const onEnd = () => settle();
-    const onError = (e: unknown) => settle(e ?? new Error('request error'));
-    const onClose = () => settle(new Error('Premature close'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+/** The items of a batch whose key is valid UTF-8 (`bad`: the others' indexes, ascending). */
+function withoutBad<T>(items: T[], bad: readonly number[]): T[] {
+  if (bad.length === 0) return items;
+  const out: T[] = [];
+  let b = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (b < bad.length && bad[b] === i) b++;
+    else out.push(items[i]);
+  }
+  return out;
+}
+
+/** The answers of withoutBad's items spread back over `n` in request order, `fill` at the bad ones. */
+function withBad<T>(got: T[], n: number, bad: readonly number[], fill: T): T[] {
+  if (bad.length === 0) return got;
+  const out = new Array<T>(n);
+  let b = 0;
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    if (b < bad.length && bad[b] === i) { out[i] = fill; b++; } else out[i] = got[j++];
+  }
+  return out;
 }
 
 function parsePutOptions(q: Query): PutOptions {
@@ -228,6 +222,11 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   const valueLimit = options.valueLimit ?? DEFAULT_VALUE_LIMIT;
   const metadataLimit = options.metadataLimit ?? DEFAULT_METADATA_LIMIT;
   const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
+  const batchKeyLimit = options.batchKeyLimit ?? DEFAULT_BATCH_KEY_LIMIT;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const bodyBudget = new Budget(options.bodyMemoryLimit ?? DEFAULT_BODY_MEMORY_LIMIT);
+  /** Set once the store is ready (its default is half the store's capacity). */
+  let putBudget: Budget | undefined;
   let mc: StoreLike | undefined;
   let startError: unknown;
   if (typeof (store as Promise<StoreLike>).then === 'function') {
@@ -236,7 +235,8 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   let advertised = options.advertise ?? 'unknown';
 
   const ready = () => mc !== undefined && mc.ready;
-  const metadata = new Map<string, Buffer>();
+  const metadata = new MetadataStore(
+    options.metadataTotalLimit ?? DEFAULT_METADATA_TOTAL_LIMIT, options.metadataKeyLimit ?? DEFAULT_METADATA_KEY_LIMIT);
   const registry = createMetricsRegistry(() => mc);
 
   /** The store, or a refusal when it is not ready (status for the data plane). */
@@ -247,6 +247,48 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     return mc;
   };
   const query = (ctx: Context) => new Query(ctx.querystring);
+  const putsInFlight = (s: StoreLike): Budget => {
+    if (!putBudget) {
+      let capacity = 0;
+      for (const seg of s.segments()) capacity += seg.totalBytes;
+      putBudget = new Budget(options.putInFlightLimit ?? Math.floor(capacity / 2));
+    }
+    return putBudget;
+  };
+  /**
+   * The one reader of buffered request bodies: at most `limit` bytes (else `tooLarge`), held
+   * against the memory budget of bodies in flight (the declared length before a byte is read,
+   * else as bytes arrive) until the response closes, cut off when it stalls.
+   */
+  const readBody = async (req: http.IncomingMessage, res: http.ServerResponse, limit: number, tooLarge: () => Refusal, status: number): Promise<BodyChunks> => {
+    const cl = req.headers['content-length'];
+    const declared = cl === undefined ? -1 : Number(cl);
+    if (declared > limit) throw tooLarge(); // Node discards the unread body after the response
+    const hold = bodyBudget.hold(res);
+    const overBudget = () => new Refusal(
+      `MMC_NOT_ENOUGH_MEMORY: request bodies in flight are over the limit (${bodyBudget.limit} bytes), retry later`, status);
+    if (declared > 0 && !hold.grow(declared)) throw overBudget();
+    const reader = new BodyReader(req, bodyTimeoutMs);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    try {
+      for (let c = await reader.next(); c !== null; c = await reader.next()) {
+        length += c.length;
+        if (length > limit) throw tooLarge();
+        if (declared < 0 && !hold.grow(c.length)) throw overBudget();
+        chunks.push(c);
+      }
+    } catch (e) {
+      chunks.length = 0;
+      hold.release();
+      throw e;
+    } finally {
+      reader.close();
+    }
+    if (declared >= 0 && length !== declared) throw new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
+    return { chunks, length };
+  };
+
   /** A required key parameter (admin endpoints: business errors at HTTP 200; data plane: 400). */
   const keyParam = (q: Query, name: string, status = 200): string => {
     const key = q.get(name);
@@ -278,6 +320,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
       } catch (e) {
         const r = refusalOf(e, dataPlane);
         if (!r) throw e;
+        if (r.close) ctx.set('Connection', 'close');
         sendError(ctx, r.reason, r.status);
       }
     };
@@ -304,9 +347,14 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   });
   route('put', '/metadata', async (ctx) => {
     const key = keyParam(query(ctx), 'key');
-    const body = await readBody(ctx.req, metadataLimit);
-    if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: metadata value too large (limit ${metadataLimit} bytes)`);
-    metadata.set(key, body);
+    const cl = ctx.req.headers['content-length'];
+    const early = metadata.refusal(key, cl === undefined ? 0 : Math.min(Number(cl), metadataLimit));
+    if (early) throw new Refusal(early);
+    const body = await readBody(ctx.req, ctx.res, metadataLimit,
+      () => new Refusal(`MMC_INVALID_PARAM: metadata value too large (limit ${metadataLimit} bytes)`), 200);
+    const full = metadata.refusal(key, body.length);
+    if (full) throw new Refusal(full);
+    metadata.set(key, body.chunks, body.length);
     sendText(ctx, 'metadata updated');
   });
   route('delete', '/metadata', (ctx) => {
@@ -341,6 +389,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   route('get', '/batch_query_keys', async (ctx) => {
     const keys = query(ctx).list('keys');
     if (!keys) throw new Refusal("Missing 'keys' parameter");
+    if (keys.length > batchKeyLimit) throw new Refusal(`MMC_INVALID_PARAM: ${keys.length} keys in one batch (limit ${batchKeyLimit})`);
     if (keys.some(keyTooLong)) throw new Refusal('MMC_INVALID_PARAM: key too long');
     const r = await need().batchQuery(keys);
     sendJson(ctx, JSON.stringify({ success: true, data: r.map(queryJson) }));
@@ -356,7 +405,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   });
   route('get', '/get_all_keys', async (ctx) => {
     const keys = await need().keys();
-    sendText(ctx, keys.length ? keys.join('\n') + '\n' : '');
+    sendText(ctx, keys.length ? await keyLines(keys) : '');
   });
 
   // ---- segments and capacity (pure reads: count nothing) ----
@@ -414,35 +463,44 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     const cl = ctx.req.headers['content-length'];
     if (cl === undefined) {
       // Chunked upload: buffered once (up to the limit), then put.
-      const body = await readBody(ctx.req, valueLimit);
-      if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
+      const body = await readBody(ctx.req, ctx.res, valueLimit,
+        () => new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413), 503);
       if (body.length === 0) throw new Refusal('MMC_INVALID_PARAM: empty value', 400);
-      await need(503).put(key, body, opts);
+      await need(503).put(key, Buffer.concat(body.chunks, body.length), opts);
       sendJson(ctx, JSON.stringify({ success: true, key, size: body.length }));
       return;
     }
     const size = Number(cl);
     if (size === 0) throw new Refusal('MMC_INVALID_PARAM: empty value', 400);
     if (size > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
-    const w = await need(503).beginPut(key, size, opts);
-    // Stream the body straight into the device write; never break out of the loop (that would
-    // destroy the socket before the answer): after a failure the rest is drained.
-    let got = 0;
-    let failure: unknown;
+    // Nothing is reserved (nothing evicted) before the first body byte arrives, and then only
+    // within the space that puts still receiving their bodies may hold.
+    const inFlight = putsInFlight(need(503)).hold(ctx.res);
+    const reader = new BodyReader(ctx.req, bodyTimeoutMs);
+    let w: PutWriter | undefined;
     try {
-      for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-        if (failure !== undefined) continue;
-        try { await w.write(chunk); got += chunk.length; } catch (e) { failure = e; }
+      let chunk = await reader.next();
+      if (chunk === null) throw new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
+      if (!inFlight.grow(size * (opts.replicas ?? 1), true)) {
+        throw new Refusal(`MMC_NOT_ENOUGH_MEMORY: puts receiving their bodies hold the in-flight limit (${putBudget!.limit} bytes), retry later`, 503);
       }
+      w = await need(503).beginPut(key, size, opts);
+      let got = 0;
+      for (; chunk !== null; chunk = await reader.next()) {
+        got += chunk.length;
+        await w.write(chunk);
+      }
+      if (got !== size) throw new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
+      const done = w;
+      w = undefined;
+      await done.commit();
     } catch (e) {
-      failure ??= e; // client went away mid-body
+      if (w) await w.abort(); // the space is freed now, not when the socket closes
+      throw e;
+    } finally {
+      inFlight.release();
+      reader.close(); // after a refusal the rest of the body is drained (the connection stays usable)
     }
-    if (failure === undefined && got !== size) failure = new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
-    if (failure !== undefined) {
-      await w.abort();
-      throw failure;
-    }
-    await w.commit();
     sendJson(ctx, JSON.stringify({ success: true, key, size }));
   }, true);
   route('head', OBJ, async (ctx) => {
@@ -470,8 +528,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     sendJson(ctx, '{"success":true,"message":"key deleted"}');
   }, true);
   route('get', `${OBJ}/keys`, async (ctx) => {
-    const keys = await need(503).keys();
-    const b = encodeKeyList(keys);
+    const b = await keyListFrame(await need(503).keys());
     sendBinary(ctx, [b], b.length);
   }, true);
   route('post', `${OBJ}/remove_all`, async (ctx) => {
@@ -482,56 +539,54 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     sendJson(ctx, JSON.stringify(need(503).stats()));
   }, true);
 
-  const batchBody = async (ctx: Context): Promise<Buffer> => {
-    const body = await readBody(ctx.req, batchLimit);
-    if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: batch too large (limit ${batchLimit} bytes)`, 413);
-    return body;
-  };
-  /** The body of batch_put / batch_get as its chunks (values stay views of the socket reads). */
-  const batchChunks = async (req: http.IncomingMessage): Promise<BodyChunks> => {
-    const body = await readChunks(req, batchLimit);
-    if (body === undefined) throw new Refusal(`MMC_INVALID_PARAM: batch too large (limit ${batchLimit} bytes)`, 413);
-    return body;
+  /** The body of a batch route as its chunks (values stay views of the socket reads). */
+  const batchBody = (req: http.IncomingMessage, res: http.ServerResponse): Promise<BodyChunks> =>
+    readBody(req, res, batchLimit, () => new Refusal(`MMC_INVALID_PARAM: batch too large (limit ${batchLimit} bytes)`, 413), 503);
+  /** Keys of a key-list body (at most batchKeyLimit); those not valid UTF-8 listed in `bad`. */
+  const batchKeys = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const body = await batchBody(req, res);
+    return decodeKeyListChunks(body.chunks, body.length, batchKeyLimit);
   };
   // batch_put and batch_get, shared by the Koa routes and the fast path in `handler`
-  const batchPutReply = async (opts: PutOptions, req: http.IncomingMessage): Promise<{ chunks: Uint8Array[]; length: number }> => {
-    const body = await batchChunks(req);
-    const { entries } = decodeBatchPutChunks(body.chunks, body.length);
+  const batchPutReply = async (opts: PutOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<{ chunks: Uint8Array[]; length: number }> => {
+    const body = await batchBody(req, res);
+    const { entries, bad } = decodeBatchPutChunks(body.chunks, body.length, batchKeyLimit);
     for (const [, v] of entries) if (v.byteLength > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
-    const b = encodeCodes(await need(503).batchPut(entries, opts));
+    const codes = await need(503).batchPut(withoutBad(entries, bad), opts);
+    const b = encodeCodes(withBad(codes, entries.length, bad, MMC.MMC_INVALID_PARAM));
     return { chunks: [b], length: b.length };
   };
-  const batchGetReply = async (req: http.IncomingMessage): Promise<{ chunks: Uint8Array[]; length: number }> => {
-    const body = await batchChunks(req);
-    const { keys } = decodeKeyListChunks(body.chunks, body.length);
-    const { values, codes } = await need(503).batchGetCodes(keys);
-    return encodeBatchGet(values, codes);
+  const batchGetReply = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<{ chunks: Uint8Array[]; length: number }> => {
+    const { keys, bad } = await batchKeys(req, res);
+    const { values, codes } = await need(503).batchGetCodes(withoutBad(keys, bad));
+    return encodeBatchGet(withBad(values, keys.length, bad, undefined), withBad(codes, keys.length, bad, MMC.MMC_INVALID_PARAM));
   };
   route('post', `${OBJ}/batch_put`, async (ctx) => {
     const opts = parsePutOptions(query(ctx));
-    const { chunks, length } = await batchPutReply(opts, ctx.req);
+    const { chunks, length } = await batchPutReply(opts, ctx.req, ctx.res);
     sendBinary(ctx, chunks, length);
   }, true);
   route('post', `${OBJ}/batch_get`, async (ctx) => {
-    const { chunks, length } = await batchGetReply(ctx.req);
+    const { chunks, length } = await batchGetReply(ctx.req, ctx.res);
     sendBinary(ctx, chunks, length);
   }, true);
   route('post', `${OBJ}/batch_exists`, async (ctx) => {
-    const { keys } = decodeKeyList(await batchBody(ctx));
-
-    const r = await need(503).batchExists(keys);
-    const b = encodeCodes(r.map((x) => (x ? 0 : MMC.MMC_UNMATCHED_KEY)));
+    const { keys, bad } = await batchKeys(ctx.req, ctx.res);
+    const r = await need(503).batchExists(withoutBad(keys, bad));
+    const codes = r.map((x) => (x ? 0 : MMC.MMC_UNMATCHED_KEY));
+    const b = encodeCodes(withBad(codes, keys.length, bad, MMC.MMC_INVALID_PARAM));
     sendBinary(ctx, [b], b.length);
   }, true);
   route('post', `${OBJ}/batch_remove`, async (ctx) => {
-    const { keys } = decodeKeyList(await batchBody(ctx));
-
-    const b = encodeCodes(await need(503).batchRemove(keys));
+    const { keys, bad } = await batchKeys(ctx.req, ctx.res);
+    const codes = await need(503).batchRemove(withoutBad(keys, bad));
+    const b = encodeCodes(withBad(codes, keys.length, bad, MMC.MMC_INVALID_PARAM));
     sendBinary(ctx, [b], b.length);
   }, true);
   route('post', `${OBJ}/batch_query`, async (ctx) => {
-    const { keys } = decodeKeyList(await batchBody(ctx));
-
+    const { keys, bad } = await batchKeys(ctx.req, ctx.res);
+    // the JSON answer has no per-item code: a key that is not UTF-8 refuses the call
+    if (bad.length) throw new Refusal('MMC_INVALID_PARAM: key is not valid UTF-8', 400);
     const r = await need(503).batchQuery(keys);
     sendJson(ctx, JSON.stringify({ success: true, data: r.map(queryJson) }));
   }, true);
@@ -557,7 +612,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
       r = { status: 500, reason: 'Internal server error' };
     }
     const b = Buffer.from(errorBody(r.reason));
-    res.writeHead(r.status, { 'Content-Type': CT_JSON, 'Content-Length': b.length });
+    res.writeHead(r.status, { 'Content-Type': CT_JSON, 'Content-Length': b.length, ...(r.close ? { Connection: 'close' } : {}) });
     res.end(b);
   };
   const fastGet = async (req: http.IncomingMessage, res: http.ServerResponse, s: StoreLike, key: string) => {
@@ -600,7 +655,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     const cl = req.headers['content-length'];
     if (cl === undefined || !(Number(cl) <= batchLimit) || url.includes('#')) return false;
     if (url === BATCH_GET) {
-      void fastBatch(req, res, () => batchGetReply(req));
+      void fastBatch(req, res, () => batchGetReply(req, res));
       return true;
     }
     let qs: string;
@@ -613,10 +668,10 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     } catch {
       return false; // the Koa route answers the refusal
     }
-    void fastBatch(req, res, () => batchPutReply(opts, req));
+    void fastBatch(req, res, () => batchPutReply(opts, req, res));
     return true;
   };
-  const handler = options.fastPath === false ? koaHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handler = inOrder(options.fastPath === false ? koaHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '';
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (url === '/health') {
@@ -628,14 +683,19 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
       if (req.method === 'GET' && url.startsWith('/api/v1/objects?') && mc && mc.ready) {
         // The query ends at a '#' (a fragment), as Koa's parser has it.
         const hash = url.indexOf('#', 16);
-        const key = new Query(url.slice(16, hash < 0 ? undefined : hash)).get('key');
+        let key: string | undefined;
+        try {
+          key = new Query(url.slice(16, hash < 0 ? undefined : hash)).get('key');
+        } catch {
+          key = undefined; // not UTF-8: the Koa route answers the refusal
+        }
         if (key !== undefined && !keyTooLong(key)) { void fastGet(req, res, mc, key); return; }
       }
     } else if (req.method === 'POST' && mc && mc.ready && url.startsWith('/api/v1/objects/batch_') && fastBatchRoute(req, res, url)) {
       return;
     }
     koaHandler(req, res);
-  };
+  });
 
   return {
     app,

@@ -1,5 +1,6 @@
 // Shared helpers of the server tests: a real store behind a real server on a free loopback port.
 import http from 'node:http';
+import net from 'node:net';
 import { MemCache } from '../../dist/index.js';
 import { createServer } from '../../dist/server/index.js';
 
@@ -68,3 +69,78 @@ export function isErrorBody(res, reason) {
 }
 
 export { agent };
+
+/**
+ * A raw TCP connection to the server, for what node:http's client will not do (pipelining,
+ * a body that stops). `responses(n)` waits for n complete HTTP/1.1 responses (Content-Length
+ * bodies) and parses them; `closed` resolves when the server closes the connection.
+ */
+export function raw(port) {
+  const sock = net.connect(port, '127.0.0.1');
+  let buf = Buffer.alloc(0);
+  const waiters = new Set();
+  const closed = new Promise((resolve) => sock.on('close', resolve));
+  sock.on('error', () => {});
+  const check = () => { for (const w of waiters) w(); };
+  sock.on('data', (c) => { buf = Buffer.concat([buf, c]); check(); });
+  sock.on('close', check);
+  const parse = () => {
+    const out = [];
+    let off = 0;
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n', off);
+      if (end < 0) break;
+      const head = buf.subarray(off, end).toString('latin1').split('\r\n');
+      const status = Number(head[0].split(' ')[1]);
+      const headers = {};
+      for (const h of head.slice(1)) { const i = h.indexOf(':'); headers[h.slice(0, i).toLowerCase()] = h.slice(i + 1).trim(); }
+      const len = Number(headers['content-length'] ?? 0);
+      if (buf.length < end + 4 + len) break;
+      const body = buf.subarray(end + 4, end + 4 + len);
+      out.push({ status, headers, body, text: body.toString('utf8'), json() { return JSON.parse(body.toString('utf8')); } });
+      off = end + 4 + len;
+    }
+    return out;
+  };
+  return {
+    sock,
+    closed,
+    write(data) { sock.write(data); },
+    responses(n, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { waiters.delete(w); reject(new Error(`no ${n} responses in ${timeoutMs} ms: ${buf.toString('latin1').slice(0, 300)}`)); }, timeoutMs);
+        const w = () => {
+          const r = parse();
+          if (r.length >= n || sock.destroyed) { clearTimeout(timer); waiters.delete(w); resolve(r); }
+        };
+        waiters.add(w);
+        w();
+      });
+    },
+    destroy() { sock.destroy(); },
+  };
+}
+
+/** A request head as raw bytes. */
+export function head(method, path, headers = {}) {
+  let h = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`;
+  for (const [k, v] of Object.entries(headers)) h += `${k}: ${v}\r\n`;
+  return h + '\r\n';
+}
+
+/** A key list frame from raw key bytes (Buffers), as the client would send it. */
+export function keyFrame(keys) {
+  const h = Buffer.alloc(4 + 4 * keys.length);
+  h.writeUInt32LE(keys.length, 0);
+  keys.forEach((k, i) => h.writeUInt32LE(k.length, 4 + 4 * i));
+  return Buffer.concat([h, ...keys]);
+}
+
+/** A batch_put frame from raw key bytes and values. */
+export function putFrame(entries) {
+  const n = entries.length;
+  const h = Buffer.alloc(4 + 8 * n);
+  h.writeUInt32LE(n, 0);
+  entries.forEach(([k, v], i) => { h.writeUInt32LE(k.length, 4 + 4 * i); h.writeUInt32LE(v.length, 4 + 4 * (n + i)); });
+  return Buffer.concat([h, ...entries.map((e) => e[0]), ...entries.map((e) => e[1])]);
+}

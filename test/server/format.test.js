@@ -7,15 +7,19 @@ import * as F from '../../dist/server/framing.js';
 import { errorFromReason, encodeKey } from '../../dist/client/index.js';
 import { MMC } from '../../dist/index.js';
 
-test('Query: urlencoded UTF-8, + is space, empty is missing, lenient, keys split on ,', () => {
-  const q = new Query('a=x+y&b=%2B&c=&d=%zz&e=%E4%B8%AD&f=%E4&g=1,,2,&h=,,&a=second');
+test('Query: urlencoded UTF-8, + is space, empty is missing, lenient on %, strict on UTF-8, keys split on ,', () => {
+  const q = new Query('a=x+y&b=%2B&c=&d=%zz&e=%E4%B8%AD&f=%E4&g=1,,2,&h=,,&a=second&r=%EF%BF%BD&s=%ED%A0%80&t=ok%ff&t=%EF%BF%BD&k%65y=%80');
   assert.is(q.get('a'), 'x y');
   assert.is(q.get('b'), '+');
   assert.is(q.get('c'), undefined);
   assert.is(q.get('missing'), undefined);
   assert.is(q.get('d'), '%zz');
   assert.is(q.get('e'), '中');
-  assert.is(q.get('f'), '\uFFFD');
+  // invalid UTF-8 is refused, never replaced by U+FFFD; a real U+FFFD is a value like any other
+  for (const name of ['f', 's', 't', 'key']) {
+    assert.throws(() => q.get(name), (e) => e.code === MMC.MMC_INVALID_PARAM && e.message === `MMC_INVALID_PARAM: '${name}' is not valid UTF-8`);
+  }
+  assert.is(q.get('r'), '\uFFFD');
   assert.equal(q.list('g'), ['1', '2']);
   assert.is(q.list('h'), undefined);
   assert.is(keyTooLong('a'.repeat(1024)), false);
