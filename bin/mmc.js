@@ -178,6 +178,12 @@ program
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key; replaces ock.mmc.tls.*)')
   .option('--tls-key <file>', "the certificate's private key (PEM)")
   .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM): mutual TLS')
+  .option('--metadata-total-limit <size>', '/metadata: total bytes of keys and values (default 64MB)')
+  .option('--metadata-key-limit <n>', '/metadata: number of keys (default 65536)')
+  .option('--body-timeout <ms>', 'cut off a request body that sends no byte for this long (default 10000)')
+  .option('--put-in-flight-limit <size>', 'store space held by puts still receiving their bodies (default half the capacity)')
+  .option('--body-memory-limit <size>', 'memory held by buffered request bodies in flight (default 1GB)')
+  .option('--batch-key-limit <n>', 'keys in one batch call (default 16384)')
   .option('-q, --quiet', 'no log lines')
   .action(async (opts) => {
     const { planServe, serve } = await import('../dist/server/serve.js');

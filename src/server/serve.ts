@@ -6,7 +6,7 @@ import { isAbsolute, join } from 'node:path';
 import { loadConf, parseSize, type ConfConfig } from '../config.js';
 import { MMC, MmcError } from '../errors.js';
 import type { MemCacheOptions, SegmentSpec } from '../store/types.js';
-import { createServer, type RunningServer } from './index.js';
+import { createServer, type RunningServer, type ServerOptions } from './index.js';
 import type { StoreLike } from './store-api.js';
 import { checkToken } from './token.js';
 import { loadTls, readNamed, type NamedPath, type TlsOptions } from './tls.js';
@@ -31,6 +31,12 @@ export interface ServeFlags {
   tlsKey?: string;
   /** Require client certificates signed by this CA (mutual TLS). */
   tlsCa?: string;
+  bodyTimeout?: string;
+  putInFlightLimit?: string;
+  bodyMemoryLimit?: string;
+  batchKeyLimit?: string;
+  metadataTotalLimit?: string;
+  metadataKeyLimit?: string;
 }
 
 export interface ServePlan {
@@ -43,6 +49,8 @@ export interface ServePlan {
   token?: string;
   /** PEM contents, when serving HTTPS. */
   tls?: TlsOptions;
+  /** The server's limits from the flags (undefined: its defaults). */
+  limits: Pick<ServerOptions, 'bodyTimeoutMs' | 'putInFlightLimit' | 'bodyMemoryLimit' | 'batchKeyLimit' | 'metadataTotalLimit' | 'metadataKeyLimit'>;
   warnings: string[];
 }
 
@@ -69,6 +77,11 @@ function size(v: string, what: string, allowZero = true): number {
   } catch (e) {
     throw bad(`${what}: ${(e as Error).message.replace(/^MMC_[A-Z_]+: /, '')}`);
   }
+}
+
+function count(v: string, what: string): number {
+  if (!/^\s*[0-9]+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw bad(`${what}: expected a positive integer, got '${v}'`);
+  return Number(v);
 }
 
 /**
@@ -162,6 +175,14 @@ export function planServe(flags: ServeFlags, env: NodeJS.ProcessEnv = process.en
     metadataLimit: flags.metadataLimit !== undefined ? size(flags.metadataLimit, '--metadata-limit', false) : undefined,
     token: planToken(flags, c, env),
     tls: planTls(flags, c, conf.warnings),
+    limits: {
+      bodyTimeoutMs: flags.bodyTimeout !== undefined ? count(flags.bodyTimeout, '--body-timeout') : undefined,
+      putInFlightLimit: flags.putInFlightLimit !== undefined ? size(flags.putInFlightLimit, '--put-in-flight-limit', false) : undefined,
+      bodyMemoryLimit: flags.bodyMemoryLimit !== undefined ? size(flags.bodyMemoryLimit, '--body-memory-limit', false) : undefined,
+      batchKeyLimit: flags.batchKeyLimit !== undefined ? count(flags.batchKeyLimit, '--batch-key-limit') : undefined,
+      metadataTotalLimit: flags.metadataTotalLimit !== undefined ? size(flags.metadataTotalLimit, '--metadata-total-limit', false) : undefined,
+      metadataKeyLimit: flags.metadataKeyLimit !== undefined ? count(flags.metadataKeyLimit, '--metadata-key-limit') : undefined,
+    },
     warnings: conf.warnings,
   };
 }
@@ -187,7 +208,7 @@ export async function serve(
   const pending = new Promise<StoreLike>((res, rej) => { resolveStore = res; rejectStore = rej; });
   pending.catch(() => {});
   const server = createServer(pending, {
-    valueLimit: plan.valueLimit, metadataLimit: plan.metadataLimit, token: plan.token, tls: plan.tls,
+    valueLimit: plan.valueLimit, metadataLimit: plan.metadataLimit, token: plan.token, tls: plan.tls, ...plan.limits,
   });
   // Unexpected failures answer a generic reason; the detail goes to the log (stderr), one line.
   server.app.on('error', (e: unknown) => log(`mmc: internal error: ${e instanceof Error ? e.message : String(e)}`.split('\n')[0]!));
