@@ -32,16 +32,26 @@ function raw(port, method, path, body = Buffer.alloc(0), { pieces = 1, headers =
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     const out = [];
-    s.on('data', (c) => out.push(c));
-    s.on('end', () => resolve(Buffer.concat(out)));
+    // A keep-alive connection, closed here once the whole response has arrived: the server may
+    // answer before the body is all written (a declared length over the limit), and a server
+    // closing on `Connection: close` with body bytes unread would reset the connection, losing
+    // the answer (write EPIPE, now and then). On keep-alive it reads and discards the rest.
+    s.on('data', (c) => {
+      out.push(c);
+      const b = Buffer.concat(out);
+      const end = b.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const len = Number(/\r\nContent-Length: (\d+)/i.exec(b.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      if (b.length >= end + 4 + len) { s.destroy(); resolve(b); }
+    });
     s.on('error', reject);
     const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     const cl = 'transfer-encoding' in headers ? '' : `Content-Length: ${body.length}\r\n`;
-    s.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${cl}${extra}\r\n`);
+    s.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\n${cl}${extra}\r\n`);
     const step = Math.ceil(body.length / pieces) || 1;
     let off = 0;
     const next = () => {
-      if (off >= body.length) return;
+      if (off >= body.length || s.destroyed) return;
       s.write(body.subarray(off, off + step));
       off += step;
       setTimeout(next, 5);
