@@ -77,41 +77,46 @@ export { agent };
  */
 export function raw(port) {
   const sock = net.connect(port, '127.0.0.1');
+  const chunks = [];
+  let total = 0;
   let buf = Buffer.alloc(0);
+  let off = 0; // where the next response starts in buf
+  let need = 0; // bytes needed before the response at `off` can be complete
+  const parsed = [];
   const waiters = new Set();
   const closed = new Promise((resolve) => sock.on('close', resolve));
   sock.on('error', () => {});
   const check = () => { for (const w of waiters) w(); };
-  sock.on('data', (c) => { buf = Buffer.concat([buf, c]); check(); });
+  sock.on('data', (c) => { chunks.push(c); total += c.length; if (total >= need) check(); });
   sock.on('close', check);
+  /** Parses what has arrived into `parsed` (each byte looked at about once). */
   const parse = () => {
-    const out = [];
-    let off = 0;
+    if (chunks.length) { buf = Buffer.concat([buf, ...chunks]); chunks.length = 0; }
     for (;;) {
       const end = buf.indexOf('\r\n\r\n', off);
-      if (end < 0) break;
+      if (end < 0) { need = total + 1; return; }
       const head = buf.subarray(off, end).toString('latin1').split('\r\n');
       const status = Number(head[0].split(' ')[1]);
       const headers = {};
       for (const h of head.slice(1)) { const i = h.indexOf(':'); headers[h.slice(0, i).toLowerCase()] = h.slice(i + 1).trim(); }
       const len = Number(headers['content-length'] ?? 0);
-      if (buf.length < end + 4 + len) break;
+      if (buf.length < end + 4 + len) { need = end + 4 + len; return; }
       const body = buf.subarray(end + 4, end + 4 + len);
-      out.push({ status, headers, body, text: body.toString('utf8'), json() { return JSON.parse(body.toString('utf8')); } });
+      parsed.push({ status, headers, body, text: body.toString('utf8'), json() { return JSON.parse(body.toString('utf8')); } });
       off = end + 4 + len;
+      need = 0;
     }
-    return out;
   };
   return {
     sock,
     closed,
     write(data) { sock.write(data); },
-    responses(n, timeoutMs = 5000) {
+    responses(n, timeoutMs = 20000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { waiters.delete(w); reject(new Error(`no ${n} responses in ${timeoutMs} ms: ${buf.toString('latin1').slice(0, 300)}`)); }, timeoutMs);
+        const timer = setTimeout(() => { waiters.delete(w); reject(new Error(`no ${n} responses in ${timeoutMs} ms: ${Buffer.concat([buf, ...chunks]).toString('latin1').slice(0, 300)}`)); }, timeoutMs);
         const w = () => {
-          const r = parse();
-          if (r.length >= n || sock.destroyed) { clearTimeout(timer); waiters.delete(w); resolve(r); }
+          parse();
+          if (parsed.length >= n || sock.destroyed) { clearTimeout(timer); waiters.delete(w); resolve(parsed.slice()); }
         };
         waiters.add(w);
         w();
@@ -119,6 +124,15 @@ export function raw(port) {
     },
     destroy() { sock.destroy(); },
   };
+}
+
+/** Waits until `pred()` holds (polling), failing after `ms`. */
+export async function until(pred, ms = 5000, what = 'condition') {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** A request head as raw bytes. */

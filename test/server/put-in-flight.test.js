@@ -3,7 +3,7 @@
 // still receiving their bodies is capped (beyond it 503, never an eviction).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startServer, req, isErrorBody, raw, head } from './_helpers.js';
+import { startServer, req, isErrorBody, raw, head, until } from './_helpers.js';
 
 const MiB = 1 << 20;
 const value = (i) => Buffer.alloc(MiB, 0x30 + i);
@@ -27,7 +27,7 @@ async function readable(T) {
 }
 
 test('header-only puts reserve nothing; a stalled body is cut off and its space freed at once', async () => {
-  const T = await startServer({ store: { segments: [{ rank: 0, medium: 'hbm', bytes: '16MB' }] }, server: { bodyTimeoutMs: 600 } });
+  const T = await startServer({ store: { segments: [{ rank: 0, medium: 'hbm', bytes: '16MB' }] }, server: { bodyTimeoutMs: 1500 } });
   try {
     await tenObjects(T);
     // two sockets send only the head of a 7 MiB put
@@ -42,7 +42,7 @@ test('header-only puts reserve nothing; a stalled body is cut off and its space 
     for (const s of [a, b]) {
       const [r] = await s.responses(1);
       assert.is(r.status, 408);
-      isErrorBody({ ...r, headers: r.headers }, 'MMC_TIMEOUT: no body bytes for 600 ms');
+      isErrorBody(r, 'MMC_TIMEOUT: no body bytes for 1500 ms');
       assert.is(r.headers.connection, 'close');
       await s.closed;
     }
@@ -51,7 +51,8 @@ test('header-only puts reserve nothing; a stalled body is cut off and its space 
     c.write(head('PUT', '/api/v1/objects?key=stalled', { 'Content-Length': 7 * MiB }));
     c.write(Buffer.alloc(MiB, 0xee));
     const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 200));
+    // 7 MiB beside ten 1 MiB objects in 16 MiB: the reservation evicts
+    await until(() => T.mc.stats().evict > 0, 5000, 'the reservation');
     assert.ok(used(T.mc) >= 7 * MiB + (await readable(T)) * MiB, 'space reserved while the body arrives');
     const [r] = await c.responses(1);
     const waited = Date.now() - t0;
@@ -72,8 +73,7 @@ test('puts receiving their bodies are capped in total: beyond, 503 and no evicti
     const a = raw(T.port);
     a.write(head('PUT', '/api/v1/objects?key=a', { 'Content-Length': 7 * MiB }));
     a.write(Buffer.alloc(64 * 1024, 0xaa));
-    await new Promise((r) => setTimeout(r, 150));
-    assert.is(used(T.mc), 17 * MiB);
+    await until(() => used(T.mc) === 17 * MiB, 5000, 'the reservation of a');
     const b = raw(T.port);
     b.write(head('PUT', '/api/v1/objects?key=b', { 'Content-Length': 7 * MiB }));
     b.write(Buffer.alloc(64 * 1024, 0xbb));
