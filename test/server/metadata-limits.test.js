@@ -3,6 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startServer, req, isErrorBody } from './_helpers.js';
 
 /** A PUT whose body goes chunked (no Content-Length): the limit is checked once it is read. */
@@ -73,6 +75,31 @@ test('defaults: 64 MiB and 65536 keys', async () => {
     for (let i = 0; i < n; i++) assert.is((await req(T.url, 'DELETE', `/metadata?key=m${i}`)).text, 'metadata deleted');
     assert.is((await req(T.url, 'PUT', '/metadata?key=again', v)).text, 'metadata updated');
   } finally { await T.close(); }
+});
+
+test('memory comes back: values are held in buffers of their own, freed by a delete', async () => {
+  // a server of its own (with --expose-gc) whose memory this test can ask for
+  const child = fork(fileURLToPath(new URL('./fixtures/serve-child.js', import.meta.url)),
+    [JSON.stringify({ segments: [{ rank: 0, medium: 'dram', bytes: '4MB' }] })], { execArgv: ['--expose-gc'] });
+  const message = () => new Promise((resolve) => child.once('message', resolve));
+  const memory = async () => { const m = message(); child.send('memory'); return (await m).memory.arrayBuffers; };
+  try {
+    const url = `http://127.0.0.1:${(await message()).port}`;
+    const base = await memory();
+    // small values from large socket reads: each stored as a view would keep its read alive
+    const v = Buffer.alloc(200, 0x42);
+    for (let i = 0; i < 500; i++) assert.is((await req(url, 'PUT', `/metadata?key=s${i}`, v)).text, 'metadata updated');
+    for (let i = 0; i < 20; i++) assert.is((await req(url, 'PUT', `/metadata?key=b${i}`, Buffer.alloc(1 << 20, i))).text, 'metadata updated');
+    const full = await memory();
+    assert.ok(full - base < 24 << 20, `20.1 MiB of values hold ${((full - base) / 2 ** 20).toFixed(1)} MiB`);
+    for (let i = 0; i < 500; i++) await req(url, 'DELETE', `/metadata?key=s${i}`);
+    for (let i = 0; i < 20; i++) await req(url, 'DELETE', `/metadata?key=b${i}`);
+    const after = await memory();
+    console.log(`  /metadata array buffers: ${(base / 2 ** 20).toFixed(1)} MiB, full ${(full / 2 ** 20).toFixed(1)} MiB, after deletes ${(after / 2 ** 20).toFixed(1)} MiB`);
+    assert.ok(after - base < 4 << 20, 'the deletes gave the memory back');
+  } finally {
+    await new Promise((r) => { child.once('exit', r); child.disconnect(); });
+  }
 });
 
 test.run();
