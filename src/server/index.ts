@@ -671,7 +671,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     void fastBatch(req, res, () => batchPutReply(opts, req, res));
     return true;
   };
-  const handler = inOrder(options.fastPath === false ? koaHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handler = options.fastPath === false ? koaHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '';
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (url === '/health') {
@@ -695,7 +695,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
       return;
     }
     koaHandler(req, res);
-  });
+  };
 
   return {
     app,
@@ -703,7 +703,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
       // A request head of up to 1 MiB (Node's default is 16 KiB), so that an oversized key in the
       // query string gets the contract's `key too long` answer rather than a bare 431.
-      const server = createHttpServer(options.tls, { keepAliveTimeout: 65_000, maxHeaderSize: 1 << 20 }, accessGate(options.token, handler));
+      const server = createHttpServer(options.tls, { keepAliveTimeout: 65_000, maxHeaderSize: 1 << 20 }, inOrder(accessGate(options.token, handler)));
       // A request that is not HTTP at all (or a head over the limit) still gets the error body.
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
         // As Node's own handler: answer only if no response on this socket has begun.
