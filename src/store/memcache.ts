@@ -72,7 +72,11 @@ export class MemCache implements WriterHost {
     const allocTimeoutMs = positiveInt(options.allocTimeoutMs ?? 30000, 'allocTimeoutMs');
     let metaLimit = 0; // the core's default
     if (options.coreMemoryLimit !== undefined) {
-      metaLimit = parseSize(options.coreMemoryLimit);
+      try {
+        metaLimit = parseSize(options.coreMemoryLimit);
+      } catch {
+        metaLimit = NaN;
+      }
       if (!(metaLimit >= MIN_CORE_MEMORY && metaLimit <= MAX_CORE_MEMORY)) {
         throw invalid(`coreMemoryLimit must be 1MB..4GB, got ${String(options.coreMemoryLimit)}`);
       }
