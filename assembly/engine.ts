@@ -37,7 +37,7 @@ import {
 } from './scratch';
 import {
   readableCount, keyNeed, storeKey, markReadable, unitsOf, lruOf, dropEmpty, dropAllocated, freeRecord,
-  freeAllBlobs, reapZombie, removeRecord, placeBlobs, outBlobs,
+  reapZombie, removeRecord, placeBlobs, outBlobs,
 } from './lifecycle';
 
 // @ts-ignore: decorator

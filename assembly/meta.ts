@@ -23,9 +23,12 @@
 // allocations one operation makes.
 // @ts-ignore: decorator
 @inline const GROW_SLACK: u64 = 2 << 20;
-/** The default cap: all of wasm32's 4 GiB less 256 MiB for the runtime's fragmentation. */
+/** Free space assumed lost to fragmentation once memory cannot grow any more. */
 // @ts-ignore: decorator
-@inline export const META_DEFAULT_LIMIT: u64 = (MAX_PAGES << PAGE_BITS) - (256 << 20);
+@inline const FRAGMENTATION_MARGIN: u64 = 256 << 20;
+/** The default cap: all of wasm32's 4 GiB less the fragmentation margin. */
+// @ts-ignore: decorator
+@inline export const META_DEFAULT_LIMIT: u64 = (MAX_PAGES << PAGE_BITS) - FRAGMENTATION_MARGIN;
 
 let used: u64 = 0;
 let limit: u64 = META_DEFAULT_LIMIT;
@@ -53,13 +56,16 @@ export function metaSetLimit(bytes: u64): void {
 }
 
 /**
- * True when `need` more bytes of metadata fit under the cap and linear memory can still grow
- * by as much should the runtime find no free block that fits.
+ * True when `need` more bytes of metadata fit under the cap, and either linear memory can still
+ * grow by as much should the runtime find no free block that fits, or (memory near its maximum:
+ * the runtime grows it by doubling) the runtime has that much free inside it beyond the
+ * fragmentation margin.
  */
 export function metaRoom(need: u64): bool {
   if (used + need > limit) return false;
   const memBytes = <u64>memory.size() << PAGE_BITS;
-  return memBytes + need + (need >> 3) + GROW_SLACK <= MAX_PAGES << PAGE_BITS;
+  if (memBytes + need + (need >> 3) + GROW_SLACK <= MAX_PAGES << PAGE_BITS) return true;
+  return used + need + FRAGMENTATION_MARGIN <= memBytes;
 }
 
 export function metaAlloc(size: usize): usize {
