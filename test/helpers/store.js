@@ -78,19 +78,24 @@ export function slowReadBackend() {
 }
 
 /**
- * A sim backend whose writes and reads, while `holdWrites` / `holdReads` is set, land later: a
- * held write copies its bytes only when released, a held read resolves only when released (its
- * bytes are copied at once, as the lease under test is what matters). `releaseWrites(n)` and
- * `releaseReads(n)` let the oldest n land (all without n).
+ * A sim backend whose writes, reads and copies, while `holdWrites` / `holdReads` / `holdCopies`
+ * is set, land later: a held write or copy moves its bytes only when released, a held read
+ * resolves only when released (its bytes are copied at once, as the lease under test is what
+ * matters). `releaseWrites(n)`, `releaseReads(n)` and `releaseCopies(n)` let the oldest n land
+ * (all without n).
  */
 export function heldBackend() {
   const sim = createSimBackend();
   const writes = [];
   const reads = [];
+  const copies = [];
   const land = (list, n = list.length) => { for (const f of list.splice(0, n)) f(); };
   const ctl = {
     holdWrites: false,
     holdReads: false,
+    holdCopies: false,
+    get copiesHeld() { return copies.length; },
+    releaseCopies(n) { land(copies, n); },
     get writesHeld() { return writes.length; },
     get readsHeld() { return reads.length; },
     releaseWrites(n) { land(writes, n); },
@@ -98,9 +103,12 @@ export function heldBackend() {
     backend: {
       name: 'held',
       open: (rank, medium, bytes) => sim.open(rank, medium, bytes),
-      copy: (a, ao, b, bo, n) => sim.copy(a, ao, b, bo, n),
       release: (seg) => sim.release(seg),
       close: () => sim.close(),
+      copy(a, ao, b, bo, n) {
+        if (!ctl.holdCopies) return sim.copy(a, ao, b, bo, n);
+        return new Promise((resolve) => copies.push(() => { sim.copy(a, ao, b, bo, n); resolve(); }));
+      },
       write(seg, off, src) {
         if (!ctl.holdWrites) return sim.write(seg, off, src);
         return new Promise((resolve) => writes.push(() => { sim.write(seg, off, src); resolve(); }));

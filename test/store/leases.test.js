@@ -109,4 +109,29 @@ test('batchGet: an item whose lease was lost is that item\'s MMC_TIMEOUT; the ot
   await mc.close();
 });
 
+test('a reader that takes a lease while its object is being demoted keeps it in HBM, and its read succeeds', async () => {
+  const held = heldBackend();
+  const mc = await MemCache.open({
+    backend: held.backend, debug: true,
+    segments: [{ rank: 0, medium: 'hbm', bytes: 16 * 1024 }, { rank: 0, medium: 'dram', bytes: 64 * 1024 }],
+  });
+  for (const [i, k] of ['a', 'b', 'c'].entries()) await mc.put(k, pattern(10 + i, 4096));
+  held.holdCopies = true;
+  const put = mc.put('d', pattern(13, 4096)); // evicts 'a', the LRU tail: a demotion to DRAM
+  await sleep(5);
+  assert.is(held.copiesHeld, 1);
+  held.holdReads = true;
+  const reading = mc.get('a'); // a lease on the HBM blob being copied
+  held.holdCopies = false;
+  held.releaseCopies();
+  await put;
+  assert.equal((await mc.query('a')).blobs, [{ rank: 0, medium: 'HBM' }], 'the demotion was called off');
+  assert.is(mc.segments()[1].usedBytes, 0, 'the DRAM copy was dropped');
+  held.releaseReads();
+  held.holdReads = false;
+  assert.ok(equalBytes(await reading, pattern(10, 4096)));
+  for (const [i, k] of ['a', 'b', 'c', 'd'].entries()) assert.ok(equalBytes(await mc.get(k), pattern(10 + i, 4096)), k);
+  await mc.close();
+});
+
 test.run();

@@ -118,4 +118,19 @@ test('async backend: remove and write_fail during a write in flight free the spa
   await mc.close();
 });
 
+test('unmounting a segment under a writer: its next write fails, the other replica\'s space is freed', async () => {
+  const mc = await MemCache.open({
+    segments: [{ rank: 0, medium: 'hbm', bytes: 128 * KiB }, { rank: 1, medium: 'hbm', bytes: 128 * KiB }], debug: true,
+  });
+  const w = await mc.alloc('two', 64 * KiB, { replicas: 2 });
+  await w.write(pattern(1, 1000));
+  await mc.unmount('rank-1-hbm');
+  assert.is(await mc.query('two'), undefined);
+  assert.is(mc.segments()[0].usedBytes, 0);
+  await rejectsWith(w.write(pattern(2, 1000)), 'MMC_UNMATCHED_KEY', /expired or was removed/);
+  await mc.put('after', pattern(3, 64 * KiB));
+  assert.ok(equalBytes(await mc.get('after'), pattern(3, 64 * KiB)));
+  await mc.close();
+});
+
 test.run();
