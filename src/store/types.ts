@@ -101,7 +101,8 @@ export interface Tracepoint {
 
 /**
  * Counters as named in /metrics/summary (keys, evict, alloc_req, alloc_success, alloc_fail,
- * get_not_found, ...), plus hbm_used/hbm_total/dram_used/dram_total in bytes and the tracepoints.
+ * get_not_found, ...), plus hbm_used/hbm_total/dram_used/dram_total in bytes, the core's
+ * metadata_used/metadata_limit in bytes (coreMemoryLimit) and the tracepoints.
  */
 export interface Stats {
   [field: string]: number | Tracepoint[];
