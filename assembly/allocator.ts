@@ -6,7 +6,7 @@
 // linked to its address neighbours so that a free coalesces with both neighbours in O(1).
 //
 // The allocator is unit-agnostic (the caller divides bytes by its alignment). Capacities up to
-// 2^40 units. All bookkeeping lives in linear memory from heap.alloc; no managed objects.
+// 2^40 units. All bookkeeping lives in linear memory from metaAlloc; no managed objects.
 //
 // ╒═════════════════ Node layout (32 bytes) ═════════════════╕
 //  0  u64  offset
@@ -21,8 +21,10 @@
 // fresh CHUNK_NODES block referenced from a small chunk-pointer table, so growth never copies
 // nodes beyond the first chunk. Node ids are u32: chunk = id >> CHUNK_BITS.
 //
-// Out of linear memory: heap.alloc traps (the minimal runtime's TLSF calls unreachable), so the
-// caller sees a WebAssembly RuntimeError rather than RA_NONE/0.
+// Out of linear memory heap.alloc traps (the minimal runtime's TLSF calls unreachable): callers
+// ask metaRoom(ra_create_need()) / metaRoom(ra_grow_need(ra)) first (assembly/meta.ts).
+
+import { metaAlloc, metaRealloc, metaFree, blockNeed } from './meta';
 
 /** No node / allocation failed. Note: WASM i32 results read as -1 in JS. */
 export const RA_NONE: u32 = 0xFFFFFFFF;
@@ -220,14 +222,14 @@ export const RA_NONE: u32 = 0xFFFFFFFF;
   store<u32>(ra, id, H_FREE_SLOT);
 }
 
-/** Adds slots to the pool. False if the id space is exhausted (heap.alloc traps when out of memory). */
+/** Adds slots to the pool. False if the id space is exhausted (metaAlloc traps when out of memory). */
 function growNodes(ra: usize): bool {
   const cap = load<u32>(ra, H_NODE_CAP);
   let table = load<usize>(ra, H_CHUNKS);
   if (cap < CHUNK_NODES) {
     // chunk 0 doubles up to CHUNK_NODES; the only copy of nodes, bounded by one chunk
     const newCap = min(cap << 1, CHUNK_NODES);
-    store<usize>(table, heap.realloc(load<usize>(table), <usize>newCap << NODE_BITS));
+    store<usize>(table, metaRealloc(load<usize>(table), <usize>newCap << NODE_BITS));
     store<u32>(ra, newCap, H_NODE_CAP);
     return true;
   }
@@ -236,11 +238,11 @@ function growNodes(ra: usize): bool {
   const tableCap = load<u32>(ra, H_CHUNKS_CAP);
   if (idx >= tableCap) {
     const newTableCap = tableCap << 1;
-    table = heap.realloc(table, <usize>newTableCap << alignof<usize>());
+    table = metaRealloc(table, <usize>newTableCap << alignof<usize>());
     store<usize>(ra, table, H_CHUNKS);
     store<u32>(ra, newTableCap, H_CHUNKS_CAP);
   }
-  store<usize>(table + (<usize>idx << alignof<usize>()), heap.alloc(<usize>CHUNK_NODES << NODE_BITS));
+  store<usize>(table + (<usize>idx << alignof<usize>()), metaAlloc(<usize>CHUNK_NODES << NODE_BITS));
   store<u32>(ra, cap + CHUNK_NODES, H_NODE_CAP);
   return true;
 }
@@ -274,17 +276,32 @@ function fallbackFit(ra: usize, units: u64): u32 {
 
 // === API ===
 
+/** Bytes of metadata one ra_alloc may allocate: a grown node pool when no slot is left. */
+export function ra_grow_need(ra: usize): u64 {
+  if (load<u32>(ra, H_FREE_SLOT) != NONE || load<u32>(ra, H_NODE_COUNT) < load<u32>(ra, H_NODE_CAP)) return 0;
+  const cap = load<u32>(ra, H_NODE_CAP);
+  if (cap < CHUNK_NODES) return blockNeed(<u64>min(cap << 1, CHUNK_NODES) << NODE_BITS);
+  const tableCap = load<u32>(ra, H_CHUNKS_CAP);
+  const table: u64 = (cap >> CHUNK_BITS) >= tableCap ? blockNeed(<u64>tableCap << (alignof<usize>() + 1)) : 0;
+  return blockNeed(<u64>CHUNK_NODES << NODE_BITS) + table;
+}
+
+/** Bytes of metadata ra_create allocates. */
+export function ra_create_need(): u64 {
+  return blockNeed(HEADER_SIZE) + blockNeed(<u64>INITIAL_CHUNKS << alignof<usize>()) + blockNeed(<u64>INITIAL_NODES << NODE_BITS);
+}
+
 /** New allocator over [0, capacityUnits). 0 if the capacity is out of range (1..2^40). */
 export function ra_create(capacityUnits: u64): usize {
   if (capacityUnits - 1 >= MAX_CAPACITY) return 0;
-  const ra = heap.alloc(HEADER_SIZE);
+  const ra = metaAlloc(HEADER_SIZE);
   memory.fill(ra, 0, H_HEADS);
   memory.fill(ra + H_HEADS, 0xFF, HEADER_SIZE - H_HEADS);
   store<u64>(ra, capacityUnits, H_CAPACITY);
   store<u32>(ra, NONE, H_FREE_SLOT);
-  const table = heap.alloc(<usize>INITIAL_CHUNKS << alignof<usize>());
+  const table = metaAlloc(<usize>INITIAL_CHUNKS << alignof<usize>());
   memory.fill(table, 0, <usize>INITIAL_CHUNKS << alignof<usize>());
-  store<usize>(table, heap.alloc(<usize>INITIAL_NODES << NODE_BITS));
+  store<usize>(table, metaAlloc(<usize>INITIAL_NODES << NODE_BITS));
   store<usize>(ra, table, H_CHUNKS);
   store<u32>(ra, INITIAL_CHUNKS, H_CHUNKS_CAP);
   store<u32>(ra, INITIAL_NODES, H_NODE_CAP);
@@ -305,9 +322,9 @@ export function ra_destroy(ra: usize): void {
   if (!ra) return;
   const table = load<usize>(ra, H_CHUNKS);
   const chunks = (load<u32>(ra, H_NODE_CAP) + CHUNK_MASK) >> CHUNK_BITS;
-  for (let i: u32 = 0; i < chunks; i++) heap.free(load<usize>(table + (<usize>i << alignof<usize>())));
-  heap.free(table);
-  heap.free(ra);
+  for (let i: u32 = 0; i < chunks; i++) metaFree(load<usize>(table + (<usize>i << alignof<usize>())));
+  metaFree(table);
+  metaFree(ra);
 }
 
 /** Allocates exactly `units`; the node id, or RA_NONE when no free range can take it. */

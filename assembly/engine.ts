@@ -4,26 +4,27 @@
 // results in OUT. Eviction and demotion are in evict.ts.
 import {
   MMC_OK, MMC_INVALID_PARAM, MMC_DUPLICATED_OBJECT, MMC_OBJECT_NOT_EXISTS,
-  MMC_NOT_ENOUGH_MEMORY, MMC_UNMATCHED_STATE, MMC_UNMATCHED_KEY, NEED_EVICT,
+  MMC_NOT_ENOUGH_MEMORY, MMC_UNMATCHED_STATE, MMC_UNMATCHED_KEY, MMC_EXCEED_CAPACITY, MMC_TIMEOUT, NEED_EVICT,
 } from './codes';
-import { poolAlloc, poolFree, poolHigh, poolLive, poolBytes } from './pool';
+import { poolAlloc, poolFree, poolHigh, poolLive, poolNeed } from './pool';
+import { metaSetLimit, metaUsed, metaLimit, metaRoom } from './meta';
 import {
   records, blobs, objectPoolsInit, rec, blob, recInit,
   recKeyPtr, recKeyLen, recNumBlobs, recSetNumBlobs, recState, recSetState, recSize, recProt,
-  recFirstBlob, recSetFirstBlob, recGen, recNext, recMedium, recFlags,
+  recFirstBlob, recSetFirstBlob, recGen, recNext, recMedium, recFlags, recPins, recSetPins,
   blobNode, blobSeg, blobState, blobSetState, blobLeases, blobSetLeases, blobNext, blobSetNext,
   blobExpiry, blobSetExpiry,
   REC_FREE, REC_ALLOCATED, REC_READABLE, REC_ZOMBIE, REC_SHADOW, FLAG_MOVING,
-  BLOB_FREE, BLOB_ALLOCATED,
+  BLOB_FREE, BLOB_ALLOCATED, MAX_LEASES, MAX_PINS,
 } from './object';
-import { indexInit, indexFind, indexInsert, keyHash, indexCount, indexBytes } from './keyindex';
+import { indexInit, indexFind, indexInsert, indexNeed, keyHash, indexCount } from './keyindex';
 import { listsInit, listPush, listRemove, listTouch, listHead, listLength, LIST_PENDING } from './lists';
 import {
   segmentsInit, segmentMount, segmentUnmount, segAllocator, segRank, segBytes, segActive,
   mediumCount, mediumSlot, mediumTotal, mediumUsed, alignShift, segmentUsed,
   mediumLargestUnits, MEDIUM_HBM, MEDIUM_DRAM, MEDIA,
 } from './segment';
-import { ra_offset, ra_largest_free, ra_footprint } from './allocator';
+import { ra_offset, ra_largest_free, ra_grow_need } from './allocator';
 import {
   statsInit, countOp, countBatch, tpBegin, tpEnd, statsPtr,
   OP_ALLOC, OP_GET, OP_REMOVE, OP_REMOVE_ALL, OP_UPDATE_STATE, OP_QUERY, OP_GET_ALL_KEYS,
@@ -35,8 +36,8 @@ import {
   leaseMs, allocTimeoutMs, thresholdHigh, SCRATCH_SIZE, LIST_OFFSET,
 } from './scratch';
 import {
-  readableCount, keyBytes, storeKey, markReadable, unitsOf, lruOf, dropEmpty, unlinkKey, freeRecord,
-  freeAllBlobs, reapBlobs, removeRecord, placeBlobs, outBlobs,
+  readableCount, keyNeed, storeKey, markReadable, unitsOf, lruOf, dropEmpty, dropAllocated, freeRecord,
+  reapZombie, removeRecord, placeBlobs, outBlobs,
 } from './lifecycle';
 
 // @ts-ignore: decorator
@@ -51,9 +52,23 @@ import {
 /** obj_alloc flags */
 export const ALLOC_SKIP_WATERMARK: u32 = 1; // the caller has evicted to the low watermark already
 export const ALLOC_FINAL: u32 = 2;          // never answer NEED_EVICT: nothing more can be evicted
+/**
+ * A flag of every call that counts an operation: the call is an item of a batch, counted on
+ * the batch operation only (count_batch), never again on the single one.
+ */
+export const IN_BATCH: u32 = 4;
 
-/** Sets up the core; the scratch area's address. `shift` is log2 of the alignment. */
-export function core_init(shift: u32, lease: u32, allocTimeout: u32, high: u32, low: u32): usize {
+// @ts-ignore: decorator
+@inline function counted(op: u32, code: i32, flags: u32): void {
+  if ((flags & IN_BATCH) == 0) countOp(op, code);
+}
+
+/**
+ * Sets up the core; the scratch area's address. `shift` is log2 of the alignment, `metaLimit`
+ * the cap on metadata bytes (0: all that wasm32 allows less a margin).
+ */
+export function core_init(shift: u32, lease: u32, allocTimeout: u32, high: u32, low: u32, metaLimit: f64): usize {
+  metaSetLimit(<u64>metaLimit);
   objectPoolsInit();
   indexInit();
   listsInit();
@@ -75,15 +90,16 @@ export function pending_count(): u32 { return listLength(LIST_PENDING); }
 export function lru_length(m: u32): u32 { return listLength(lruOf(m)); }
 
 /**
- * Bytes of metadata: record and blob pools, the index tables, the allocators' bookkeeping and
- * the heap blocks that hold the keys.
+ * Bytes of metadata: every heap block of the core (record and blob pools, the index tables,
+ * the allocators' bookkeeping, the keys, the scratch area), headers included.
  */
-export function metadata_bytes(): f64 {
-  let allocators: usize = 0;
-  for (let m: u32 = 0; m < MEDIA; m++) {
-    for (let i: u32 = 0; i < mediumCount(m); i++) allocators += ra_footprint(segAllocator(mediumSlot(m, i)));
-  }
-  return <f64>(poolBytes(records) + poolBytes(blobs) + indexBytes() + allocators) + keyBytes();
+export function metadata_bytes(): f64 { return <f64>metaUsed(); }
+/** The cap on metadata_bytes (coreMemoryLimit). */
+export function metadata_limit(): f64 { return <f64>metaLimit(); }
+
+/** Debug builds only: traps, as a bug would, so that tests see how the store takes a trap. */
+export function core_trap(): void {
+  if (DEBUG) unreachable();
 }
 
 export function live_records(): u32 { return poolLive(records); }
@@ -131,8 +147,10 @@ export function seg_unmount(slot: u32): i32 {
       }
       b = next;
     }
+    const lost = n < recNumBlobs(r);
     recSetNumBlobs(r, n);
     if (n == 0 && st != REC_SHADOW) dropEmpty(id);
+    else if (lost && st == REC_ALLOCATED) dropAllocated(id); // its writer fails at its next write
   }
   segmentUnmount(slot);
   countOp(OP_UNMOUNT, MMC_OK);
@@ -172,9 +190,10 @@ function chooseMedium(units: u64, replicas: u32): i32 {
   return -1;
 }
 
-function allocDone(code: i32, t0: f64): i32 {
+function allocDone(code: i32, t0: f64, flags: u32): i32 {
   const t1 = clockMs();
-  countOp(OP_ALLOC, code);
+  counted(OP_ALLOC, code, flags);
+  if (code != MMC_OK) setOut(0, 0);
   tpBegin(TP_ALLOC);
   tpEnd(TP_ALLOC, code, t0, t1);
   if (code != MMC_OK) {
@@ -184,32 +203,50 @@ function allocDone(code: i32, t0: f64): i32 {
   return code;
 }
 
+/** Bytes of metadata the allocators of medium m may take for one more range each. */
+function rangesNeed(m: u32): u64 {
+  let need: u64 = 0;
+  for (let i: u32 = 0; i < mediumCount(m); i++) need += ra_grow_need(segAllocator(mediumSlot(m, i)));
+  return need;
+}
+
 /**
  * Reserves space for the key in scratch: ALLOCATED, invisible to get. medium -1 = any.
  * OUT: [0] record id, [1] generation, [2] blobs, [3] start time, [4] medium,
  * then per blob [8 + 2i] segment slot, [9 + 2i] byte offset.
  * NEED_EVICT (OUT[0] = medium): evict there and call again with ALLOC_SKIP_WATERMARK, or
  * ALLOC_FINAL once nothing more can be evicted.
+ * MMC_NOT_ENOUGH_MEMORY: OUT[0] = 1 when it is the metadata (coreMemoryLimit) that has no room;
+ * nothing is evicted for it.
  */
 export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u32, preferredRank: u32, flags: u32): i32 {
   const t0 = clockMs();
   const size = <u64>sizeBytes;
   if (keyLen == 0 || keyLen > MAX_KEY || !(sizeBytes >= 1) || sizeBytes > 9007199254740991 || replicas == 0 || replicas > MAX_REPLICAS || medium >= <i32>MEDIA) {
-    return allocDone(MMC_INVALID_PARAM, t0);
+    return allocDone(MMC_INVALID_PARAM, t0, flags);
   }
   const h = keyHash(scratch, keyLen);
-  if (indexFind(scratch, keyLen, h)) return allocDone(MMC_DUPLICATED_OBJECT, t0);
+  if (indexFind(scratch, keyLen, h)) return allocDone(MMC_DUPLICATED_OBJECT, t0, flags);
   const units = unitsOf(size);
   const mi = medium >= 0 ? medium : chooseMedium(units, replicas);
-  if (mi < 0) return allocDone(mediumCount(MEDIUM_HBM) + mediumCount(MEDIUM_DRAM) ? MMC_INVALID_PARAM : MMC_NOT_ENOUGH_MEMORY, t0);
+  if (mi < 0) return allocDone(mediumCount(MEDIUM_HBM) + mediumCount(MEDIUM_DRAM) ? MMC_INVALID_PARAM : MMC_NOT_ENOUGH_MEMORY, t0, flags);
   let m = <u32>mi;
-  if (mediumCount(m) == 0) return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
-  if (replicas > mediumCount(m)) return allocDone(MMC_INVALID_PARAM, t0);
-  if (units > mediumLargestUnits(m)) return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
+  if (mediumCount(m) == 0) return allocDone(MMC_NOT_ENOUGH_MEMORY, t0, flags);
+  if (replicas > mediumCount(m)) return allocDone(MMC_INVALID_PARAM, t0, flags);
+  if (units > mediumLargestUnits(m)) return allocDone(MMC_NOT_ENOUGH_MEMORY, t0, flags);
+  // metadata first: evicting objects would not make the room this put needs
+  const fallback = medium < 0 && m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) >= replicas;
+  const need = keyNeed(keyLen) + poolNeed(records, 1) + poolNeed(blobs, replicas) + indexNeed(h) +
+    rangesNeed(m) + (fallback ? rangesNeed(MEDIUM_DRAM) : 0);
+  if (!metaRoom(need)) {
+    const code = allocDone(MMC_NOT_ENOUGH_MEMORY, t0, flags);
+    setOut(0, 1);
+    return code;
+  }
   const canEvict = (flags & ALLOC_FINAL) == 0 && listLength(lruOf(m)) > 0;
-  const need = (<u64>replicas * units) << alignShift;
+  const bytes = (<u64>replicas * units) << alignShift;
   if (canEvict && (flags & ALLOC_SKIP_WATERMARK) == 0 &&
-      (mediumUsed(m) + need) * 100 > <u64>thresholdHigh * mediumTotal(m)) {
+      (mediumUsed(m) + bytes) * 100 > <u64>thresholdHigh * mediumTotal(m)) {
     setOut(0, <f64>m);
     return NEED_EVICT;
   }
@@ -223,7 +260,7 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
     setOut(0, <f64>m);
     return NEED_EVICT;
   }
-  if (placed == 0 && medium < 0 && m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) >= replicas) {
+  if (placed == 0 && fallback) {
     // nothing more to evict in HBM (all leased or being written): the next tier, if it has room
     m = MEDIUM_DRAM;
     placed = placeBlobs(id, m, units, replicas, replicas, preferredRank, BLOB_ALLOCATED, now + allocTimeoutMs);
@@ -231,7 +268,7 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
   if (placed == 0) {
     recSetState(r, REC_ALLOCATED);
     freeRecord(id);
-    return allocDone(MMC_NOT_ENOUGH_MEMORY, t0);
+    return allocDone(MMC_NOT_ENOUGH_MEMORY, t0, flags);
   }
   const kp = storeKey(keyLen);
   const first = recFirstBlob(r);
@@ -249,11 +286,14 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
   setOut(4, <f64>m);
   outBlobs(id, 8, 2);
   tpBegin(TP_PUT);
-  return allocDone(MMC_OK, t0);
+  return allocDone(MMC_OK, t0, flags);
 }
 
-/** update_state of the alloc handle (id, gen): write ok makes it READABLE, write fail drops it. */
-export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64): i32 {
+/**
+ * update_state of the alloc handle (id, gen): write ok makes it READABLE, write fail drops it.
+ * While a write is in flight (pinned) write ok is refused with MMC_UNMATCHED_STATE.
+ */
+export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64, flags: u32): i32 {
   const tu = clockMs();
   let code = MMC_OK;
   let putCode = MMC_OK;
@@ -263,29 +303,74 @@ export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64): i32 {
     code = MMC_UNMATCHED_KEY;
     putCode = code;
   } else if (st == REC_ZOMBIE) {
-    // removed while being written: the writer is done, its blobs can go
-    if (reapBlobs(id, nowMs(), true) == 0 && (recFlags(r) & FLAG_MOVING) == 0) {
-      listRemove(LIST_PENDING, id);
-      freeRecord(id);
-    }
+    // removed or expired while being written: the writer is done, its blobs can go
+    if (recPins(r) == 0) reapZombie(id, nowMs());
     code = MMC_UNMATCHED_KEY;
     putCode = code;
+  } else if (ok && recPins(r) > 0) {
+    counted(OP_UPDATE_STATE, MMC_UNMATCHED_STATE, flags);
+    return MMC_UNMATCHED_STATE; // the put goes on
   } else if (ok) {
     listRemove(LIST_PENDING, id);
     markReadable(id);
   } else {
-    unlinkKey(id);
-    listRemove(LIST_PENDING, id);
-    freeAllBlobs(id);
-    freeRecord(id);
+    dropAllocated(id);
     putCode = MMC_OBJECT_NOT_EXISTS;
   }
   const t1 = clockMs();
-  countOp(OP_UPDATE_STATE, code);
+  counted(OP_UPDATE_STATE, code, flags);
   tpBegin(TP_UPDATE_STATE);
   tpEnd(TP_UPDATE_STATE, code, tu, t1);
   tpEnd(TP_PUT, putCode, t0, t1);
   return code;
+}
+
+/** The record of handle (id, gen) while it is ALLOCATED or a zombie (removed while written); else 0. */
+function writerRecord(id: u32, gen: u32): usize {
+  if (id == 0 || id >= poolHigh(records)) return 0;
+  const r = rec(id);
+  const st = recState(r);
+  return recGen(r) == gen && (st == REC_ALLOCATED || st == REC_ZOMBIE) ? r : 0;
+}
+
+/**
+ * Before a write of the handle (id, gen): MMC_OK if it is still ALLOCATED and before its
+ * deadline, and then its blobs are pinned until obj_write_end. MMC_UNMATCHED_KEY when the
+ * object expired, was removed or reclaimed: nothing may be written. A writer past its deadline
+ * is dropped here rather than at the next sweep. Counts nothing.
+ */
+export function obj_write_begin(id: u32, gen: u32): i32 {
+  const r = writerRecord(id, gen);
+  if (r == 0 || recState(r) != REC_ALLOCATED) return MMC_UNMATCHED_KEY;
+  if (expired(blobExpiry(blob(recFirstBlob(r))), nowMs())) {
+    dropAllocated(id);
+    return MMC_UNMATCHED_KEY;
+  }
+  const pins = recPins(r);
+  if (pins >= MAX_PINS) return MMC_EXCEED_CAPACITY;
+  recSetPins(r, pins + 1);
+  return MMC_OK;
+}
+
+/**
+ * Pins the blobs of a fresh handle whose write went asynchronous in the same turn as its
+ * obj_alloc (nothing can have reclaimed it in between). Ends with obj_write_end.
+ */
+export function obj_pin(id: u32, gen: u32): void {
+  const r = writerRecord(id, gen);
+  if (DEBUG) assert(r != 0 && recPins(r) < MAX_PINS, 'obj_pin: not a fresh handle');
+  if (r) recSetPins(r, recPins(r) + 1);
+}
+
+/** Ends a write begun by obj_write_begin or obj_pin; a zombie nobody holds any more is freed. */
+export function obj_write_end(id: u32, gen: u32): void {
+  const r = writerRecord(id, gen);
+  if (r == 0) return;
+  const pins = recPins(r);
+  if (DEBUG) assert(pins > 0, 'obj_write_end: not pinned');
+  if (pins == 0) return;
+  recSetPins(r, pins - 1);
+  if (pins == 1 && recState(r) == REC_ZOMBIE) reapZombie(id, nowMs());
 }
 
 /** True while the alloc handle (id, gen) is still waiting for its update_state. Counts nothing. */
@@ -296,15 +381,15 @@ export function obj_handle_live(id: u32, gen: u32): bool {
 }
 
 /** update_state by key (the two-phase API): OUT as obj_alloc's [0] id, [1] gen. */
-export function obj_find_allocated(keyLen: u32): i32 {
+export function obj_find_allocated(keyLen: u32, flags: u32): i32 {
   const id = keyLen && keyLen <= MAX_KEY ? findKey(keyLen) : 0;
   if (id == 0) {
-    countOp(OP_UPDATE_STATE, MMC_UNMATCHED_KEY);
+    counted(OP_UPDATE_STATE, MMC_UNMATCHED_KEY, flags);
     return MMC_UNMATCHED_KEY;
   }
   const r = rec(id);
   if (recState(r) != REC_ALLOCATED) {
-    countOp(OP_UPDATE_STATE, MMC_UNMATCHED_STATE);
+    counted(OP_UPDATE_STATE, MMC_UNMATCHED_STATE, flags);
     return MMC_UNMATCHED_STATE;
   }
   setOut(0, <f64>id);
@@ -316,19 +401,22 @@ export function obj_find_allocated(keyLen: u32): i32 {
 
 /**
  * Finds a READABLE blob of the key and leases it. OUT: [0] blob id, [1] start time, [2] size,
- * [3] segment slot, [4] byte offset. The caller reads, then calls obj_get_end.
+ * [3] segment slot, [4] byte offset, [5] record id, [6] generation. The caller reads, then calls
+ * obj_get_end with (record id, generation, blob id). MMC_EXCEED_CAPACITY when every replica
+ * already has MAX_LEASES readers.
  */
-export function obj_get(keyLen: u32): i32 {
+export function obj_get(keyLen: u32, flags: u32): i32 {
   const t0 = clockMs();
   tpBegin(TP_GET);
   const id = findKey(keyLen);
-  if (id == 0) return getDone(MMC_UNMATCHED_KEY, t0);
+  if (id == 0) return getDone(MMC_UNMATCHED_KEY, t0, flags);
   const r = rec(id);
-  if (recState(r) != REC_READABLE) return getDone(MMC_OBJECT_NOT_EXISTS, t0);
-  const b = recFirstBlob(r);
+  if (recState(r) != REC_READABLE) return getDone(MMC_OBJECT_NOT_EXISTS, t0, flags);
+  let b = recFirstBlob(r);
+  while (b && blobLeases(blob(b)) >= MAX_LEASES) b = blobNext(blob(b));
+  if (b == 0) return getDone(MMC_EXCEED_CAPACITY, t0, flags);
   const bp = blob(b);
-  const leases = blobLeases(bp);
-  if (leases < 255) blobSetLeases(bp, leases + 1);
+  blobSetLeases(bp, blobLeases(bp) + 1);
   blobSetExpiry(bp, msOf(t0) + leaseMs);
   if ((recFlags(r) & FLAG_MOVING) == 0) listTouch(lruOf(recMedium(r)), id);
   const slot = blobSeg(bp);
@@ -337,38 +425,57 @@ export function obj_get(keyLen: u32): i32 {
   setOut(2, <f64>recSize(r));
   setOut(3, <f64>slot);
   setOut(4, <f64>(ra_offset(segAllocator(slot), blobNode(bp)) << alignShift));
+  setOut(5, <f64>id);
+  setOut(6, <f64>recGen(r));
   return MMC_OK;
 }
 
-function getDone(code: i32, t0: f64): i32 {
-  countOp(OP_GET, code);
+function getDone(code: i32, t0: f64, flags: u32): i32 {
+  counted(OP_GET, code, flags);
   tpEnd(TP_GET, code, t0, clockMs());
   return code;
 }
 
-/** Ends a get: releases the lease, counts the result (code of the read). */
-export function obj_get_end(b: u32, code: i32, t0: f64): void {
-  const bp = blob(b);
-  const leases = blobLeases(bp);
-  if (leases > 0 && blobState(bp) != BLOB_FREE) blobSetLeases(bp, leases - 1);
-  getDone(code, t0);
+/**
+ * Ends a get: releases the lease taken on blob `b` of record (id, gen) and counts the result
+ * (`code` of the read). Returns the get's code: MMC_TIMEOUT when the lease was lost meanwhile
+ * (the blob left the record: it outlived its lease and was freed, or its segment was
+ * unmounted), for its bytes may then be another object's.
+ */
+export function obj_get_end(id: u32, gen: u32, b: u32, code: i32, t0: f64, flags: u32): i32 {
+  let held = false;
+  if (id > 0 && id < poolHigh(records)) {
+    const r = rec(id);
+    const st = recState(r);
+    if (recGen(r) == gen && (st == REC_READABLE || st == REC_ZOMBIE)) {
+      let c = recFirstBlob(r);
+      while (c && c != b) c = blobNext(blob(c));
+      if (c) {
+        const bp = blob(c);
+        const leases = blobLeases(bp);
+        if (leases > 0) blobSetLeases(bp, leases - 1);
+        held = true;
+      }
+    }
+  }
+  return getDone(held || code != MMC_OK ? code : MMC_TIMEOUT, t0, flags);
 }
 
 // ---- exists, query, remove ----
 
 /** exist_key: MMC_OK for a READABLE object (OUT[0] = its size), else MMC_UNMATCHED_KEY. */
-export function obj_exists(keyLen: u32): i32 {
+export function obj_exists(keyLen: u32, flags: u32): i32 {
   const id = findKey(keyLen);
   const code = id && recState(rec(id)) == REC_READABLE ? MMC_OK : MMC_UNMATCHED_KEY;
   if (code == MMC_OK) setOut(0, <f64>recSize(rec(id)));
-  countOp(OP_EXIST_KEY, code);
+  counted(OP_EXIST_KEY, code, flags);
   return code;
 }
 
 /**
  * OUT: [0] size, [1] prot, [2] blobs, [3] valid (READABLE), [4] medium, [8 + i] rank of blob i.
  */
-export function obj_query(keyLen: u32): i32 {
+export function obj_query(keyLen: u32, flags: u32): i32 {
   const t0 = clockMs();
   tpBegin(TP_QUERY);
   const id = findKey(keyLen);
@@ -389,12 +496,12 @@ export function obj_query(keyLen: u32): i32 {
       b = blobNext(bp);
     }
   }
-  countOp(OP_QUERY, code);
+  counted(OP_QUERY, code, flags);
   tpEnd(TP_QUERY, code, t0, clockMs());
   return code;
 }
 
-export function obj_remove(keyLen: u32): i32 {
+export function obj_remove(keyLen: u32, flags: u32): i32 {
   const t0 = clockMs();
   tpBegin(TP_REMOVE);
   const id = findKey(keyLen);
@@ -403,7 +510,7 @@ export function obj_remove(keyLen: u32): i32 {
     removeRecord(id, msOf(t0));
     code = MMC_OK;
   }
-  countOp(OP_REMOVE, code);
+  counted(OP_REMOVE, code, flags);
   tpEnd(TP_REMOVE, code, t0, clockMs());
   return code;
 }
@@ -457,7 +564,10 @@ export function keys_fill(cursor: u32): u32 {
 
 // ---- sweep ----
 
-/** Drops writers past their deadline and frees zombie blobs nobody holds; records freed. */
+/**
+ * Drops writers past their deadline (their blobs stay while a write is in flight) and frees
+ * zombie blobs nobody holds; records dropped.
+ */
 export function sweep(): u32 {
   const now = nowMs();
   let freed: u32 = 0;
@@ -469,18 +579,11 @@ export function sweep(): u32 {
     if (st == REC_ALLOCATED) {
       const b = recFirstBlob(r);
       if (b == 0 || expired(blobExpiry(blob(b)), now)) {
-        unlinkKey(id);
-        listRemove(LIST_PENDING, id);
-        freeAllBlobs(id);
-        freeRecord(id);
+        dropAllocated(id);
         freed++;
       }
-    } else if (st == REC_ZOMBIE && (recFlags(r) & FLAG_MOVING) == 0) {
-      if (reapBlobs(id, now, false) == 0) {
-        listRemove(LIST_PENDING, id);
-        freeRecord(id);
-        freed++;
-      }
+    } else if (st == REC_ZOMBIE && reapZombie(id, now)) {
+      freed++;
     }
     id = next;
   }

@@ -1,19 +1,20 @@
 // Eviction and demotion: the least recently used unleased object of a medium goes; an HBM
 // victim is copied to DRAM (by the TS side, through the backend) when DRAM has room.
-import { MMC_OK, MMC_OBJECT_NOT_EXISTS, DEMOTE, EVICTED } from './codes';
-import { poolAlloc } from './pool';
+import { MMC_OK, MMC_OBJECT_NOT_EXISTS, MMC_UNMATCHED_STATE, DEMOTE, EVICTED } from './codes';
+import { poolAlloc, poolNeed } from './pool';
+import { metaRoom } from './meta';
 import {
   records, rec, blob, recInit, recNumBlobs, recSetNumBlobs, recState, recSetState, recSize, recFirstBlob,
   recSetFirstBlob, recGen, recPrev, recMedium, recSetMedium, recFlags, recSetFlags,
   blobNode, blobSeg, blobLeases, blobSetLeases, blobNext, blobExpiry, blobSetExpiry,
-  REC_READABLE, REC_ZOMBIE, REC_SHADOW, FLAG_MOVING, BLOB_ALLOCATED,
+  REC_READABLE, REC_ZOMBIE, REC_SHADOW, FLAG_MOVING, BLOB_ALLOCATED, MAX_LEASES, records, blobs,
 } from './object';
 import { listPush, listRemove, listTail, LIST_PENDING } from './lists';
-import { segAllocator, segRank, mediumCount, mediumTotal, mediumUsed, alignShift, MEDIUM_HBM, MEDIUM_DRAM } from './segment';
-import { ra_offset } from './allocator';
+import { segAllocator, segRank, mediumCount, mediumSlot, mediumTotal, mediumUsed, alignShift, MEDIUM_HBM, MEDIUM_DRAM } from './segment';
+import { ra_offset, ra_grow_need } from './allocator';
 import { countEvict, tpBegin, tpEnd, TP_EVICT } from './stats';
 import { setOut, clockMs, nowMs, msOf, expired, allocTimeoutMs, thresholdHigh, thresholdLow, nextGeneration } from './scratch';
-import { unitsOf, lruOf, placeBlobs, freeAllBlobs, freeRecord, reapBlobs, removeRecord, markReadable } from './lifecycle';
+import { unitsOf, lruOf, placeBlobs, freeAllBlobs, freeRecord, reapBlobs, reapZombie, removeRecord, markReadable } from './lifecycle';
 
 // How far eviction walks from the LRU tail past leased objects before giving up.
 // @ts-ignore: decorator
@@ -22,6 +23,24 @@ import { unitsOf, lruOf, placeBlobs, freeAllBlobs, freeRecord, reapBlobs, remove
 /** True while the medium's usage is above its low watermark. */
 export function over_low(m: u32): bool {
   return mediumUsed(m) * 100 > <u64>thresholdLow * mediumTotal(m);
+}
+
+/** Bytes of metadata the shadow of a demotion of `replicas` blobs may take. */
+function demoteNeed(replicas: u32): u64 {
+  let need = poolNeed(records, 1) + poolNeed(blobs, replicas);
+  for (let i: u32 = 0; i < mediumCount(MEDIUM_DRAM); i++) need += ra_grow_need(segAllocator(mediumSlot(MEDIUM_DRAM, i)));
+  return need;
+}
+
+/** True when the demotion can lease every source blob once more. */
+function leasable(id: u32): bool {
+  let b = recFirstBlob(rec(id));
+  while (b) {
+    const bp = blob(b);
+    if (blobLeases(bp) >= MAX_LEASES) return false;
+    b = blobNext(bp);
+  }
+  return true;
 }
 
 function leased(id: u32, now: u32): bool {
@@ -52,9 +71,11 @@ export function evict_next(m: u32): i32 {
   tpBegin(TP_EVICT);
   const r = rec(id);
   const units = unitsOf(recSize(r));
-  // demote when DRAM has room: the copies keep it at or under its high watermark
+  // demote when DRAM has room: the copies keep it at or under its high watermark (and the
+  // metadata of the shadow fits; else the victim is removed, which frees metadata too)
   if (m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) > 0 &&
-      (mediumUsed(MEDIUM_DRAM) + ((<u64>recNumBlobs(r) * units) << alignShift)) * 100 <= <u64>thresholdHigh * mediumTotal(MEDIUM_DRAM)) {
+      (mediumUsed(MEDIUM_DRAM) + ((<u64>recNumBlobs(r) * units) << alignShift)) * 100 <= <u64>thresholdHigh * mediumTotal(MEDIUM_DRAM) &&
+      leasable(id) && metaRoom(demoteNeed(recNumBlobs(r)))) {
     const shadow = poolAlloc(records);
     const sr = rec(shadow);
     const firstRank = segRank(blobSeg(blob(recFirstBlob(r))));
@@ -73,8 +94,7 @@ export function evict_next(m: u32): i32 {
       let b = recFirstBlob(r);
       while (b) {
         const bp = blob(b);
-        const leases = blobLeases(bp);
-        if (leases < 255) blobSetLeases(bp, leases + 1);
+        blobSetLeases(bp, blobLeases(bp) + 1);
         blobSetExpiry(bp, now + allocTimeoutMs);
         b = blobNext(bp);
       }
@@ -129,7 +149,10 @@ export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): v
   recSetFlags(r, recFlags(r) & ~FLAG_MOVING);
   listRemove(LIST_PENDING, shadow);
   const alive = recGen(r) == gen && recState(r) == REC_READABLE;
-  if (ok && alive && recNumBlobs(sr) > 0) {
+  // A reader that took a lease during the copy releases it by this record (obj_get_end): its
+  // blob must stay in this record's chain, so the object stays where it is.
+  const read = alive && leased(id, now);
+  if (ok && alive && recNumBlobs(sr) > 0 && !read) {
     // swap chains: the object takes the DRAM blobs, the shadow keeps the HBM ones to free
     const oldFirst = recFirstBlob(r);
     const oldCount = recNumBlobs(r);
@@ -139,7 +162,7 @@ export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): v
     markReadable(id);
     recSetFirstBlob(sr, oldFirst);
     recSetNumBlobs(sr, oldCount);
-    if (reapBlobs(shadow, now, true) == 0) freeRecord(shadow);
+    if (reapBlobs(shadow, now) == 0) freeRecord(shadow);
     else { recSetState(sr, REC_ZOMBIE); listPush(LIST_PENDING, shadow); }
     countEvict();
     tpEnd(TP_EVICT, MMC_OK, t0, clockMs());
@@ -147,17 +170,17 @@ export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): v
   }
   freeAllBlobs(shadow);
   freeRecord(shadow);
-  if (alive) {
+  if (read && ok) {
+    listPush(lruOf(recMedium(r)), id);
+    tpEnd(TP_EVICT, MMC_UNMATCHED_STATE, t0, clockMs());
+  } else if (alive) {
     // the copy failed: evict by removal
     listPush(lruOf(recMedium(r)), id);
     removeRecord(id, now);
     countEvict();
     tpEnd(TP_EVICT, MMC_OK, t0, clockMs());
   } else {
-    if (recState(r) == REC_ZOMBIE && reapBlobs(id, now, true) == 0) {
-      listRemove(LIST_PENDING, id);
-      freeRecord(id);
-    }
+    if (recState(r) == REC_ZOMBIE) reapZombie(id, now);
     tpEnd(TP_EVICT, MMC_OBJECT_NOT_EXISTS, t0, clockMs());
   }
 }

@@ -4,6 +4,7 @@
 // 1/SHARDS of the keys: bounded work per put instead of one stop-the-world rehash.
 // Deletion shifts the following cluster back, so there are no tombstones.
 import { hashBytes } from './hash';
+import { metaAlloc, metaFree, blockNeed } from './meta';
 import { rec, recKeyPtr, recKeyLen } from './object';
 
 // @ts-ignore: decorator
@@ -20,10 +21,10 @@ let shards: usize = 0;
 let total: u32 = 0;
 
 export function indexInit(): void {
-  shards = heap.alloc(<usize>SHARDS * SHARD_SIZE);
+  shards = metaAlloc(<usize>SHARDS * SHARD_SIZE);
   for (let i: u32 = 0; i < SHARDS; i++) {
     const s = shards + <usize>i * SHARD_SIZE;
-    const t = heap.alloc(<usize>INITIAL_SLOTS << 3);
+    const t = metaAlloc(<usize>INITIAL_SLOTS << 3);
     memory.fill(t, 0, <usize>INITIAL_SLOTS << 3);
     store<usize>(s, t, 0);
     store<u32>(s, INITIAL_SLOTS - 1, 4);
@@ -65,6 +66,13 @@ export function indexFind(keyPtr: usize, keyLen: u32, h: u64): u32 {
   }
 }
 
+/** Bytes of metadata indexInsert(h, ...) may allocate: the shard's grown table. */
+export function indexNeed(h: u64): u64 {
+  const s = shardOf(h);
+  const slots = load<u32>(s, 4) + 1;
+  return (load<u32>(s, 8) + 1) * 4 > slots * 3 ? blockNeed(<u64>slots << 4) : 0;
+}
+
 /** Adds a key known to be absent. */
 export function indexInsert(h: u64, id: u32): void {
   const s = shardOf(h);
@@ -93,14 +101,14 @@ function grow(s: usize): void {
   const oldSlots = load<u32>(s, 4) + 1;
   const slots = oldSlots << 1;
   const mask = slots - 1;
-  const t = heap.alloc(<usize>slots << 3);
+  const t = metaAlloc(<usize>slots << 3);
   memory.fill(t, 0, <usize>slots << 3);
   for (let i: u32 = 0; i < oldSlots; i++) {
     const slot = old + (<usize>i << 3);
     const id = load<u32>(slot, 4);
     if (id) put(t, mask, load<u32>(slot), id);
   }
-  heap.free(old);
+  metaFree(old);
   store<usize>(s, t, 0);
   store<u32>(s, mask, 4);
 }
@@ -146,11 +154,4 @@ export function indexClear(): void {
     store<u32>(s, 0, 8);
   }
   total = 0;
-}
-
-/** Bytes of the tables and headers. */
-export function indexBytes(): usize {
-  let b: usize = <usize>SHARDS * SHARD_SIZE;
-  for (let i: u32 = 0; i < SHARDS; i++) b += <usize>(load<u32>(shards + <usize>i * SHARD_SIZE, 4) + 1) << 3;
-  return b;
 }

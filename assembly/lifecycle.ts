@@ -1,9 +1,15 @@
 // The lifecycle of records and blobs: placing blobs in segments, leaving the index, freeing
 // what no reader or writer holds any more, and the zombies that wait until then.
+//
+// A writer holds its blobs only while a write is in flight (the record's pins): every write
+// first checks in the core that its handle is still ALLOCATED and before its deadline
+// (obj_write_begin), so blobs that no write holds can be freed the moment their object is
+// removed, expires or fails, and a late writer never writes another object's space.
+import { metaAlloc, metaFree, blockNeed } from './meta';
 import { poolAlloc, poolFree } from './pool';
 import {
   records, blobs, rec, blob, blobInit,
-  recKeyPtr, recKeyLen, recNumBlobs, recSetNumBlobs, recState, recSetState, recMedium, recFlags,
+  recKeyPtr, recKeyLen, recNumBlobs, recSetNumBlobs, recState, recSetState, recMedium, recFlags, recPins,
   recFirstBlob, recSetFirstBlob,
   blobNode, blobSeg, blobState, blobSetState, blobLeases, blobNext, blobSetNext, blobExpiry, blobSetExpiry,
   REC_FREE, REC_ALLOCATED, REC_READABLE, REC_ZOMBIE, FLAG_MOVING,
@@ -16,10 +22,8 @@ import { ra_alloc, ra_free, ra_offset, ra_size, RA_NONE } from './allocator';
 import { scratch, setOut, expired } from './scratch';
 
 let readable: u32 = 0;      // READABLE objects: the stored_keys gauge
-let keyBlockBytes: f64 = 0; // heap taken by keys
 
 export function readableCount(): u32 { return readable; }
-export function keyBytes(): f64 { return keyBlockBytes; }
 
 // @ts-ignore: decorator
 @inline export function unitsOf(size: u64): u64 { return (size + (<u64>1 << alignShift) - 1) >> alignShift; }
@@ -27,15 +31,14 @@ export function keyBytes(): f64 { return keyBlockBytes; }
 // @ts-ignore: decorator
 @inline export function lruOf(m: u32): u32 { return m; }
 
-/** What the runtime's allocator takes for a key of `len` bytes: a 4-byte header, 16-byte steps. */
+/** Bytes of metadata storeKey takes. */
 // @ts-ignore: decorator
-@inline function keyBlock(len: u32): f64 { return <f64>max<u32>(16, (len + 4 + 15) & ~15); }
+@inline export function keyNeed(keyLen: u32): u64 { return blockNeed(<u64>keyLen); }
 
 /** A heap copy of the key in the scratch area. */
 export function storeKey(keyLen: u32): usize {
-  const kp = heap.alloc(<usize>keyLen);
+  const kp = metaAlloc(<usize>keyLen);
   memory.copy(kp, scratch, <usize>keyLen);
-  keyBlockBytes += keyBlock(keyLen);
   return kp;
 }
 
@@ -76,8 +79,7 @@ export function unlinkKey(id: u32): void {
   const r = rec(id);
   const kp = recKeyPtr(r);
   indexRemove(keyHash(kp, recKeyLen(r)), id);
-  keyBlockBytes -= keyBlock(recKeyLen(r));
-  heap.free(kp);
+  metaFree(kp);
   store<u32>(r, 0, 0);
   store<u16>(r, 0, 4);
 }
@@ -114,11 +116,12 @@ export function freeAllBlobs(id: u32): void {
 }
 
 /**
- * Frees the blobs of a record that nobody holds any more: no unexpired read lease, no writer
- * before its deadline (or `writerDone`). Returns the blobs kept.
+ * Frees the blobs of a record that nobody holds any more: no unexpired read lease, no write in
+ * flight. Returns the blobs kept.
  */
-export function reapBlobs(id: u32, now: u32, writerDone: bool): u32 {
+export function reapBlobs(id: u32, now: u32): u32 {
   const r = rec(id);
+  const pinned = recPins(r) > 0;
   let prev: u32 = 0;
   let kept: u32 = 0;
   let b = recFirstBlob(r);
@@ -127,7 +130,7 @@ export function reapBlobs(id: u32, now: u32, writerDone: bool): u32 {
     const next = blobNext(bp);
     const st = blobState(bp);
     let keep = false;
-    if (st == BLOB_ALLOCATED) keep = !writerDone && !expired(blobExpiry(bp), now);
+    if (st == BLOB_ALLOCATED) keep = pinned;
     else keep = blobLeases(bp) > 0 && !expired(blobExpiry(bp), now);
     if (keep) {
       if (st != BLOB_ALLOCATED) blobSetState(bp, BLOB_REMOVING);
@@ -155,12 +158,37 @@ export function removeRecord(id: u32, now: u32): void {
   } else {
     listRemove(LIST_PENDING, id);
   }
-  if (reapBlobs(id, now, false) == 0 && !moving) {
+  if (reapBlobs(id, now) == 0 && !moving) {
     freeRecord(id);
   } else {
     recSetState(r, REC_ZOMBIE);
     listPush(LIST_PENDING, id);
   }
+}
+
+/**
+ * Ends an ALLOCATED record whose writer lost its claim (expired, write_fail, a segment
+ * unmounted): the key goes at once; the blobs too, or when the last write in flight ends.
+ */
+export function dropAllocated(id: u32): void {
+  const r = rec(id);
+  if (DEBUG) assert(recState(r) == REC_ALLOCATED, 'dropAllocated: not being written');
+  unlinkKey(id);
+  if (recPins(r) > 0) {
+    recSetState(r, REC_ZOMBIE); // stays on the pending list
+    return;
+  }
+  listRemove(LIST_PENDING, id);
+  freeAllBlobs(id);
+  freeRecord(id);
+}
+
+/** A zombie that nobody holds any more is freed; true if it was. */
+export function reapZombie(id: u32, now: u32): bool {
+  if (reapBlobs(id, now) != 0 || (recFlags(rec(id)) & FLAG_MOVING) != 0) return false;
+  listRemove(LIST_PENDING, id);
+  freeRecord(id);
+  return true;
 }
 
 /**

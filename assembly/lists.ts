@@ -1,6 +1,7 @@
 // Doubly-linked lists of records through their prev/next fields: one LRU list per medium
 // (READABLE objects, most recent at the head) and one pending list (objects being written,
 // zombies waiting for readers or writers, demotion shadows).
+import { metaAlloc } from './meta';
 import { rec, recPrev, recNext, recSetPrev, recSetNext } from './object';
 
 export const LIST_LRU_HBM: u32 = 0;
@@ -12,7 +13,7 @@ export const LIST_PENDING: u32 = 2;
 let heads: usize = 0; // per list: u32 head, u32 tail, u32 length
 
 export function listsInit(): void {
-  heads = heap.alloc(<usize>LISTS * 12);
+  heads = metaAlloc(<usize>LISTS * 12);
   memory.fill(heads, 0, <usize>LISTS * 12);
 }
 

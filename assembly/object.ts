@@ -3,8 +3,8 @@
 // Record (40 bytes)                       Blob (16 bytes): one replica of an object
 //   0 u32 keyPtr   (heap block of key)      0 u32 node    (allocator node in its segment)
 //   4 u16 keyLen                            4 u16 seg     (segment slot)
-//   6 u8  numBlobs                          6 u8  state   (BLOB_*)
-//   7 u8  state    (REC_*; 0 = free)        7 u8  leases  (readers holding it)
+//   6 u8  numBlobs                          6 u16 state (bits 0..1, BLOB_*) | leases << 2
+//   7 u8  state    (REC_*; 0 = free)              (readers holding it, at most MAX_LEASES)
 //   8 u64 size     (exact value length)     8 u32 next    (next blob of the same record)
 //  16 u32 prot                             12 u32 expiry  (ms clock: lease end or commit deadline)
 //  20 u32 prev     (LRU or pending list)
@@ -12,6 +12,7 @@
 //  28 u32 firstBlob
 //  32 u32 gen      (bumped when the id is reused: handles name a record by id + gen)
 //  36 u8  medium, 37 u8 flags
+//  38 u16 pins     (writes in flight: their blobs are not freed until the last one ends)
 import { poolCreate, poolAddr } from './pool';
 
 export const REC_FREE: u8 = 0;
@@ -26,6 +27,15 @@ export const BLOB_FREE: u8 = 0;
 export const BLOB_ALLOCATED: u8 = 1;
 export const BLOB_READABLE: u8 = 2;
 export const BLOB_REMOVING: u8 = 3;
+
+/** Readers one blob can hold at once (14 bits); a get beyond is refused, never wrapped. */
+// @ts-ignore: decorator
+@inline export const MAX_LEASES: u32 = 0x3FFF;
+/** Writes in flight on one record (16 bits). */
+// @ts-ignore: decorator
+@inline export const MAX_PINS: u32 = 0xFFFF;
+// @ts-ignore: decorator
+@inline const BLOB_STATE_MASK: u16 = 3;
 
 // @ts-ignore: decorator
 @inline export const RECORD_SIZE: u32 = 40;
@@ -84,6 +94,10 @@ export function objectPoolsInit(): void {
 @inline export function recFlags(r: usize): u8 { return load<u8>(r, 37); }
 // @ts-ignore: decorator
 @inline export function recSetFlags(r: usize, f: u8): void { store<u8>(r, f, 37); }
+// @ts-ignore: decorator
+@inline export function recPins(r: usize): u32 { return <u32>load<u16>(r, 38); }
+// @ts-ignore: decorator
+@inline export function recSetPins(r: usize, n: u32): void { store<u16>(r, <u16>n, 38); }
 
 /** Fills a fresh (zeroed) record; the generation survives reuse, bumped by one. */
 export function recInit(r: usize, keyPtr: usize, keyLen: u32, size: u64, medium: u32, state: u8, gen: u32): void {
@@ -101,13 +115,18 @@ export function recInit(r: usize, keyPtr: usize, keyLen: u32, size: u64, medium:
 // @ts-ignore: decorator
 @inline export function blobSeg(b: usize): u32 { return <u32>load<u16>(b, 4); }
 // @ts-ignore: decorator
-@inline export function blobState(b: usize): u8 { return load<u8>(b, 6); }
+@inline export function blobState(b: usize): u8 { return <u8>(load<u16>(b, 6) & BLOB_STATE_MASK); }
 // @ts-ignore: decorator
-@inline export function blobSetState(b: usize, s: u8): void { store<u8>(b, s, 6); }
+@inline export function blobSetState(b: usize, s: u8): void {
+  store<u16>(b, (load<u16>(b, 6) & ~BLOB_STATE_MASK) | <u16>s, 6);
+}
 // @ts-ignore: decorator
-@inline export function blobLeases(b: usize): u32 { return <u32>load<u8>(b, 7); }
+@inline export function blobLeases(b: usize): u32 { return <u32>(load<u16>(b, 6) >> 2); }
 // @ts-ignore: decorator
-@inline export function blobSetLeases(b: usize, n: u32): void { store<u8>(b, <u8>n, 7); }
+@inline export function blobSetLeases(b: usize, n: u32): void {
+  if (DEBUG) assert(n <= MAX_LEASES, 'blob lease count overflow');
+  store<u16>(b, <u16>(n << 2) | (load<u16>(b, 6) & BLOB_STATE_MASK), 6);
+}
 // @ts-ignore: decorator
 @inline export function blobNext(b: usize): u32 { return load<u32>(b, 8); }
 // @ts-ignore: decorator
@@ -120,8 +139,7 @@ export function recInit(r: usize, keyPtr: usize, keyLen: u32, size: u64, medium:
 export function blobInit(b: usize, node: u32, seg: u32, state: u8, next: u32, expiry: u32): void {
   store<u32>(b, node, 0);
   store<u16>(b, <u16>seg, 4);
-  store<u8>(b, state, 6);
-  store<u8>(b, 0, 7);
+  store<u16>(b, <u16>state, 6); // no leases
   store<u32>(b, next, 8);
   store<u32>(b, expiry, 12);
 }

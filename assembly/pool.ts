@@ -1,6 +1,7 @@
 // Fixed-size record pools in linear memory, grown a chunk at a time so that growth never copies
 // records (a put must not stall) and ids stay stable. Ids are u32 and start at 1: 0 means "none".
 // A free record is threaded on the pool's free list through its first 4 bytes.
+import { metaAlloc, metaFree, blockNeed } from './meta';
 
 // Pool header, at the pool's pointer:
 // @ts-ignore: decorator
@@ -21,14 +22,14 @@
 @inline const POOL_HEADER: usize = 32;
 
 export function poolCreate(recordSize: u32, chunkShift: u32): usize {
-  const p = heap.alloc(POOL_HEADER);
+  const p = metaAlloc(POOL_HEADER);
   store<u32>(p, recordSize, P_RECORD_SIZE);
   store<u32>(p, chunkShift, P_CHUNK_SHIFT);
   store<u32>(p, 1, P_HIGH); // id 0 is never handed out
   store<u32>(p, 0, P_FREE);
   store<u32>(p, 0, P_LIVE);
   const cap: u32 = 16;
-  const table = heap.alloc(<usize>cap << 2);
+  const table = metaAlloc(<usize>cap << 2);
   memory.fill(table, 0, <usize>cap << 2);
   store<usize>(p, table, P_CHUNKS);
   store<u32>(p, cap, P_CHUNKS_CAP);
@@ -67,10 +68,10 @@ function ensureChunk(p: usize, chunkIndex: u32): void {
   let table = load<usize>(p, P_CHUNKS);
   if (chunkIndex >= cap) {
     const newCap = cap << 1;
-    const t = heap.alloc(<usize>newCap << 2);
+    const t = metaAlloc(<usize>newCap << 2);
     memory.copy(t, table, <usize>cap << 2);
     memory.fill(t + (<usize>cap << 2), 0, <usize>(newCap - cap) << 2);
-    heap.free(table);
+    metaFree(table);
     table = t;
     cap = newCap;
     store<usize>(p, table, P_CHUNKS);
@@ -79,7 +80,7 @@ function ensureChunk(p: usize, chunkIndex: u32): void {
   const slot = table + (<usize>chunkIndex << 2);
   if (load<usize>(slot) == 0) {
     const bytes = <usize>load<u32>(p, P_RECORD_SIZE) << load<u32>(p, P_CHUNK_SHIFT);
-    const chunk = heap.alloc(bytes);
+    const chunk = metaAlloc(bytes);
     memory.fill(chunk, 0, bytes);
     store<usize>(slot, chunk);
   }
@@ -103,10 +104,19 @@ export function poolFree(p: usize, id: u32): void {
   return load<u32>(p, P_LIVE);
 }
 
-/** Bytes the pool holds (records, chunk table, header). */
-export function poolBytes(p: usize): usize {
+/** Bytes of metadata that `n` more poolAlloc calls may allocate: fresh chunks and a larger table. */
+export function poolNeed(p: usize, n: u32): u64 {
+  const high = load<u32>(p, P_HIGH);
+  const reusable = high - 1 - load<u32>(p, P_LIVE); // on the free list
+  if (n <= reusable) return 0;
   const shift = load<u32>(p, P_CHUNK_SHIFT);
-  const chunks = (<usize>load<u32>(p, P_HIGH) + (1 << shift) - 1) >>> shift;
-  return POOL_HEADER + (<usize>load<u32>(p, P_CHUNKS_CAP) << 2) +
-    chunks * (<usize>load<u32>(p, P_RECORD_SIZE) << shift);
+  const cap = load<u32>(p, P_CHUNKS_CAP);
+  const table = load<usize>(p, P_CHUNKS);
+  const last = (high + n - reusable - 1) >>> shift;
+  let need: u64 = 0;
+  for (let c = high >>> shift; c <= last; c++) {
+    if (c >= cap || load<usize>(table + (<usize>c << 2)) == 0) need += blockNeed(<u64>load<u32>(p, P_RECORD_SIZE) << shift);
+  }
+  if (last >= cap) need += blockNeed(<u64>cap << 3);
+  return need;
 }

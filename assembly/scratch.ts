@@ -7,6 +7,8 @@
 // Time comes from the imported `clock` (ms, f64): lease ends and commit deadlines are kept as
 // u32 ms and compared wrap-aware.
 
+import { metaAlloc } from './meta';
+
 @external("env", "clock")
 declare function clock(): f64;
 
@@ -27,7 +29,7 @@ export let thresholdLow: u32 = 80;
 let generation: u32 = 0;
 
 export function scratchInit(lease: u32, allocTimeout: u32, high: u32, low: u32): usize {
-  scratch = heap.alloc(SCRATCH_SIZE);
+  scratch = metaAlloc(SCRATCH_SIZE);
   out = scratch + OUT_OFFSET;
   leaseMs = lease;
   allocTimeoutMs = allocTimeout;

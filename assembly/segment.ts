@@ -1,6 +1,7 @@
 // The segment table: one range allocator per mounted segment, per-medium capacity and usage,
 // and per medium the mounted slots in rank order for placement.
-import { ra_create, ra_destroy, ra_used, ra_capacity } from './allocator';
+import { ra_create, ra_create_need, ra_destroy, ra_used, ra_capacity } from './allocator';
+import { metaAlloc, metaRoom } from './meta';
 
 export const MEDIUM_HBM: u32 = 0;
 export const MEDIUM_DRAM: u32 = 1;
@@ -22,12 +23,12 @@ export let alignShift: u32 = 12;
 
 export function segmentsInit(shift: u32): void {
   alignShift = shift;
-  table = heap.alloc(<usize>MAX_SEGMENTS * SEG_SIZE);
+  table = metaAlloc(<usize>MAX_SEGMENTS * SEG_SIZE);
   memory.fill(table, 0, <usize>MAX_SEGMENTS * SEG_SIZE);
-  byRank = heap.alloc(<usize>MEDIA * MAX_SEGMENTS * 2);
-  counts = heap.alloc(<usize>MEDIA * 4);
-  totals = heap.alloc(<usize>MEDIA * 8);
-  used = heap.alloc(<usize>MEDIA * 8);
+  byRank = metaAlloc(<usize>MEDIA * MAX_SEGMENTS * 2);
+  counts = metaAlloc(<usize>MEDIA * 4);
+  totals = metaAlloc(<usize>MEDIA * 8);
+  used = metaAlloc(<usize>MEDIA * 8);
   memory.fill(counts, 0, <usize>MEDIA * 4);
   memory.fill(totals, 0, <usize>MEDIA * 8);
   memory.fill(used, 0, <usize>MEDIA * 8);
@@ -60,7 +61,7 @@ export function segActive(slot: u32): bool { return slot < MAX_SEGMENTS && segAl
   store<u64>(used + (<usize>m << 3), <u64>(<i64>mediumUsed(m) + bytes));
 }
 
-/** Mounts a segment; its slot, or -1 when the (rank, medium) is taken or no slot is left, -2 out of memory. */
+/** Mounts a segment; its slot, or -1 when the (rank, medium) is taken or no slot is left, -2 out of metadata memory. */
 export function segmentMount(rank: u32, medium: u32, bytes: u64): i32 {
   const units = bytes >> alignShift;
   if (medium >= MEDIA || units == 0) return -1;
@@ -70,6 +71,7 @@ export function segmentMount(rank: u32, medium: u32, bytes: u64): i32 {
     if (segRank(s) == rank && segMedium(s) == medium) return -1;
   }
   if (free < 0) return -1;
+  if (!metaRoom(ra_create_need())) return -2;
   const ra = ra_create(units);
   if (ra == 0) return -2;
   const a = slotAddr(<u32>free);

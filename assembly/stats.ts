@@ -6,6 +6,7 @@
 //   [EVICTS]                    objects evicted (a demotion counts one)
 //   [TP_BASE + tp * 6 + field]  7 tracepoints x (begin, good_end, bad_end, min_us, max_us, total_us)
 import { MMC_OK, MMC_UNMATCHED_KEY } from './codes';
+import { metaAlloc } from './meta';
 
 export const OP_ALLOC: u32 = 0;
 export const OP_BATCH_ALLOC: u32 = 1;
@@ -57,7 +58,7 @@ export const TP_EVICT: u32 = 6;
 let block: usize = 0;
 
 export function statsInit(): void {
-  block = heap.alloc(<usize>STATS_SLOTS << 3);
+  block = metaAlloc(<usize>STATS_SLOTS << 3);
   statsReset();
 }
 

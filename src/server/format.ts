@@ -198,6 +198,15 @@ export function createMetricsRegistry(source: () => MetricsSource | undefined): 
     name: 'memcache_allocated_bytes', help: 'Allocated bytes by medium', labelNames: ['medium'], registers: [registry],
     collect() { this.set({ medium: 'hbm' }, value('hbm_used')); this.set({ medium: 'dram' }, value('dram_used')); },
   });
+  // beyond the contract: the core's metadata memory and its cap (coreMemoryLimit)
+  new Gauge({
+    name: 'memcache_core_metadata_bytes', help: 'Core metadata bytes used', registers: [registry],
+    collect() { this.set(value('metadata_used')); },
+  });
+  new Gauge({
+    name: 'memcache_core_metadata_limit_bytes', help: 'Core metadata bytes available in all (coreMemoryLimit)', registers: [registry],
+    collect() { this.set(value('metadata_limit')); },
+  });
   return registry;
 }
 

@@ -1,6 +1,10 @@
 /**
  * The WASM core as the store sees it: loads build/core.wasm, keeps views on its memory fresh
  * (they go stale when the memory grows), and writes keys into the one scratch area.
+ *
+ * Every call into the core goes through a guard: a trap (a bug, or memory the core could not
+ * get) may leave its metadata half updated, so after one the core refuses every further call
+ * with the same MmcError instead of serving what it holds.
  */
 import { readFileSync } from 'node:fs';
 import { MMC, MmcError } from '../errors.js';
@@ -8,7 +12,7 @@ import { MMC, MmcError } from '../errors.js';
 /** The core's exports (assembly/engine.ts); byte quantities are f64. */
 export interface CoreExports {
   memory: WebAssembly.Memory;
-  core_init(shift: number, leaseMs: number, allocTimeoutMs: number, high: number, low: number): number;
+  core_init(shift: number, leaseMs: number, allocTimeoutMs: number, high: number, low: number, metaLimit: number): number;
   set_thresholds(high: number, low: number): void;
   out_ptr(): number;
   list_ptr(): number;
@@ -18,6 +22,8 @@ export interface CoreExports {
   pending_count(): number;
   lru_length(m: number): number;
   metadata_bytes(): number;
+  metadata_limit(): number;
+  core_trap(): void;
   live_records(): number;
   live_blobs(): number;
   count_op(op: number, code: number): void;
@@ -31,14 +37,17 @@ export interface CoreExports {
   medium_total(m: number): number;
   medium_ranks(m: number): number;
   obj_alloc(keyLen: number, size: number, medium: number, replicas: number, preferredRank: number, flags: number): number;
-  obj_commit(id: number, gen: number, ok: number, t0: number): number;
-  obj_find_allocated(keyLen: number): number;
+  obj_commit(id: number, gen: number, ok: number, t0: number, flags: number): number;
+  obj_write_begin(id: number, gen: number): number;
+  obj_pin(id: number, gen: number): void;
+  obj_write_end(id: number, gen: number): void;
+  obj_find_allocated(keyLen: number, flags: number): number;
   obj_handle_live(id: number, gen: number): number;
-  obj_get(keyLen: number): number;
-  obj_get_end(blob: number, code: number, t0: number): void;
-  obj_exists(keyLen: number): number;
-  obj_query(keyLen: number): number;
-  obj_remove(keyLen: number): number;
+  obj_get(keyLen: number, flags: number): number;
+  obj_get_end(id: number, gen: number, blob: number, code: number, t0: number, flags: number): number;
+  obj_exists(keyLen: number, flags: number): number;
+  obj_query(keyLen: number, flags: number): number;
+  obj_remove(keyLen: number, flags: number): number;
   obj_remove_all(): number;
   keys_fill(cursor: number): number;
   over_low(m: number): number;
@@ -53,6 +62,8 @@ export const DEMOTE = 2;
 export const EVICTED = 3;
 export const ALLOC_SKIP_WATERMARK = 1;
 export const ALLOC_FINAL = 2;
+/** Flag of a call made for an item of a batch: counted on the batch operation only. */
+export const IN_BATCH = 4;
 
 export const MEDIUM_HBM = 0;
 export const MEDIUM_DRAM = 1;
@@ -112,7 +123,10 @@ export class Core {
   private keyView!: Uint8Array;
   private outView!: Float64Array;
 
-  constructor(opts: { debug: boolean; alignShift: number; leaseMs: number; allocTimeoutMs: number; high: number; low: number }) {
+  /** Set by the first trap: every later call throws it. */
+  private failure: MmcError | undefined;
+
+  constructor(opts: { debug: boolean; alignShift: number; leaseMs: number; allocTimeoutMs: number; high: number; low: number; metaLimit: number }) {
     let memory: WebAssembly.Memory | undefined;
     const instance = new WebAssembly.Instance(compiled(opts.debug), {
       env: {
@@ -123,13 +137,41 @@ export class Core {
         },
       },
     });
-    this.x = instance.exports as unknown as CoreExports;
+    this.x = this.guard(instance.exports as Record<string, unknown>);
     memory = this.x.memory;
-    this.scratch = this.x.core_init(opts.alignShift, opts.leaseMs, opts.allocTimeoutMs, opts.high, opts.low);
+    this.scratch = this.x.core_init(opts.alignShift, opts.leaseMs, opts.allocTimeoutMs, opts.high, opts.low, opts.metaLimit);
     this.outPtr = this.x.out_ptr();
     this.listPtr = this.x.list_ptr();
     this.statsPtr = this.x.stats_ptr();
     this.refresh();
+  }
+
+  /** The error every call throws since the core trapped; undefined while it is sound. */
+  get failed(): MmcError | undefined {
+    return this.failure;
+  }
+
+  /** The exports, each function wrapped so that a trap poisons the core (see above). */
+  private guard(exports: Record<string, unknown>): CoreExports {
+    const x: Record<string, unknown> = {};
+    for (const [name, f] of Object.entries(exports)) {
+      if (typeof f !== 'function') {
+        x[name] = f;
+        continue;
+      }
+      const fn = f as (...a: unknown[]) => unknown;
+      // fixed arity (the most any export takes): no rest arguments on the hot path
+      x[name] = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, g: unknown) => {
+        if (this.failure) throw this.failure;
+        try {
+          return fn(a, b, c, d, e, g);
+        } catch (err) {
+          this.failure = new MmcError(MMC.MMC_ERROR, `the core failed: ${(err as Error)?.message ?? String(err)}; the store must be reopened`);
+          throw this.failure;
+        }
+      };
+    }
+    return x as unknown as CoreExports;
   }
 
   private refresh(): void {
@@ -147,7 +189,9 @@ export class Core {
 
   /**
    * Writes the key's UTF-8 bytes into the scratch area; their count. Throws MMC_INVALID_PARAM
-   * for a non-string, an empty key or one over 1024 bytes.
+   * for a non-string, an empty key, one over 1024 bytes, one with a line break (keys are listed
+   * one a line) and one that is not well-formed Unicode (a lone surrogate would encode as U+FFFD
+   * and alias another key). The one place where keys are encoded.
    */
   setKey(key: string): number {
     if (this.keyView.length === 0) this.refresh();
@@ -155,17 +199,21 @@ export class Core {
     const n = key.length;
     const view = this.keyView;
     if (n > 0 && n <= 64) {
-      // short ASCII keys: a plain loop beats encodeInto's call overhead
+      // short ASCII keys: a plain loop beats encodeInto's call overhead; it checks as it copies
       let i = 0;
       for (; i < n; i++) {
         const c = key.charCodeAt(i);
-        if (c >= 0x80) break;
+        if (c >= 0x80 || c === 0x0a || c === 0x0d) break;
         view[i] = c;
       }
       if (i === n) return n;
     }
     if (n === 0) throw new MmcError(MMC.MMC_INVALID_PARAM, 'key is empty');
     if (n > MAX_KEY_BYTES) throw new MmcError(MMC.MMC_INVALID_PARAM, 'key too long');
+    if (key.indexOf('\n') >= 0 || key.indexOf('\r') >= 0) throw new MmcError(MMC.MMC_INVALID_PARAM, 'key contains a line break');
+    if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      throw new MmcError(MMC.MMC_INVALID_PARAM, 'key is not well-formed Unicode (a lone surrogate)');
+    }
     const { read, written } = encoder.encodeInto(key, view);
     if (read < n || written > MAX_KEY_BYTES) throw new MmcError(MMC.MMC_INVALID_PARAM, 'key too long');
     return written;

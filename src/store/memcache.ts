@@ -10,9 +10,9 @@ import { Buffer } from 'node:buffer';
 import { MMC, MmcError } from '../errors.js';
 import { createBackend } from '../device/index.js';
 import type { DeviceBackend, DeviceSegment } from '../device/types.js';
-import { loadConf } from '../config.js';
+import { loadConf, parseSize } from '../config.js';
 import {
-  Core, NEED_EVICT, DEMOTE, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, MEDIUM_HBM, MEDIUM_DRAM,
+  Core, NEED_EVICT, DEMOTE, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, IN_BATCH, MEDIUM_HBM, MEDIUM_DRAM,
   OP, OPS, OPS_WITH_NOT_FOUND, TRACEPOINTS,
 } from './core.js';
 import type {
@@ -28,6 +28,9 @@ export { PutWriter };
 
 const SWEEP_INTERVAL_MS = 500;
 const DEFAULT_SEGMENT_BYTES = 1 << 30;
+/** coreMemoryLimit: at least this much, at most the 4 GiB of wasm32 (the core keeps a margin). */
+const MIN_CORE_MEMORY = 1 << 20;
+const MAX_CORE_MEMORY = 2 ** 32;
 
 export class MemCache implements WriterHost {
   private readonly core: Core;
@@ -47,7 +50,9 @@ export class MemCache implements WriterHost {
     this.backend = backend;
     this.alignment = alignment;
     this.warnings = warnings;
-    this.sweeper = setInterval(() => this.sweepNow(), SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(() => {
+      if (!this.core.failed) this.sweepNow();
+    }, SWEEP_INTERVAL_MS);
     this.sweeper.unref?.();
   }
 
@@ -65,6 +70,17 @@ export class MemCache implements WriterHost {
     }
     const leaseMs = positiveInt(options.leaseMs ?? 2000, 'leaseMs');
     const allocTimeoutMs = positiveInt(options.allocTimeoutMs ?? 30000, 'allocTimeoutMs');
+    let metaLimit = 0; // the core's default
+    if (options.coreMemoryLimit !== undefined) {
+      try {
+        metaLimit = parseSize(options.coreMemoryLimit);
+      } catch {
+        metaLimit = NaN;
+      }
+      if (!(metaLimit >= MIN_CORE_MEMORY && metaLimit <= MAX_CORE_MEMORY)) {
+        throw invalid(`coreMemoryLimit must be 1MB..4GB, got ${String(options.coreMemoryLimit)}`);
+      }
+    }
     let specs: SegmentSpec[];
     if (options.segments !== undefined) {
       if (!Array.isArray(options.segments)) throw invalid('segments must be an array');
@@ -91,8 +107,11 @@ export class MemCache implements WriterHost {
     else if (b === 'sim' || b === 'acl') backend = await createBackend(b, { sim: options.sim, aclLibrary: options.aclLibrary, devices: options.devices });
     else throw invalid(`unknown backend '${String(b)}' (sim or acl)`);
     const core = new Core({
-      debug: options.debug ?? false, alignShift: Math.log2(alignment), leaseMs, allocTimeoutMs, high, low,
+      debug: options.debug ?? false, alignShift: Math.log2(alignment), leaseMs, allocTimeoutMs, high, low, metaLimit,
     });
+    if (core.x.metadata_bytes() > core.x.metadata_limit()) {
+      throw invalid(`coreMemoryLimit ${metaLimit} is below what the core takes at start (${core.x.metadata_bytes()} bytes)`);
+    }
     const mc = new MemCache(core, backend, alignment, conf.warnings);
     try {
       for (const s of normalized) await mc.mountNormalized(s);
@@ -103,13 +122,14 @@ export class MemCache implements WriterHost {
     return mc;
   }
 
-  /** True once open and until close. */
+  /** True once open and until close (or until the core failed: see check). */
   get ready(): boolean {
-    return !this.closed;
+    return !this.closed && !this.core.failed;
   }
 
   private check(): void {
     if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'the store is closed');
+    if (this.core.failed) throw this.core.failed;
   }
 
   // ---- segments ----
@@ -136,7 +156,7 @@ export class MemCache implements WriterHost {
     const slot = this.core.x.seg_mount(s.rank, s.medium, s.bytes);
     if (slot < 0) {
       await this.backend.release(device);
-      throw new MmcError(slot, `cannot mount ${s.id}`);
+      throw new MmcError(slot, slot === MMC.MMC_NOT_ENOUGH_MEMORY ? `cannot mount ${s.id}: no metadata memory left in the core (coreMemoryLimit)` : `cannot mount ${s.id}`);
     }
     const m: MountedSegment = { id: s.id, slot, rank: s.rank, medium: s.medium, device };
     this.bySlot[slot] = m;
@@ -193,7 +213,7 @@ export class MemCache implements WriterHost {
         ? x.obj_alloc(keyLen, size, -1, 1, 0, 0)
         : x.obj_alloc(keyLen, size, parseMedium(opts.medium), checkReplicas(opts.replicas), checkRank(opts.preferredRank), 0);
       if (code === NEED_EVICT) return this.putEvicting(key, value, opts);
-      if (code !== MMC.MMC_OK) throw new MmcError(code, allocMessage(code, key, size));
+      if (code !== MMC.MMC_OK) throw new MmcError(code, allocMessage(code, key, size, this.core.out[0] === 1));
       const out = this.core.out;
       const id = out[0], gen = out[1], n = out[2], t0 = out[3];
       for (let i = 0; i < n; i++) {
@@ -201,12 +221,17 @@ export class MemCache implements WriterHost {
         try {
           r = this.backend.write(this.bySlot[out[8 + 2 * i]]!.device, out[9 + 2 * i], value);
         } catch (err) {
-          x.obj_commit(id, gen, 0, t0);
+          x.obj_commit(id, gen, 0, t0, 0);
           throw err;
         }
-        if (r) return this.putFinish(r, id, gen, t0, key, value, this.locations(i + 1));
+        if (r) {
+          // the write lands later: its blobs are held until it has (same turn as the alloc)
+          const rest = this.locations(i + 1);
+          x.obj_pin(id, gen);
+          return this.putFinish(r, id, gen, t0, key, value, rest);
+        }
       }
-      const c = x.obj_commit(id, gen, 1, t0);
+      const c = x.obj_commit(id, gen, 1, t0, 0);
       if (c !== MMC.MMC_OK) throw new MmcError(c, `'${key}' was removed or expired while being written`);
       return RESOLVED;
     } catch (err) {
@@ -222,7 +247,10 @@ export class MemCache implements WriterHost {
     return list;
   }
 
-  /** The rest of a put whose write went asynchronous. */
+  /**
+   * The rest of a put whose write went asynchronous; its blobs are pinned (obj_pin) until the
+   * writes are over, so a sweep or remove meanwhile takes the key but leaves the space alone.
+   */
   private async putFinish(pending: Promise<void>, id: number, gen: number, t0: number, key: string, value: Uint8Array, rest: [MountedSegment, number][]): Promise<void> {
     const x = this.core.x;
     try {
@@ -232,31 +260,42 @@ export class MemCache implements WriterHost {
         if (r) await r;
       }
     } catch (err) {
-      x.obj_commit(id, gen, 0, t0);
+      x.obj_write_end(id, gen);
+      x.obj_commit(id, gen, 0, t0, 0);
       throw err;
     }
-    const c = x.obj_commit(id, gen, 1, t0);
+    x.obj_write_end(id, gen);
+    const c = x.obj_commit(id, gen, 1, t0, 0);
     if (c !== MMC.MMC_OK) throw new MmcError(c, `'${key}' was removed or expired while being written`);
   }
 
   /** A put that must evict first. */
   private async putEvicting(key: string, value: Uint8Array, opts?: PutOptions): Promise<void> {
-    const w = await this.reserve(key, value.length, opts);
+    const w = await this.reserve(key, value.length, opts, 0);
+    await this.writeAndCommit(w, value, 0);
+  }
+
+  /** The write and update_state of a whole value through its writer; `flags` IN_BATCH or 0. */
+  private async writeAndCommit(w: PutWriter, value: Uint8Array, flags: number): Promise<void> {
     const h = w.handle;
     try {
-      await this._writeReplicas(h.targets, h.offsets, 0, value);
+      await this._write(w, 0, value);
     } catch (err) {
-      this.core.x.obj_commit(h.id, h.gen, 0, h.t0);
+      this.core.x.obj_commit(h.id, h.gen, 0, h.t0, flags);
       throw err;
     }
-    const code = this.core.x.obj_commit(h.id, h.gen, 1, h.t0);
-    if (code !== MMC.MMC_OK) throw new MmcError(code, `'${key}' was removed or expired while being written`);
+    const code = this.core.x.obj_commit(h.id, h.gen, 1, h.t0, flags);
+    if (code !== MMC.MMC_OK) throw new MmcError(code, `'${w.key}' was removed or expired while being written`);
   }
 
   /** Two-phase put, first phase: reserves space; write through the returned PutWriter, then commit. */
   async alloc(key: string, size: number, opts?: PutOptions): Promise<PutWriter> {
+    return this.allocItem(key, size, opts, 0);
+  }
+
+  private async allocItem(key: string, size: number, opts: PutOptions | undefined, flags: number): Promise<PutWriter> {
     this.check();
-    const w = await this.reserve(key, size, opts);
+    const w = await this.reserve(key, size, opts, flags);
     this.pendingPuts.set(key, w);
     return w;
   }
@@ -268,59 +307,82 @@ export class MemCache implements WriterHost {
 
   /** Two-phase put, second phase, by key. */
   async updateState(key: string, op: UpdateStateOp): Promise<void> {
+    return this.updateStateItem(key, op, 0);
+  }
+
+  private async updateStateItem(key: string, op: UpdateStateOp, flags: number): Promise<void> {
     this.check();
     if (op !== 'write_ok' && op !== 'write_fail') throw invalid(`state must be 'write_ok' or 'write_fail', got ${String(op)}`);
     const keyLen = this.core.setKey(key);
-    const code = this.core.x.obj_find_allocated(keyLen);
-    const w = this.pendingPuts.get(key);
-    if (w) this.pendingPuts.delete(key);
-    if (code !== MMC.MMC_OK) throw new MmcError(code, code === MMC.MMC_UNMATCHED_KEY ? `'${key}' is not allocated` : `'${key}' is not being written`);
+    const code = this.core.x.obj_find_allocated(keyLen, flags);
+    if (code !== MMC.MMC_OK) {
+      this.pendingPuts.delete(key);
+      throw new MmcError(code, code === MMC.MMC_UNMATCHED_KEY ? `'${key}' is not allocated` : `'${key}' is not being written`);
+    }
     const out = this.core.out;
     const id = out[0], gen = out[1];
-    let t0 = performance.now();
-    if (w && w.handle.id === id && w.handle.gen === gen) {
-      w._settle();
-      t0 = w.handle.t0;
-    }
-    const c = this.core.x.obj_commit(id, gen, op === 'write_ok' ? 1 : 0, t0);
+    const w = this.pendingPuts.get(key);
+    const own = w !== undefined && w.handle.id === id && w.handle.gen === gen;
+    const c = this.core.x.obj_commit(id, gen, op === 'write_ok' ? 1 : 0, own ? w.handle.t0 : performance.now(), flags);
+    if (c === MMC.MMC_UNMATCHED_STATE) throw new MmcError(c, `'${key}' has a write in flight: update_state after it ends`);
+    if (w) this.pendingPuts.delete(key);
+    if (own) w._settle();
     if (c !== MMC.MMC_OK) throw new MmcError(c, `update_state of '${key}' failed`);
   }
 
   /** @internal update_state of a writer's own handle. */
   _commit(w: PutWriter, ok: boolean): void {
     if (this.pendingPuts.get(w.key) === w) this.pendingPuts.delete(w.key);
-    if (this.closed) return;
-    const code = this.core.x.obj_commit(w.handle.id, w.handle.gen, ok ? 1 : 0, w.handle.t0);
+    if (this.closed || this.core.failed) return;
+    const code = this.core.x.obj_commit(w.handle.id, w.handle.gen, ok ? 1 : 0, w.handle.t0, 0);
     if (ok && code !== MMC.MMC_OK) throw new MmcError(code, `'${w.key}' was removed or expired while being written`);
   }
 
-  /** @internal Writes `chunk` at `at` within each replica. */
-  async _writeReplicas(targets: MountedSegment[], offsets: number[], at: number, chunk: Uint8Array): Promise<void> {
-    for (let i = 0; i < targets.length; i++) {
-      const r = this.backend.write(targets[i].device, offsets[i] + at, chunk);
-      if (r) await r;
+  /**
+   * @internal Writes `chunk` at `at` within each replica of writer `w`: only while its
+   * allocation is still its own (ALLOCATED, before its deadline), checked in the core right
+   * before; the blobs are pinned while the writes are in flight, so nothing reclaims them under
+   * a slow write. A writer whose allocation was reclaimed writes nothing.
+   */
+  async _write(w: PutWriter, at: number, chunk: Uint8Array): Promise<void> {
+    const x = this.core.x;
+    const h = w.handle;
+    const code = x.obj_write_begin(h.id, h.gen);
+    if (code !== MMC.MMC_OK) {
+      throw new MmcError(code, code === MMC.MMC_UNMATCHED_KEY
+        ? `'${w.key}' expired or was removed while being written (allocTimeoutMs); nothing more is written`
+        : `'${w.key}' has too many writes in flight`);
+    }
+    try {
+      for (let i = 0; i < h.targets.length; i++) {
+        const r = this.backend.write(h.targets[i].device, h.offsets[i] + at, chunk);
+        if (r) await r;
+      }
+    } finally {
+      x.obj_write_end(h.id, h.gen);
     }
   }
 
-  /** alloc in the core, evicting while it asks to. */
-  private async reserve(key: string, size: number, opts?: PutOptions): Promise<PutWriter> {
+  /** alloc in the core, evicting while it asks to; `flags` IN_BATCH for a batch's item. */
+  private async reserve(key: string, size: number, opts: PutOptions | undefined, flags0: number): Promise<PutWriter> {
     let keyLen = this.core.setKey(key);
     if (!Number.isSafeInteger(size) || size <= 0) throw invalid(`size must be a positive integer, got ${String(size)}`);
     const medium = parseMedium(opts?.medium);
     const replicas = checkReplicas(opts?.replicas);
     const preferredRank = checkRank(opts?.preferredRank);
     const x = this.core.x;
-    let flags = 0;
+    let flags = flags0;
     let code = x.obj_alloc(keyLen, size, medium, replicas, preferredRank, flags);
     while (code === NEED_EVICT) {
       const m = this.core.out[0];
       x.sweep();
-      const evicted = await this.evict(m, flags === 0);
-      flags = evicted ? ALLOC_SKIP_WATERMARK : ALLOC_SKIP_WATERMARK | ALLOC_FINAL;
+      const evicted = await this.evict(m, flags === flags0);
+      flags = flags0 | (evicted ? ALLOC_SKIP_WATERMARK : ALLOC_SKIP_WATERMARK | ALLOC_FINAL);
+      this.check(); // the store may have been closed meanwhile
       keyLen = this.core.setKey(key); // the scratch area may have served others meanwhile
       code = x.obj_alloc(keyLen, size, medium, replicas, preferredRank, flags);
     }
-    if (code !== MMC.MMC_OK) throw new MmcError(code, allocMessage(code, key, size));
+    if (code !== MMC.MMC_OK) throw new MmcError(code, allocMessage(code, key, size, this.core.out[0] === 1));
     const out = this.core.out;
     const n = out[2];
     const targets: MountedSegment[] = [];
@@ -388,16 +450,20 @@ export class MemCache implements WriterHost {
   /** get (into a new buffer) or getInto (into `into`): the bytes, or the length read into `into`. */
   private read(key: string, into: Uint8Array | undefined): Promise<Uint8Array | number | undefined> {
     let blob = 0;
-    let t0 = 0;
+    let id = 0, gen = 0, t0 = 0;
     const x = this.core.x;
     try {
       this.check();
-      const code = x.obj_get(this.core.setKey(key));
-      if (code === MMC.MMC_OBJECT_NOT_EXISTS) throw new MmcError(code, `'${key}' is being written and not readable yet`);
-      if (code !== MMC.MMC_OK) return NOTHING;
+      const code = x.obj_get(this.core.setKey(key), 0);
+      if (code !== MMC.MMC_OK) {
+        if (code === MMC.MMC_UNMATCHED_KEY) return NOTHING;
+        throw new MmcError(code, getMessage(code, key));
+      }
       const out = this.core.out;
       blob = out[0];
       t0 = out[1];
+      id = out[5];
+      gen = out[6];
       const size = out[2];
       if (into && into.length < size) throw invalid(`dst holds ${into.length} bytes, the value of '${key}' has ${size}`);
       const dst = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
@@ -407,17 +473,18 @@ export class MemCache implements WriterHost {
         const b = blob;
         blob = 0;
         return r.then(() => {
-          x.obj_get_end(b, MMC.MMC_OK, t0);
+          const c = x.obj_get_end(id, gen, b, MMC.MMC_OK, t0, 0);
+          if (c !== MMC.MMC_OK) throw new MmcError(c, getMessage(c, key));
           return result;
         }, (err: unknown) => {
-          x.obj_get_end(b, MMC.MMC_ERROR, t0);
+          if (!this.core.failed) x.obj_get_end(id, gen, b, MMC.MMC_ERROR, t0, 0);
           throw err;
         });
       }
-      x.obj_get_end(blob, MMC.MMC_OK, t0);
+      x.obj_get_end(id, gen, blob, MMC.MMC_OK, t0, 0);
       return Promise.resolve(result);
     } catch (err) {
-      if (blob) x.obj_get_end(blob, errorCode(err), t0);
+      if (blob && !this.core.failed) x.obj_get_end(id, gen, blob, errorCode(err), t0, 0);
       return Promise.reject(err);
     }
   }
@@ -425,7 +492,7 @@ export class MemCache implements WriterHost {
   exists(key: string): Promise<boolean> {
     try {
       this.check();
-      return this.core.x.obj_exists(this.core.setKey(key)) === MMC.MMC_OK ? TRUE : FALSE;
+      return this.core.x.obj_exists(this.core.setKey(key), 0) === MMC.MMC_OK ? TRUE : FALSE;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -434,12 +501,12 @@ export class MemCache implements WriterHost {
   /** exist_key that also tells the size: the object's length in bytes, or undefined when absent. */
   async sizeOf(key: string): Promise<number | undefined> {
     this.check();
-    return this.core.x.obj_exists(this.core.setKey(key)) === MMC.MMC_OK ? this.core.out[0] : undefined;
+    return this.core.x.obj_exists(this.core.setKey(key), 0) === MMC.MMC_OK ? this.core.out[0] : undefined;
   }
 
   async query(key: string): Promise<QueryResult | undefined> {
     this.check();
-    if (this.core.x.obj_query(this.core.setKey(key)) !== MMC.MMC_OK) return undefined;
+    if (this.core.x.obj_query(this.core.setKey(key), 0) !== MMC.MMC_OK) return undefined;
     return this.readQuery(key);
   }
 
@@ -456,7 +523,7 @@ export class MemCache implements WriterHost {
   remove(key: string): Promise<boolean> {
     try {
       this.check();
-      return this.core.x.obj_remove(this.core.setKey(key)) === MMC.MMC_OK ? TRUE : FALSE;
+      return this.core.x.obj_remove(this.core.setKey(key), 0) === MMC.MMC_OK ? TRUE : FALSE;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -474,7 +541,7 @@ export class MemCache implements WriterHost {
     return this.core.keys();
   }
 
-  // ---- batches: results in request order, each item counted as its single operation ----
+  // ---- batches: results in request order; items are counted on the batch operation only ----
 
   async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, opts?: PutOptions): Promise<number[]> {
     this.check();
@@ -489,7 +556,7 @@ export class MemCache implements WriterHost {
         if (!Array.isArray(entry) || !(entry[1] instanceof Uint8Array)) throw invalid('each entry must be [key, Uint8Array]');
         let w: PutWriter;
         try {
-          w = await this.reserve(entry[0], entry[1].length, opts);
+          w = await this.reserve(entry[0], entry[1].length, opts, IN_BATCH);
           allocCodes.push(MMC.MMC_OK);
         } catch (err) {
           allocCodes.push(errorCode(err));
@@ -497,12 +564,12 @@ export class MemCache implements WriterHost {
         }
         const h = w.handle;
         try {
-          await this._writeReplicas(h.targets, h.offsets, 0, entry[1]);
+          await this._write(w, 0, entry[1]);
         } catch (err) {
-          commitCodes.push(this.core.x.obj_commit(h.id, h.gen, 0, h.t0));
+          commitCodes.push(this.core.x.obj_commit(h.id, h.gen, 0, h.t0, IN_BATCH));
           throw err;
         }
-        const c = this.core.x.obj_commit(h.id, h.gen, 1, h.t0);
+        const c = this.core.x.obj_commit(h.id, h.gen, 1, h.t0, IN_BATCH);
         commitCodes.push(c);
         if (c !== MMC.MMC_OK) throw new MmcError(c, 'removed while being written');
       } catch (err) {
@@ -531,13 +598,13 @@ export class MemCache implements WriterHost {
     const x = this.core.x;
     const n = keys.length;
     const codes = new Array<number>(n);
-    const found: { i: number; blob: number; t0: number; size: number; seg: MountedSegment; offset: number }[] = [];
+    const found: { i: number; id: number; gen: number; blob: number; t0: number; size: number; seg: MountedSegment; offset: number }[] = [];
     let total = 0;
     for (let i = 0; i < n; i++) {
-      codes[i] = this.itemCode(() => x.obj_get(this.core.setKey(keys[i])));
+      codes[i] = this.itemCode(() => x.obj_get(this.core.setKey(keys[i]), IN_BATCH));
       if (codes[i] !== MMC.MMC_OK) continue;
       const out = this.core.out;
-      found.push({ i, blob: out[0], t0: out[1], size: out[2], seg: this.bySlot[out[3]]!, offset: out[4] });
+      found.push({ i, id: out[5], gen: out[6], blob: out[0], t0: out[1], size: out[2], seg: this.bySlot[out[3]]!, offset: out[4] });
       total += out[2];
     }
     const values = new Array<Uint8Array | undefined>(n).fill(undefined);
@@ -557,7 +624,7 @@ export class MemCache implements WriterHost {
     }
     if (reads.length) await Promise.all(reads);
     for (const f of found) {
-      x.obj_get_end(f.blob, codes[f.i], f.t0);
+      codes[f.i] = x.obj_get_end(f.id, f.gen, f.blob, codes[f.i], f.t0, IN_BATCH);
       if (codes[f.i] !== MMC.MMC_OK) values[f.i] = undefined;
     }
     this.countBatch('batch_get', codes);
@@ -567,7 +634,7 @@ export class MemCache implements WriterHost {
   async batchExists(keys: readonly string[]): Promise<boolean[]> {
     this.check();
     checkKeys(keys);
-    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_exists(this.core.setKey(key))));
+    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_exists(this.core.setKey(key), IN_BATCH)));
     this.countBatch('batch_exist_key', codes);
     return codes.map((c) => c === MMC.MMC_OK);
   }
@@ -575,7 +642,7 @@ export class MemCache implements WriterHost {
   async batchRemove(keys: readonly string[]): Promise<number[]> {
     this.check();
     checkKeys(keys);
-    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_remove(this.core.setKey(key))));
+    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_remove(this.core.setKey(key), IN_BATCH)));
     this.countBatch('batch_remove', codes);
     return codes;
   }
@@ -585,7 +652,7 @@ export class MemCache implements WriterHost {
     checkKeys(keys);
     const codes: number[] = [];
     const results = keys.map((key) => {
-      const code = this.itemCode(() => this.core.x.obj_query(this.core.setKey(key)));
+      const code = this.itemCode(() => this.core.x.obj_query(this.core.setKey(key), IN_BATCH));
       codes.push(code);
       return code === MMC.MMC_OK ? this.readQuery(key) : { key: String(key), size: 0, prot: 0, numBlobs: 0, valid: false, blobs: [] };
     });
@@ -601,7 +668,7 @@ export class MemCache implements WriterHost {
     for (const entry of entries) {
       try {
         if (!Array.isArray(entry)) throw invalid('each entry must be [key, size]');
-        results.push(await this.alloc(entry[0], entry[1], opts));
+        results.push(await this.allocItem(entry[0], entry[1], opts, IN_BATCH));
       } catch (err) {
         results.push(err instanceof MmcError ? err : new MmcError(MMC.MMC_ERROR, String(err)));
       }
@@ -619,7 +686,7 @@ export class MemCache implements WriterHost {
     for (let i = 0; i < keys.length; i++) {
       const op = (Array.isArray(ops) ? ops[i] : ops) as UpdateStateOp;
       try {
-        await this.updateState(keys[i], op);
+        await this.updateStateItem(keys[i], op, IN_BATCH);
         codes.push(MMC.MMC_OK);
       } catch (err) {
         codes.push(errorCode(err));
@@ -634,6 +701,7 @@ export class MemCache implements WriterHost {
     try {
       return fn();
     } catch (err) {
+      if (this.core.failed) throw err;
       return errorCode(err);
     }
   }
@@ -658,6 +726,8 @@ export class MemCache implements WriterHost {
       hbm_total: x.medium_total(MEDIUM_HBM),
       dram_used: x.medium_used(MEDIUM_DRAM),
       dram_total: x.medium_total(MEDIUM_DRAM),
+      metadata_used: x.metadata_bytes(),
+      metadata_limit: x.metadata_limit(),
     };
     OPS.forEach((op, i) => {
       s[`${op}_req`] = block[i * 4];
@@ -702,10 +772,21 @@ export class MemCache implements WriterHost {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // (a failed core is closed as any other: close never calls into it)
     this.closed = true;
     clearInterval(this.sweeper);
     this.pendingPuts.clear();
     await this.backend.close();
+  }
+}
+
+/** The message of a get refused by the core. */
+function getMessage(code: number, key: string): string {
+  switch (code) {
+    case MMC.MMC_OBJECT_NOT_EXISTS: return `'${key}' is being written and not readable yet`;
+    case MMC.MMC_EXCEED_CAPACITY: return `'${key}' has as many readers as a lease count holds (16383 a replica); retry when some are done`;
+    case MMC.MMC_TIMEOUT: return `the read of '${key}' lost its lease (it outlived leaseMs, or its segment was unmounted): its bytes may be another object's`;
+    default: return `get of '${key}' failed`;
   }
 }
 

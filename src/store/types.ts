@@ -23,8 +23,17 @@ export interface MemCacheOptions {
   config?: string;
   /** How long a read holds its lease, ms (default 2000). */
   leaseMs?: number;
-  /** How long an ALLOCATED object may wait for its update_state, ms (default 30000). */
+  /**
+   * How long an ALLOCATED object may wait for its update_state, ms (default 30000). A writer
+   * past it writes nothing more: its put fails and its space goes to others.
+   */
   allocTimeoutMs?: number;
+  /**
+   * Cap on the core's metadata memory (records, key index, keys, allocator bookkeeping), bytes
+   * or a size string: 1MB..4GB, default 3.75GB (wasm32's 4 GiB less a margin). Beyond it a put
+   * fails with MMC_NOT_ENOUGH_MEMORY ("no metadata memory left"); stored objects stay readable.
+   */
+  coreMemoryLimit?: Size;
   /** Load the debug build of the WASM core (internal assertions on). */
   debug?: boolean;
   /** Options of the sim backend (fault injection). */
@@ -92,7 +101,8 @@ export interface Tracepoint {
 
 /**
  * Counters as named in /metrics/summary (keys, evict, alloc_req, alloc_success, alloc_fail,
- * get_not_found, ...), plus hbm_used/hbm_total/dram_used/dram_total in bytes and the tracepoints.
+ * get_not_found, ...), plus hbm_used/hbm_total/dram_used/dram_total in bytes, the core's
+ * metadata_used/metadata_limit in bytes (coreMemoryLimit) and the tracepoints.
  */
 export interface Stats {
   [field: string]: number | Tracepoint[];

@@ -65,10 +65,13 @@ export function checkKeys(keys: unknown): void {
   if (!Array.isArray(keys)) throw invalid('keys must be an array of strings');
 }
 
-export function allocMessage(code: number, key: string, size: number): string {
+export function allocMessage(code: number, key: string, size: number, metadata: boolean): string {
   switch (code) {
     case MMC.MMC_DUPLICATED_OBJECT: return 'key already exists';
-    case MMC.MMC_NOT_ENOUGH_MEMORY: return `no room for ${size} bytes of '${key}'`;
+    case MMC.MMC_NOT_ENOUGH_MEMORY:
+      return metadata
+        ? `no metadata memory left in the core for '${key}' (coreMemoryLimit): remove objects to make room`
+        : `no room for ${size} bytes of '${key}'`;
     case MMC.MMC_INVALID_PARAM: return 'replicas above the ranks available, or no segment for the medium';
     default: return `alloc failed (${codeName(code)})`;
   }

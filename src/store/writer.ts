@@ -4,7 +4,7 @@ import type { DeviceSegment } from '../device/types.js';
 
 /** What a PutWriter needs of its store. */
 export interface WriterHost {
-  _writeReplicas(targets: MountedSegment[], offsets: number[], at: number, chunk: Uint8Array): Promise<void>;
+  _write(w: PutWriter, at: number, chunk: Uint8Array): Promise<void>;
   _commit(w: PutWriter, ok: boolean): void;
 }
 
@@ -37,7 +37,10 @@ export class PutWriter {
     return this.written;
   }
 
-  /** Writes the next chunk to every replica. A failed or overrunning write ends the put. */
+  /**
+   * Writes the next chunk to every replica. A failed or overrunning write ends the put, and so
+   * does one whose allocation expired (allocTimeoutMs) or was removed: it writes nothing.
+   */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.settled) throw new MmcError(MMC.MMC_UNMATCHED_STATE, `put of '${this.key}' has ended`);
     try {
@@ -45,7 +48,7 @@ export class PutWriter {
       if (this.written + chunk.length > this.size) {
         throw new MmcError(MMC.MMC_INVALID_PARAM, `chunk overruns the object: ${this.written + chunk.length} > ${this.size} bytes`);
       }
-      await this.mc._writeReplicas(this.handle.targets, this.handle.offsets, this.written, chunk);
+      await this.mc._write(this, this.written, chunk);
     } catch (err) {
       await this.abort();
       throw err;

@@ -76,3 +76,64 @@ export function slowReadBackend() {
   };
   return ctl;
 }
+
+/**
+ * A sim backend whose writes, reads and copies, while `holdWrites` / `holdReads` / `holdCopies`
+ * is set, land later: a held write or copy moves its bytes only when released, a held read
+ * resolves only when released (its bytes are copied at once, as the lease under test is what
+ * matters). `releaseWrites(n)`, `releaseReads(n)` and `releaseCopies(n)` let the oldest n land
+ * (all without n).
+ */
+export function heldBackend() {
+  const sim = createSimBackend();
+  const writes = [];
+  const reads = [];
+  const copies = [];
+  const land = (list, n = list.length) => { for (const f of list.splice(0, n)) f(); };
+  const ctl = {
+    holdWrites: false,
+    holdReads: false,
+    holdCopies: false,
+    get copiesHeld() { return copies.length; },
+    releaseCopies(n) { land(copies, n); },
+    get writesHeld() { return writes.length; },
+    get readsHeld() { return reads.length; },
+    releaseWrites(n) { land(writes, n); },
+    releaseReads(n) { land(reads, n); },
+    backend: {
+      name: 'held',
+      open: (rank, medium, bytes) => sim.open(rank, medium, bytes),
+      release: (seg) => sim.release(seg),
+      close: () => sim.close(),
+      copy(a, ao, b, bo, n) {
+        if (!ctl.holdCopies) return sim.copy(a, ao, b, bo, n);
+        return new Promise((resolve) => copies.push(() => { sim.copy(a, ao, b, bo, n); resolve(); }));
+      },
+      write(seg, off, src) {
+        if (!ctl.holdWrites) return sim.write(seg, off, src);
+        return new Promise((resolve) => writes.push(() => { sim.write(seg, off, src); resolve(); }));
+      },
+      read(seg, off, dst) {
+        sim.read(seg, off, dst);
+        return ctl.holdReads ? new Promise((resolve) => reads.push(resolve)) : undefined;
+      },
+    },
+  };
+  return ctl;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Asserts that `promise` rejects with an MmcError of `codeName` (and a message matching `match`). */
+export async function rejectsWith(promise, codeName, match) {
+  let err;
+  try {
+    await promise;
+  } catch (e) {
+    err = e;
+  }
+  if (!err) throw new Error(`expected ${codeName}, got a success`);
+  if (err.codeName !== codeName) throw new Error(`expected ${codeName}, got ${err.codeName}: ${err.message}`);
+  if (match && !match.test(err.message)) throw new Error(`message ${JSON.stringify(err.message)} does not match ${match}`);
+  return err;
+}
