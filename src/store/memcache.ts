@@ -18,6 +18,7 @@ import {
 import type {
   MemCacheOptions, PutOptions, QueryResult, SegmentInfo, SegmentSpec, Stats, Tracepoint, UpdateStateOp,
 } from './types.js';
+import { valueBuffer } from './slab.js';
 import { PutWriter, type MountedSegment, type WriterHost } from './writer.js';
 import {
   MEDIA, MEDIUM_NAMES, invalid, errorCode, checkReplicas, checkRank, positiveInt, checkThresholds, parseMedium,
@@ -466,7 +467,7 @@ export class MemCache implements WriterHost {
       gen = out[6];
       const size = out[2];
       if (into && into.length < size) throw invalid(`dst holds ${into.length} bytes, the value of '${key}' has ${size}`);
-      const dst = into ? into.subarray(0, size) : Buffer.allocUnsafe(size);
+      const dst = into ? into.subarray(0, size) : valueBuffer(size);
       const result = into ? size : dst;
       const r = this.backend.read(this.bySlot[out[3]]!.device, out[4], dst);
       if (r) {
