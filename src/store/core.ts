@@ -225,21 +225,21 @@ export class Core {
   }
 
   /** All READABLE keys. */
-  keys(): string[] {
-    const keys: string[] = [];
-    let cursor = 1;
-    do {
-      cursor = this.x.keys_fill(cursor);
-      const n = this.out[0];
-      const bytes = new Uint8Array(this.x.memory.buffer, this.listPtr, LIST_AREA);
-      let p = 0;
-      for (let i = 0; i < n; i++) {
-        const len = bytes[p] | (bytes[p + 1] << 8);
-        keys.push(decoder.decode(bytes.subarray(p + 2, p + 2 + len)));
-        p += 2 + len;
-      }
-    } while (cursor !== 0);
-    return keys;
+  /**
+   * Appends the READABLE keys from record id `cursor` on (start at 1) to `keys`, one page of the
+   * list area; the cursor to continue from, 0 when done. The first page counts get_all_keys.
+   */
+  keysPage(cursor: number, keys: string[]): number {
+    const next = this.x.keys_fill(cursor);
+    const n = this.out[0];
+    const bytes = new Uint8Array(this.x.memory.buffer, this.listPtr, LIST_AREA);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const len = bytes[p] | (bytes[p + 1] << 8);
+      keys.push(decoder.decode(bytes.subarray(p + 2, p + 2 + len)));
+      p += 2 + len;
+    }
+    return next;
   }
 }
 

@@ -7,6 +7,7 @@
  * evicts (demotions copy bytes through the backend) and asks again.
  */
 import { Buffer } from 'node:buffer';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { MMC, MmcError } from '../errors.js';
 import { createBackend } from '../device/index.js';
 import type { DeviceBackend, DeviceSegment } from '../device/types.js';
@@ -28,6 +29,8 @@ import {
 export { PutWriter };
 
 const SWEEP_INTERVAL_MS = 500;
+/** Keys listed between two yields to the event loop (about 4 ms of work). */
+const KEYS_SLICE = 8192;
 const DEFAULT_SEGMENT_BYTES = 1 << 30;
 /** coreMemoryLimit: at least this much, at most the 4 GiB of wasm32 (the core keeps a margin). */
 const MIN_CORE_MEMORY = 1 << 20;
@@ -537,9 +540,24 @@ export class MemCache implements WriterHost {
     return this.core.x.obj_remove_all();
   }
 
+  /**
+   * Every stored key. Read a page at a time, giving the event loop back every KEYS_SLICE keys, so
+   * that listing millions of keys never holds other callers (a server's /health) for long; keys
+   * put or removed meanwhile may or may not be listed.
+   */
   async keys(): Promise<string[]> {
     this.check();
-    return this.core.keys();
+    const keys: string[] = [];
+    let cursor = 1;
+    let nextYield = KEYS_SLICE;
+    while ((cursor = this.core.keysPage(cursor, keys)) !== 0) {
+      if (keys.length >= nextYield) {
+        await yieldLoop();
+        this.check();
+        nextYield = keys.length + KEYS_SLICE;
+      }
+    }
+    return keys;
   }
 
   // ---- batches: results in request order; items are counted on the batch operation only ----

@@ -25,6 +25,26 @@ test('200,000 keys: put, remove a third, put again, every answer right', async (
   await mc.close();
 });
 
+test('keys() of 50,000 keys gives the event loop back while it lists, and counts one get_all_keys', async () => {
+  const mc = await open();
+  const N = 50_000;
+  for (let i = 0; i < N; i++) await mc.put(`e/${i}`, one);
+  const before = mc.stats().get_all_keys_req;
+  let immediates = 0;
+  const spin = () => { immediates++; if (immediates < 1e6) setImmediate(spin); };
+  setImmediate(spin);
+  const listing = mc.keys();
+  const seenBefore = immediates;
+  const keys = await listing;
+  const ranMeanwhile = immediates - seenBefore;
+  immediates = 1e6;
+  assert.ok(ranMeanwhile >= 3, `other callbacks ran ${ranMeanwhile} times while 50,000 keys were listed`);
+  assert.is(keys.length, N);
+  assert.is(new Set(keys).size, N);
+  assert.is(mc.stats().get_all_keys_req - before, 1);
+  await mc.close();
+});
+
 test('random keys (any well-formed Unicode without line breaks, up to 1024 bytes) agree with a Set through puts and removes', async () => {
   const keyArb = fc.oneof(
     fc.string({ minLength: 1, maxLength: 12 }),
