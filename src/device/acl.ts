@@ -3,9 +3,11 @@
  * every byte moved by aclrtMemcpy, through the native addon build/Release/mmc_acl.node.
  *
  * The addon does not link against ACL: it dlopen()s libascendcl.so when a backend is created.
- * Search order: option `aclLibrary` (a file, or a folder holding libascendcl.so), env
- * `MMC_ACL_LIBRARY`, the default linker path, `$ASCEND_HOME_PATH/runtime/lib64`,
- * `$ASCEND_TOOLKIT_HOME/runtime/lib64`, `/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64`.
+ * Option `aclLibrary` (a file, or a folder holding libascendcl.so) is the only place tried when
+ * given: a library that cannot be loaded there fails naming that path, never falling back to
+ * another one. Without it: env `MMC_ACL_LIBRARY`, the default linker path,
+ * `$ASCEND_HOME_PATH/runtime/lib64`, `$ASCEND_TOOLKIT_HOME/runtime/lib64`,
+ * `/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64`.
  *
  * aclInit runs once per process (with the first backend) and aclFinalize after the last backend
  * closes. Rank N uses device N unless `devices` maps it (`devices[N]`). Copies of at least
@@ -90,7 +92,7 @@ interface Candidate {
   path?: string;
 }
 
-/** Where libascendcl.so is looked for, in order. */
+/** Where libascendcl.so is looked for, in order: an explicit `aclLibrary` alone, else the search path. */
 export function aclLibraryCandidates(aclLibrary?: string, env: NodeJS.ProcessEnv = process.env): Candidate[] {
   const asFile = (p: string): string => {
     try {
@@ -100,8 +102,9 @@ export function aclLibraryCandidates(aclLibrary?: string, env: NodeJS.ProcessEnv
     }
     return p;
   };
+  // An explicit path is what the caller asked for: loading another library would hide the mistake.
+  if (aclLibrary) return [{ label: 'option aclLibrary', path: asFile(aclLibrary) }];
   const list: Candidate[] = [];
-  if (aclLibrary) list.push({ label: 'option aclLibrary', path: asFile(aclLibrary) });
   if (env.MMC_ACL_LIBRARY) list.push({ label: 'env MMC_ACL_LIBRARY', path: asFile(env.MMC_ACL_LIBRARY) });
   list.push({ label: 'default linker path', path: LIBRARY });
   for (const v of ['ASCEND_HOME_PATH', 'ASCEND_TOOLKIT_HOME']) {
@@ -401,6 +404,13 @@ export async function createAclBackend(options: AclBackendOptions = {}): Promise
         MMC.MMC_ERROR,
         `acl backend unavailable: ${loaded.path} is not a usable ${LIBRARY}: symbol ${loaded.symbol} is missing (${loaded.error})`,
         { reason: 'missing-symbol', library: loaded.path, symbol: loaded.symbol },
+      );
+    }
+    if (aclLibrary) {
+      throw new MmcError(
+        MMC.MMC_ERROR,
+        `acl backend unavailable: cannot load ${LIBRARY} from aclLibrary ${tried[0].path}: ${loaded.errors[0] ?? 'not loaded'}`,
+        { reason: 'library-not-found', library: tried[0].path, searched: [`${tried[0].label}: ${tried[0].path} (${loaded.errors[0] ?? 'not loaded'})`] },
       );
     }
     let i = 0;

@@ -7,8 +7,8 @@
 // when CI is set (test/helpers/tools.js).
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -294,8 +294,9 @@ if (unavailable) {
     const missing = join(tmp, 'nowhere', 'libascendcl.so');
     process.env.ASCEND_HOME_PATH_SAVED = process.env.ASCEND_HOME_PATH ?? '';
     process.env.ASCEND_HOME_PATH = join(tmp, 'no-ascend-home');
+    process.env.MMC_ACL_LIBRARY = missing;
     try {
-      await rejects(createAclBackend({ aclLibrary: missing }), (err) => {
+      await rejects(createAclBackend({}), (err) => {
         assert.instance(err, MmcError);
         assert.match(err.message, 'cannot load libascendcl.so');
         assert.match(err.message, missing);
@@ -305,6 +306,7 @@ if (unavailable) {
         assert.match(err.message, '/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64');
         assert.is(err.detail.reason, 'library-not-found');
         assert.is(err.detail.searched.length, 5);
+        assert.match(err.detail.searched[0], `env MMC_ACL_LIBRARY: ${missing}`);
       });
     } finally {
       if (process.env.ASCEND_HOME_PATH_SAVED) process.env.ASCEND_HOME_PATH = process.env.ASCEND_HOME_PATH_SAVED;
@@ -337,12 +339,57 @@ if (unavailable) {
     }
     // a folder works as aclLibrary too
     b = await createAclBackend({ aclLibrary: join(BUILT, 'full') });
+    assert.is(b.library, LIB);
     await b.close();
-    const order = aclLibraryCandidates('/opt/x/libascendcl.so', { MMC_ACL_LIBRARY: '/env/libascendcl.so', ASCEND_TOOLKIT_HOME: '/tk' });
+    const env = { MMC_ACL_LIBRARY: '/env/libascendcl.so', ASCEND_TOOLKIT_HOME: '/tk' };
     assert.equal(
-      order.map((c) => c.path),
-      ['/opt/x/libascendcl.so', '/env/libascendcl.so', 'libascendcl.so', undefined, '/tk/runtime/lib64/libascendcl.so', '/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64/libascendcl.so'],
+      aclLibraryCandidates(undefined, env).map((c) => c.path),
+      ['/env/libascendcl.so', 'libascendcl.so', undefined, '/tk/runtime/lib64/libascendcl.so', '/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64/libascendcl.so'],
     );
+    // an explicit aclLibrary is the only place tried
+    assert.equal(aclLibraryCandidates('/opt/x/libascendcl.so', env).map((c) => c.path), ['/opt/x/libascendcl.so']);
+  });
+
+  // An explicit aclLibrary that cannot be loaded fails naming it, even when MMC_ACL_LIBRARY (or a
+  // default place) holds a good library: another library must never be opened in its stead.
+  const notALibrary = () => {
+    const f = join(tmp, 'not-a-library.so');
+    writeFileSync(f, 'this is text, not an ELF shared object\n');
+    return f;
+  };
+  const badExplicit = () => [join(tmp, 'nowhere', 'libascendcl.so'), join(tmp, 'empty-dir'), notALibrary()];
+
+  test('acl: an explicit aclLibrary that cannot be loaded fails naming it, whatever MMC_ACL_LIBRARY says', async () => {
+    mkdirSync(join(tmp, 'empty-dir'), { recursive: true });
+    process.env.MMC_ACL_LIBRARY = LIB; // good: the old search would have opened it
+    const home = join(tmp, 'ascend-home-good');
+    mkdirSync(join(home, 'runtime', 'lib64'), { recursive: true });
+    symlinkSync(LIB, join(home, 'runtime', 'lib64', 'libascendcl.so'));
+    const saved = process.env.ASCEND_HOME_PATH;
+    process.env.ASCEND_HOME_PATH = home;
+    try {
+      for (const bad of badExplicit()) {
+        const shown = bad.endsWith('empty-dir') ? join(bad, 'libascendcl.so') : bad;
+        await rejects(createAclBackend({ aclLibrary: bad }), (err) => {
+          assert.instance(err, MmcError);
+          assert.is(err.code, MMC.MMC_ERROR);
+          assert.match(err.message, `cannot load libascendcl.so from aclLibrary ${shown}`);
+          assert.not.match(err.message, LIB, 'the good library is not mentioned');
+          assert.not.match(err.message, home);
+          assert.is(err.detail.reason, 'library-not-found');
+          assert.is(err.detail.library, shown);
+        });
+        assert.is(aclAddonStats().initRefs, 0, 'nothing initialized');
+        assert.is(aclAddonStats().library, null, `no library loaded in place of ${bad}`);
+      }
+      // the same env still serves a store that names no library
+      const b = await createAclBackend({});
+      assert.is(b.library, LIB);
+      await b.close();
+    } finally {
+      if (saved === undefined) delete process.env.ASCEND_HOME_PATH;
+      else process.env.ASCEND_HOME_PATH = saved;
+    }
   });
 
   test('acl: a library missing a symbol rejects naming the symbol and the library', async () => {
@@ -449,13 +496,49 @@ if (unavailable) {
   {
     test('acl store: open with a missing library rejects naming libascendcl.so and the places searched', async () => {
       const missing = join(tmp, 'nowhere', 'libascendcl.so');
-      await rejects(MemCache.open({ backend: 'acl', aclLibrary: missing, segments: [{ rank: 0, medium: 'hbm', bytes: MiB }] }), (err) => {
+      process.env.MMC_ACL_LIBRARY = missing;
+      await rejects(MemCache.open({ backend: 'acl', segments: [{ rank: 0, medium: 'hbm', bytes: MiB }] }), (err) => {
         assert.instance(err, MmcError);
         assert.match(err.message, 'cannot load libascendcl.so');
         assert.match(err.message, missing);
         assert.match(err.message, '/usr/local/Ascend/ascend-toolkit/latest/runtime/lib64');
       });
       assert.is(aclAddonStats().initRefs, 0);
+    });
+
+    test('acl store: an explicit aclLibrary that cannot be loaded fails naming it; MMC_ACL_LIBRARY is not used', async () => {
+      process.env.MMC_ACL_LIBRARY = LIB;
+      for (const bad of badExplicit()) {
+        const shown = bad.endsWith('empty-dir') ? join(bad, 'libascendcl.so') : bad;
+        await rejects(MemCache.open({ backend: 'acl', aclLibrary: bad, segments: [{ rank: 0, medium: 'hbm', bytes: MiB }] }), (err) => {
+          assert.instance(err, MmcError);
+          assert.match(err.message, `aclLibrary ${shown}`);
+          assert.not.match(err.message, LIB);
+        });
+        assert.is(aclAddonStats().initRefs, 0);
+      }
+    });
+
+    test('acl serve: --acl-library that cannot be loaded fails naming it, exit code 1, MMC_ACL_LIBRARY set or not', async () => {
+      const mmc = fileURLToPath(new URL('../../bin/mmc.js', import.meta.url));
+      const bad = join(tmp, 'nowhere', 'libascendcl.so');
+      for (const env of [{ MMC_ACL_LIBRARY: LIB }, {}]) {
+        const out = await new Promise((resolve) => {
+          const childEnv = { ...process.env, ...env };
+          if (!env.MMC_ACL_LIBRARY) delete childEnv.MMC_ACL_LIBRARY;
+          const p = spawn(process.execPath, [mmc, 'serve', '--backend', 'acl', '--acl-library', bad, '--hbm', '1MB', '--dram', '1MB', '--listen', '127.0.0.1:0'],
+            { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+          let err = '';
+          p.stderr.on('data', (c) => { err += c; });
+          // a server that did start (another library opened) is stopped, and the test fails
+          const stop = setTimeout(() => p.kill('SIGKILL'), 10_000);
+          p.once('exit', (code) => { clearTimeout(stop); resolve({ code, err }); });
+        });
+        assert.is(out.code, 1, out.err);
+        assert.match(out.err, `cannot load libascendcl.so from aclLibrary ${bad}`);
+        assert.not.match(out.err, 'serving on');
+        assert.not.match(out.err, LIB, 'the good library is not mentioned');
+      }
     });
 
     const used = (store, medium) =>
