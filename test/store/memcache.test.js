@@ -466,7 +466,7 @@ test('conf file: sizes, world size and thresholds from ock.mmc keys; explicit op
   await mc2.close();
   writeFileSync(file, 'ock.mmc.evict_threshold_high = lots\n');
   await rejects(MemCache.open({ config: file }), 'MMC_INVALID_PARAM', /evict_threshold_high/);
-  await rejects(MemCache.open({ config: join(dir, 'missing.conf') }), undefined ?? 'MMC_INVALID_PARAM').catch(() => {});
+  await rejects(MemCache.open({ config: join(dir, 'missing.conf') }), 'MMC_INVALID_PARAM', `config file not found: ${join(dir, 'missing.conf')}`);
 });
 
 test('1 TiB segments cost nothing until written; alignment 64 addresses all of it', async () => {
