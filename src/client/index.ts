@@ -14,6 +14,8 @@ import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types
 import {
   decodeBatchGetChunks, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
 } from '../server/framing.js';
+import { keyTooLong } from '../server/query.js';
+import { invalid, checkKeys, checkRank, checkReplicas, parseMedium } from '../store/validate.js';
 
 const OCTET = 'application/octet-stream';
 
@@ -65,10 +67,33 @@ export function errorFromReason(reason: string, status?: number): MmcError {
 
 interface Reply { status: number; body: Buffer; json: boolean }
 /** A reply as the chunks it arrived in (batch responses are decoded from them in place). */
-interface ChunkReply { status: number; chunks: Buffer[]; length: number; json: boolean }
+interface ChunkReply { status: number; chunks: Buffer[]; length: number; json: boolean; contentLength: number }
 
 
+/**
+ * A key's refusal as the embedded store words it (MmcError MMC_INVALID_PARAM), or undefined for
+ * a key the store accepts. Bad input is refused here, before any request, as MemCache refuses it
+ * before its core: same code, same message, nothing counted.
+ */
+function keyRefusal(key: unknown): MmcError | undefined {
+  if (typeof key !== 'string') return invalid('key must be a string');
+  if (key.length === 0) return invalid('key is empty');
+  if (keyTooLong(key)) return invalid('key too long');
+  return undefined;
+}
+
+function checkKey(key: unknown): string {
+  const e = keyRefusal(key);
+  if (e) throw e;
+  return key as string;
+}
+
+/** The put options checked as MemCache checks them, then as a query string. */
 function putQuery(opts?: PutOptions): string {
+  if (opts === undefined) return '';
+  parseMedium(opts.medium);
+  checkReplicas(opts.replicas);
+  checkRank(opts.preferredRank);
   let q = '';
   if (opts?.medium !== undefined) q += `&medium=${String(opts.medium).toLowerCase()}`;
   if (opts?.replicas !== undefined) q += `&replicas=${opts.replicas}`;
@@ -149,11 +174,28 @@ export class MemCacheClient {
       let total = 0;
       for await (const c of res.body as AsyncIterable<Buffer>) { chunks.push(c); total += c.length; }
       const ct = res.headers['content-type'];
-      return { status: res.statusCode, chunks, length: total, json: typeof ct === 'string' && ct.startsWith('application/json') };
+      return {
+        status: res.statusCode, chunks, length: total, json: typeof ct === 'string' && ct.startsWith('application/json'),
+        contentLength: Number(res.headers['content-length']),
+      };
     } catch (e) {
       if (e instanceof MmcError) throw e;
       throw new MmcError(MMC.MMC_ERROR, `request to ${this.url} failed: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  private alive(): void {
+    if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'client is closed');
+  }
+
+  /**
+   * A batch's keys for the wire: a key the store would refuse goes as the empty key, which the
+   * server's store refuses as that item's MMC_INVALID_PARAM, counted in the batch as embedded.
+   */
+  private wireKeys(keys: readonly string[]): string[] {
+    this.alive();
+    checkKeys(keys);
+    return keys.map((k) => (keyRefusal(k) ? '' : k));
   }
 
   /** An error reply (non-2xx, or a `success:false` body on the contract endpoints) as MmcError. */
@@ -171,39 +213,63 @@ export class MemCacheClient {
   }
 
   async put(key: string, bytes: Uint8Array, opts?: PutOptions): Promise<void> {
+    this.alive();
+    if (!(bytes instanceof Uint8Array)) throw invalid('value must be a Uint8Array');
+    checkKey(key);
+    if (bytes.length === 0) throw invalid('size must be a positive integer, got 0');
     this.ok(await this.request('PUT', `/api/v1/objects?key=${encodeKey(key)}${putQuery(opts)}`, bytes));
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(key)}`);
-    if (r.status === 404) {
-      // absent: undefined; being written: the store's MMC_OBJECT_NOT_EXISTS, as embedded
-      const err = this.fail(r);
-      if (err.code === MMC.MMC_OBJECT_NOT_EXISTS) throw err;
-      return undefined;
-    }
+    this.alive();
+    const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
+    if (r.status === 404) return this.absent(r);
     return this.ok(r).body;
   }
 
-  /** get into the caller's buffer: the value's length, or undefined when absent (as MemCache.getInto). */
+  /** A 404 of GET: undefined when absent; being written: the store's MMC_OBJECT_NOT_EXISTS, as embedded. */
+  private absent(r: Reply): undefined {
+    const err = this.fail(r);
+    if (err.code === MMC.MMC_OBJECT_NOT_EXISTS) throw err;
+    return undefined;
+  }
+
+  /**
+   * get into the caller's buffer: the value's length, or undefined when absent (as
+   * MemCache.getInto). The server is told the buffer's size (max_size), so a longer value is the
+   * store's MMC_INVALID_PARAM and a failed get there, as embedded.
+   */
   async getInto(key: string, dst: Uint8Array): Promise<number | undefined> {
-    if (!(dst instanceof Uint8Array)) throw new MmcError(MMC.MMC_INVALID_PARAM, 'dst must be a Uint8Array');
-    const v = await this.get(key);
-    if (v === undefined) return undefined;
-    if (dst.length < v.length) throw new MmcError(MMC.MMC_INVALID_PARAM, `dst holds ${dst.length} bytes, the value of '${key}' has ${v.length}`);
-    dst.set(v);
-    return v.length;
+    if (!(dst instanceof Uint8Array)) throw invalid('dst must be a Uint8Array');
+    this.alive();
+    const r = await this.requestChunks('GET', `/api/v1/objects?key=${encodeKey(checkKey(key))}&max_size=${dst.length}`);
+    if (r.status !== 200) {
+      const reply = { status: r.status, body: Buffer.concat(r.chunks, r.length), json: r.json };
+      if (r.status === 404) return this.absent(reply);
+      throw this.fail(reply);
+    }
+    if (r.length > dst.length) throw invalid(`dst holds ${dst.length} bytes, the value of '${key}' has ${r.length}`);
+    let at = 0;
+    for (const c of r.chunks) { dst.set(c, at); at += c.length; }
+    return r.length;
   }
 
   async exists(key: string): Promise<boolean> {
-    const r = await this.request('HEAD', `/api/v1/objects?key=${encodeKey(key)}`);
-    if (r.status === 404) return false;
-    if (r.status === 200) return true;
+    return (await this.sizeOf(key)) !== undefined;
+  }
+
+  /** exist_key that also tells the size: the object's length in bytes, or undefined when absent (as MemCache.sizeOf). */
+  async sizeOf(key: string): Promise<number | undefined> {
+    this.alive();
+    const r = await this.requestChunks('HEAD', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
+    if (r.status === 404) return undefined;
+    if (r.status === 200) return r.contentLength;
     throw new MmcError(r.status === 400 ? MMC.MMC_INVALID_PARAM : MMC.MMC_ERROR, `exists: HTTP ${r.status}`, { status: r.status });
   }
 
   async query(key: string): Promise<QueryResult | undefined> {
-    const r = this.ok(await this.request('GET', `/query_key?key=${encodeKey(key)}`));
+    this.alive();
+    const r = this.ok(await this.request('GET', `/query_key?key=${encodeKey(checkKey(key))}`));
     const j = JSON.parse(r.body.toString('utf8'));
     if (j.success === false) {
       if (j.error_message === 'Key not found') return undefined;
@@ -213,7 +279,8 @@ export class MemCacheClient {
   }
 
   async remove(key: string): Promise<boolean> {
-    const r = await this.request('DELETE', `/api/v1/objects?key=${encodeKey(key)}`);
+    this.alive();
+    const r = await this.request('DELETE', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
     if (r.status === 404) return false;
     this.ok(r);
     return true;
@@ -228,17 +295,32 @@ export class MemCacheClient {
     return decodeKeyList(this.ok(await this.request('GET', '/api/v1/objects/keys')).body).keys;
   }
 
+  /**
+   * Per-item codes as MemCache.batchPut. Every batch goes to the server, an empty one too (it is
+   * counted there as embedded). An entry that is not [key, Uint8Array] is that item's
+   * MMC_INVALID_PARAM and is not sent (the store never counts it); a key the store refuses goes
+   * as the empty key, refused and counted there as embedded.
+   */
   async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, opts?: PutOptions): Promise<number[]> {
-    if (entries.length === 0) return [];
-    const { chunks, length } = encodeBatchPut(entries);
+    this.alive();
+    if (!Array.isArray(entries)) throw invalid('entries must be an array of [key, value]');
+    const sent: [string, Uint8Array][] = [];
+    const bad = new Set<number>();
+    entries.forEach((e, i) => {
+      if (!Array.isArray(e) || !(e[1] instanceof Uint8Array)) bad.add(i);
+      else sent.push([keyRefusal(e[0]) ? '' : e[0], e[1]]);
+    });
     const q = putQuery(opts);
+    const { chunks, length } = encodeBatchPut(sent);
     const r = await this.request('POST', `/api/v1/objects/batch_put${q ? '?' + q.slice(1) : ''}`, chunks, length);
-    return decodeCodes(this.ok(r).body);
+    const codes = decodeCodes(this.ok(r).body);
+    if (bad.size === 0) return codes;
+    let j = 0;
+    return entries.map((_, i) => (bad.has(i) ? MMC.MMC_INVALID_PARAM : codes[j++]));
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    if (keys.length === 0) return [];
-    const r = await this.requestChunks('POST', '/api/v1/objects/batch_get', encodeKeyList(keys));
+    const r = await this.requestChunks('POST', '/api/v1/objects/batch_get', encodeKeyList(this.wireKeys(keys)));
     if (r.status !== 200) throw this.fail({ status: r.status, body: Buffer.concat(r.chunks, r.length), json: r.json });
     const { values } = decodeBatchGetChunks(r.chunks, r.length);
     const out = new Array<Uint8Array | undefined>(values.length);
@@ -250,30 +332,25 @@ export class MemCacheClient {
   }
 
   async batchExists(keys: readonly string[]): Promise<boolean[]> {
-    if (keys.length === 0) return [];
-    const r = await this.request('POST', '/api/v1/objects/batch_exists', encodeKeyList(keys));
+    const r = await this.request('POST', '/api/v1/objects/batch_exists', encodeKeyList(this.wireKeys(keys)));
     return decodeCodes(this.ok(r).body).map((c) => c === 0);
   }
 
   async batchRemove(keys: readonly string[]): Promise<number[]> {
-    if (keys.length === 0) return [];
-    const r = await this.request('POST', '/api/v1/objects/batch_remove', encodeKeyList(keys));
+    const r = await this.request('POST', '/api/v1/objects/batch_remove', encodeKeyList(this.wireKeys(keys)));
     return decodeCodes(this.ok(r).body);
   }
 
   async batchQuery(keys: readonly string[]): Promise<QueryResult[]> {
-    if (keys.length === 0) return [];
-    const r = await this.request('POST', '/api/v1/objects/batch_query', encodeKeyList(keys));
-    return (JSON.parse(this.ok(r).body.toString('utf8')) as { data: QueryResult[] }).data;
+    const r = await this.request('POST', '/api/v1/objects/batch_query', encodeKeyList(this.wireKeys(keys)));
+    const data = (JSON.parse(this.ok(r).body.toString('utf8')) as { data: QueryResult[] }).data;
+    // an item sent as the empty key is named as given, as embedded
+    for (let i = 0; i < data.length; i++) if (data[i].key !== keys[i]) data[i].key = String(keys[i]);
+    return data;
   }
 
   async segments(): Promise<SegmentInfo[]> {
-    const r = this.ok(await this.request('GET', '/api/v1/capacity/segment_remaining'));
-    const j = JSON.parse(r.body.toString('utf8')) as { segments: { segment_name: string; medium: 'HBM' | 'DRAM'; total_bytes: number; used_bytes: number }[] };
-    return j.segments.map((s) => ({
-      id: s.segment_name, rank: Number(/^rank-(\d+)-/.exec(s.segment_name)?.[1] ?? 0), medium: s.medium,
-      totalBytes: s.total_bytes, usedBytes: s.used_bytes,
-    }));
+    return JSON.parse(this.ok(await this.request('GET', '/api/v1/objects/segments')).body.toString('utf8')) as SegmentInfo[];
   }
 
   async stats(): Promise<Stats> {

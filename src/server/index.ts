@@ -218,6 +218,14 @@ function parsePutOptions(q: Query): PutOptions {
   return opts;
 }
 
+/** The `max_size` of a GET (the remote getInto's buffer): a byte count, or undefined when absent. */
+function maxSizeParam(q: Query): number | undefined {
+  const v = q.get('max_size');
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,15}$/.test(v)) throw new Refusal('MMC_INVALID_PARAM: max_size must be a byte count', 400);
+  return Number(v);
+}
+
 export function createServer(store: StoreLike | Promise<StoreLike>, options: ServerOptions = {}): MmcServer {
   const valueLimit = options.valueLimit ?? DEFAULT_VALUE_LIMIT;
   const metadataLimit = options.metadataLimit ?? DEFAULT_METADATA_LIMIT;
@@ -515,9 +523,25 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     ctx.set('Content-Type', CT_BINARY);
     ctx.set('Content-Length', String(size));
   }, true);
+  /**
+   * The value of a data-plane GET. With `max_size` (the remote getInto) a larger value is refused
+   * by the store's getInto, counted a failed get as embedded; its buffer is that size, so values
+   * at or over the value limit (none is stored through this server) are read by get.
+   */
+  const getValue = async (s: StoreLike, key: string, maxSize: number | undefined): Promise<Uint8Array | undefined> => {
+    if (maxSize === undefined || maxSize >= valueLimit || !s.getInto) {
+      const v = await s.get(key);
+      if (v && maxSize !== undefined && v.byteLength > maxSize) throw new Refusal(`MMC_INVALID_PARAM: dst holds ${maxSize} bytes, the value of '${key}' has ${v.byteLength}`, 400);
+      return v;
+    }
+    const dst = Buffer.allocUnsafe(maxSize);
+    const n = await s.getInto(key, dst);
+    return n === undefined ? undefined : dst.subarray(0, n);
+  };
   route('get', OBJ, async (ctx) => {
-    const key = keyParam(query(ctx), 'key', 400);
-    const v = await need(503).get(key);
+    const q = query(ctx);
+    const key = keyParam(q, 'key', 400);
+    const v = await getValue(need(503), key, maxSizeParam(q));
     if (!v) throw new Refusal('Key not found', 404);
     ctx.set('Content-Type', CT_BINARY);
     ctx.body = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -534,6 +558,9 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   route('post', `${OBJ}/remove_all`, async (ctx) => {
     const n = await need(503).removeAll();
     sendJson(ctx, JSON.stringify({ success: true, removed: n }));
+  }, true);
+  route('get', `${OBJ}/segments`, (ctx) => {
+    sendJson(ctx, JSON.stringify(need(503).segments()));
   }, true);
   route('get', `${OBJ}/stats`, (ctx) => {
     sendJson(ctx, JSON.stringify(need(503).stats()));
@@ -615,10 +642,10 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     res.writeHead(r.status, { 'Content-Type': CT_JSON, 'Content-Length': b.length, ...(r.close ? { Connection: 'close' } : {}) });
     res.end(b);
   };
-  const fastGet = async (req: http.IncomingMessage, res: http.ServerResponse, s: StoreLike, key: string) => {
+  const fastGet = async (req: http.IncomingMessage, res: http.ServerResponse, s: StoreLike, key: string, maxSize: number | undefined) => {
     let v: Uint8Array | undefined;
     try {
-      v = await s.get(key);
+      v = await getValue(s, key, maxSize);
       if (!v) throw new Refusal('Key not found', 404);
     } catch (e) {
       fastError(res, e);
@@ -684,12 +711,15 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
         // The query ends at a '#' (a fragment), as Koa's parser has it.
         const hash = url.indexOf('#', 16);
         let key: string | undefined;
+        let maxSize: number | undefined;
         try {
-          key = new Query(url.slice(16, hash < 0 ? undefined : hash)).get('key');
+          const q = new Query(url.slice(16, hash < 0 ? undefined : hash));
+          key = q.get('key');
+          maxSize = maxSizeParam(q);
         } catch {
-          key = undefined; // not UTF-8: the Koa route answers the refusal
+          key = undefined; // not UTF-8, or a bad max_size: the Koa route answers the refusal
         }
-        if (key !== undefined && !keyTooLong(key)) { void fastGet(req, res, mc, key); return; }
+        if (key !== undefined && !keyTooLong(key)) { void fastGet(req, res, mc, key, maxSize); return; }
       }
     } else if (req.method === 'POST' && mc && mc.ready && url.startsWith('/api/v1/objects/batch_') && fastBatchRoute(req, res, url)) {
       return;

@@ -16,6 +16,8 @@ export interface StoreLike {
   readonly ready: boolean;
   put(key: string, bytes: Uint8Array, opts?: PutOptions): Awaitable<void>;
   get(key: string): Awaitable<Uint8Array | undefined>;
+  /** get into `dst`: the length, or undefined when absent; a `dst` shorter than the value is MMC_INVALID_PARAM. */
+  getInto?(key: string, dst: Uint8Array): Awaitable<number | undefined>;
   exists(key: string): Awaitable<boolean>;
   query(key: string): Awaitable<QueryResult | undefined>;
   remove(key: string): Awaitable<boolean>;

@@ -19,15 +19,44 @@ async function rejects(p, code) {
   assert.unreachable(`expected ${code}`);
 }
 
+/** The counters each implementation's tests saw change, by suite name and test: they must agree. */
+export const COUNTED = {};
+
+const NOT_COUNTERS = /_used$|_total$|^keys$/;
+
+/** An MmcError's code and message, or a note that `p` did not reject. */
+async function outcome(p) {
+  try {
+    return { resolved: await p };
+  } catch (e) {
+    return e instanceof MmcError ? { code: e.code, message: e.message } : { other: String(e) };
+  }
+}
+
 /**
- * `open()` resolves to { mc, stats: () => Promise<Stats>, close() } on a fresh store with
- * segments rank 0/1 × hbm/dram of 8 MB each.
+ * `open()` resolves to { mc, stats: () => Promise<Stats>, alloc(key, size), close() } on a fresh
+ * store with segments rank 0/1 × hbm/dram of 8 MB each; `alloc` starts a two-phase put on the
+ * store itself (the server's, for the remote client), leaving the key being written.
  */
 export function behaviour(name, open) {
   const t = suite(name);
   let h;
+  const counted = (COUNTED[name] = {});
   t.before.each(async () => { h = await open(); });
   t.after.each(async () => { await h.close(); });
+
+  /** The counters `fn` changed, as { field: delta }, recorded under `title` for the agreement check. */
+  async function count(title, fn) {
+    const before = await h.stats();
+    await fn();
+    const after = await h.stats();
+    const d = {};
+    for (const [k, v] of Object.entries(after)) if (typeof v === 'number' && v !== before[k] && !NOT_COUNTERS.test(k)) d[k] = v - before[k];
+    counted[title] = d;
+    return d;
+  }
+  /** Only the batch operations' counters of a delta. */
+  const batchOnly = (d) => Object.fromEntries(Object.entries(d).filter(([k]) => k.startsWith('batch_')));
 
   t('put, get, exists, query, remove', async () => {
     const { mc } = h;
@@ -140,6 +169,159 @@ export function behaviour(name, open) {
       remove_req: 2, remove_success: 1, remove_not_found: 1, batch_remove_req: 1, batch_remove_success: 1, batch_remove_not_found: 1,
       get_all_keys_req: 1, get_all_keys_success: 1, remove_all_req: 1, remove_all_success: 1,
     });
+  });
+
+  t('getInto: a buffer too short is MMC_INVALID_PARAM and a failed get; buffers are filled from their start', async () => {
+    const { mc } = h;
+    await mc.put('g', bytes('nine byte'));
+    const d = await count('getInto', async () => {
+      const short = Buffer.alloc(4, 0x2e);
+      const e = await rejects(mc.getInto('g', short), MMC.MMC_INVALID_PARAM);
+      assert.is(e.message, "MMC_INVALID_PARAM: dst holds 4 bytes, the value of 'g' has 9");
+      assert.is(short.toString(), '....', 'the short buffer is untouched');
+      const exact = Buffer.alloc(9);
+      assert.is(await mc.getInto('g', exact), 9);
+      assert.is(exact.toString(), 'nine byte');
+      // a view into a bigger buffer is written from the view's start
+      const backing = Buffer.alloc(30, 0x2e);
+      assert.is(await mc.getInto('g', backing.subarray(3, 20)), 9);
+      assert.is(backing.toString(), '...nine byte..................');
+      assert.is(await mc.getInto('absent', exact), undefined);
+      const big = Buffer.alloc(70000, 7);
+      await mc.put('big', big);
+      const into = Buffer.alloc(70001);
+      assert.is(await mc.getInto('big', into), 70000);
+      assert.ok(into.subarray(0, 70000).equals(big));
+    });
+    assert.equal(
+      [d.get_req, d.get_success, d.get_fail, d.get_not_found],
+      [5, 3, 1, 1],
+      JSON.stringify(d),
+    );
+  });
+
+  t('empty batches: each is one call of its batch operation, counted alike', async () => {
+    const { mc } = h;
+    const d = await count('empty batches', async () => {
+      assert.equal(await mc.batchPut([]), []);
+      assert.equal(await mc.batchGet([]), []);
+      assert.equal(await mc.batchExists([]), []);
+      assert.equal(await mc.batchRemove([]), []);
+      assert.equal(await mc.batchQuery([]), []);
+    });
+    assert.equal(d, {
+      batch_alloc_req: 1, batch_alloc_success: 1, batch_update_state_req: 1, batch_update_state_success: 1,
+      batch_get_req: 1, batch_get_success: 1, batch_exist_key_req: 1, batch_exist_key_success: 1,
+      batch_remove_req: 1, batch_remove_success: 1, batch_query_req: 1, batch_query_success: 1,
+    });
+  });
+
+  t('a key being written: not readable, not existing, queried as invalid; remove drops it', async () => {
+    const { mc } = h;
+    const w = await h.alloc('w', 5);
+    const d = await count('being written', async () => {
+      const e = await rejects(mc.get('w'), MMC.MMC_OBJECT_NOT_EXISTS);
+      assert.is(e.message, "MMC_OBJECT_NOT_EXISTS: 'w' is being written and not readable yet");
+      assert.is((await rejects(mc.getInto('w', Buffer.alloc(8)), MMC.MMC_OBJECT_NOT_EXISTS)).message, e.message);
+      assert.is(await mc.exists('w'), false);
+      assert.is(await mc.sizeOf('w'), undefined);
+      assert.equal(await mc.query('w'), { key: 'w', size: 5, prot: 0, numBlobs: 1, valid: false, blobs: [{ rank: 0, medium: 'HBM' }] });
+      assert.is((await rejects(mc.put('w', bytes('other')), MMC.MMC_DUPLICATED_OBJECT)).message, 'MMC_DUPLICATED_OBJECT: key already exists');
+      assert.is(await mc.remove('w'), true);
+      assert.is(await mc.remove('w'), false);
+      assert.is(await mc.get('w'), undefined);
+    });
+    assert.equal(
+      [d.get_req, d.get_fail, d.exist_key_req, d.exist_key_not_found, d.query_req, d.query_success, d.remove_req, d.remove_success, d.remove_not_found],
+      [3, 2, 2, 2, 1, 1, 2, 1, 1],
+      JSON.stringify(d),
+    );
+    // the writer whose key was removed cannot commit
+    let committed = true;
+    try { await w.write(bytes('12345')); await w.commit(); } catch { committed = false; }
+    assert.is(committed, false);
+    assert.is(await mc.exists('w'), false);
+  });
+
+  t('sizes: sizeOf, segments with their largest free range, usage after puts and removes', async () => {
+    const { mc } = h;
+    await mc.put('s1', Buffer.alloc(1, 1));
+    await mc.put('s2', Buffer.alloc(70000, 2), { medium: 'dram', preferredRank: 1 });
+    assert.is(await mc.sizeOf('s1'), 1);
+    assert.is(await mc.sizeOf('s2'), 70000);
+    assert.is(await mc.sizeOf('none'), undefined);
+    const MB8 = 8 << 20;
+    const seg = (id, rank, medium, used, largest) => ({ id, rank, medium, totalBytes: MB8, usedBytes: used, largestFreeBytes: largest });
+    assert.equal(await mc.segments(), [
+      seg('rank-0-hbm', 0, 'HBM', 4096, MB8 - 4096), seg('rank-1-hbm', 1, 'HBM', 0, MB8),
+      seg('rank-0-dram', 0, 'DRAM', 0, MB8), seg('rank-1-dram', 1, 'DRAM', 73728, MB8 - 73728),
+    ]);
+    await mc.remove('s2');
+    assert.equal((await mc.segments())[3], seg('rank-1-dram', 1, 'DRAM', 0, MB8));
+  });
+
+  t('bad input: the same code and message, nothing sent, nothing counted', async () => {
+    const { mc } = h;
+    await mc.put('k', bytes('v'));
+    const v = bytes('value');
+    const cases = [
+      [() => mc.put('', v), 'key is empty'],
+      [() => mc.put('x'.repeat(1025), v), 'key too long'],
+      [() => mc.put('é'.repeat(513), v), 'key too long'],
+      [() => mc.put(42, v), 'key must be a string'],
+      [() => mc.put('k2', 'not bytes'), 'value must be a Uint8Array'],
+      [() => mc.put('k2', new ArrayBuffer(4)), 'value must be a Uint8Array'],
+      [() => mc.put('k2', new Uint8Array(0)), 'size must be a positive integer, got 0'],
+      [() => mc.put('k2', v, { medium: 'ssd' }), "unknown medium 'ssd' (hbm or dram)"],
+      [() => mc.put('k2', v, { replicas: 0 }), 'replicas must be 1..8, got 0'],
+      [() => mc.put('k2', v, { replicas: 1.5 }), 'replicas must be 1..8, got 1.5'],
+      [() => mc.put('k2', v, { preferredRank: -1 }), 'preferredRank must be a rank number, got -1'],
+      [() => mc.get(''), 'key is empty'],
+      [() => mc.get(undefined), 'key must be a string'],
+      [() => mc.getInto('', Buffer.alloc(4)), 'key is empty'],
+      [() => mc.getInto('k', 'not a buffer'), 'dst must be a Uint8Array'],
+      [() => mc.exists(''), 'key is empty'],
+      [() => mc.sizeOf('x'.repeat(1025)), 'key too long'],
+      [() => mc.query(''), 'key is empty'],
+      [() => mc.remove(7), 'key must be a string'],
+      [() => mc.batchPut('k'), 'entries must be an array of [key, value]'],
+      [() => mc.batchGet('k'), 'keys must be an array of strings'],
+      [() => mc.batchExists(undefined), 'keys must be an array of strings'],
+      [() => mc.batchRemove({}), 'keys must be an array of strings'],
+      [() => mc.batchQuery('abc'), 'keys must be an array of strings'],
+    ];
+    const d = await count('bad input', async () => {
+      for (const [call, message] of cases) {
+        const o = await outcome(Promise.resolve().then(call));
+        assert.equal(o, { code: MMC.MMC_INVALID_PARAM, message: `MMC_INVALID_PARAM: ${message}` }, `${call}`);
+      }
+    });
+    assert.equal(d, {}, 'nothing counted');
+    assert.equal(await mc.keys(), ['k'], 'nothing stored');
+  });
+
+  t('bad items in a batch: that item is MMC_INVALID_PARAM, the others go ahead', async () => {
+    const { mc } = h;
+    const v = bytes('v');
+    const d = await count('bad batch items', async () => {
+      assert.equal(
+        await mc.batchPut([['ok1', v], ['', v], [42, v], ['bad-entry'], ['z', 'str'], ['e', new Uint8Array(0)], ['x'.repeat(1025), v], ['ok2', v]]),
+        [0, -3000, -3000, -3000, -3000, -3000, -3000, 0],
+      );
+      const keys = ['ok1', '', 42, 'x'.repeat(1025), 'absent', 'ok2'];
+      const got = await mc.batchGet(keys);
+      assert.equal(got.map((x) => (x ? Buffer.from(x).toString() : x)), ['v', undefined, undefined, undefined, undefined, 'v']);
+      assert.equal(await mc.batchExists(keys), [true, false, false, false, false, true]);
+      const q = await mc.batchQuery(keys);
+      assert.equal(q.map((r) => [r.key, r.size, r.valid]), [['ok1', 1, true], ['', 0, false], ['42', 0, false], ['x'.repeat(1025), 0, false], ['absent', 0, false], ['ok2', 1, true]]);
+      assert.equal(await mc.batchRemove(keys), [0, -3000, -3000, -3000, MMC.MMC_UNMATCHED_KEY, 0]);
+    });
+    assert.equal(batchOnly(d), {
+      batch_alloc_req: 1, batch_alloc_fail: 1, batch_update_state_req: 1, batch_update_state_success: 1,
+      batch_get_req: 1, batch_get_fail: 1, batch_exist_key_req: 1, batch_exist_key_fail: 1,
+      batch_query_req: 1, batch_query_fail: 1, batch_remove_req: 1, batch_remove_fail: 1,
+    });
+    assert.equal(await mc.keys(), []);
   });
 
   return t;

@@ -4,11 +4,12 @@ import * as assert from 'uvu/assert';
 import { MemCache, MmcError, MMC } from '../../dist/index.js';
 import { createServer } from '../../dist/server/index.js';
 import { MemCacheClient } from '../../dist/client/index.js';
-import { behaviour, SEGMENTS } from './_suite.js';
+import { suite } from 'uvu';
+import { behaviour, SEGMENTS, COUNTED } from './_suite.js';
 
 behaviour('embedded MemCache', async () => {
   const mc = await MemCache.open({ segments: SEGMENTS });
-  return { mc, stats: async () => mc.stats(), close: () => mc.close() };
+  return { mc, stats: async () => mc.stats(), alloc: (k, n) => mc.alloc(k, n), close: () => mc.close() };
 }).run();
 
 const remote = behaviour('remote MemCacheClient', async () => {
@@ -18,6 +19,7 @@ const remote = behaviour('remote MemCacheClient', async () => {
   return {
     mc,
     stats: async () => store.stats(),
+    alloc: (k, n) => store.alloc(k, n),
     async close() { await mc.close(); await running.close(); await store.close(); },
   };
 });
@@ -80,4 +82,42 @@ remote('batches spanning many socket reads round trip byte-exact, fast path and 
   }
 });
 
+remote('GET max_size (the remote getInto), fast path and Koa alike: a larger value is 400 and a failed get', async () => {
+  for (const fastPath of [true, false]) {
+    const store = await MemCache.open({ segments: SEGMENTS });
+    const running = await createServer(store, { fastPath, valueLimit: 1 << 20 }).listen('127.0.0.1', 0);
+    try {
+      await store.put('g', Buffer.from('nine byte'));
+      const get = async (q) => {
+        const r = await fetch(`${running.url}/api/v1/objects?key=g${q}`);
+        return { status: r.status, body: Buffer.from(await r.arrayBuffer()).toString() };
+      };
+      const before = store.stats();
+      assert.equal(await get('&max_size=9'), { status: 200, body: 'nine byte' });
+      assert.equal(await get('&max_size=2000000'), { status: 200, body: 'nine byte' }); // over the value limit: a plain get
+      let r = await get('&max_size=4');
+      assert.is(r.status, 400);
+      assert.is(JSON.parse(r.body).error_message, "MMC_INVALID_PARAM: dst holds 4 bytes, the value of 'g' has 9");
+      const after = store.stats();
+      assert.equal([after.get_req - before.get_req, after.get_success - before.get_success, after.get_fail - before.get_fail], [3, 2, 1]);
+      for (const bad of ['x', '-1', '1e3', '1234567890123456']) {
+        r = await get(`&max_size=${bad}`);
+        assert.is(r.status, 400, bad);
+        assert.is(JSON.parse(r.body).error_message, 'MMC_INVALID_PARAM: max_size must be a byte count');
+      }
+      assert.is(store.stats().get_req, after.get_req, 'a refused max_size reaches no store');
+    } finally { await running.close(); await store.close(); }
+  }
+});
+
 remote.run();
+
+// Both ran the same calls: every counter they changed, test by test, agrees.
+const agree = suite('embedded and remote count alike');
+agree('the counters of every counted test agree', () => {
+  const [embedded, remoteCounts] = [COUNTED['embedded MemCache'], COUNTED['remote MemCacheClient']];
+  assert.ok(Object.keys(embedded).length >= 5, Object.keys(embedded).join(', '));
+  assert.equal(Object.keys(remoteCounts).sort(), Object.keys(embedded).sort());
+  for (const title of Object.keys(embedded)) assert.equal(remoteCounts[title], embedded[title], title);
+});
+agree.run();
