@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { haveOpenssl, makeCerts } from '../helpers/tls.js';
+import { opensslTest, makeCerts } from '../helpers/tls.js';
 
 const MMC = fileURLToPath(new URL('../../bin/mmc.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mmc-cli-access-'));
@@ -124,8 +124,9 @@ test('client commands: an unexpected failure is one line, never a stack trace', 
   } finally { fake.close(); }
 });
 
-if (haveOpenssl('test/cli/access.test.js')) {
-  test('TLS: mmc serve --tls-cert/--tls-key/--tls-ca (mutual); client commands with --tls-ca/--tls-cert/--tls-key', async () => {
+{
+  const tlsTest = opensslTest(test, import.meta.url);
+  tlsTest('TLS: mmc serve --tls-cert/--tls-key/--tls-ca (mutual); client commands with --tls-ca/--tls-cert/--tls-key', async () => {
     const C = makeCerts();
     const S = await serve(['--tls-cert', C.serverCert, '--tls-key', C.serverKey, '--tls-ca', C.ca, '--token-file', tokenFile]);
     try {

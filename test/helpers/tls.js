@@ -1,20 +1,22 @@
 // Throwaway certificates for the TLS tests, made with `openssl` (Debian package `openssl`) at test
 // time: a CA, a server certificate for 127.0.0.1 and a client certificate signed by it, and a
-// client certificate from another CA. Without openssl the TLS tests print one skip line; with CI
-// set they fail instead.
+// client certificate from another CA. Without openssl the TLS tests are skipped with one line;
+// with CI set they fail instead (test/helpers/tools.js).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { needTool } from './tools.js';
 
-/** True if openssl runs; else prints the skip line (or throws when CI is set). */
-export function haveOpenssl(file) {
+/** True if openssl runs. */
+export function opensslRuns() {
   const r = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-  if (!r.error && r.status === 0) return true;
-  const why = 'openssl not found on PATH (Debian package openssl)';
-  if (process.env.CI) throw new Error(`${file}: ${why}: required when CI is set`);
-  console.log(`SKIP ${file}: the TLS tests: ${why}`);
-  return false;
+  return !r.error && r.status === 0;
+}
+
+/** The uvu `test` for a file's TLS tests: as `test` where openssl runs, else skipping (failing under CI). */
+export function opensslTest(test, fileUrl) {
+  return needTool(test, 'openssl', 'Debian package openssl', fileUrl, opensslRuns());
 }
 
 const CNF = `[req]

@@ -1,5 +1,5 @@
 // The skip path of test/helpers/tools.js, for real: test files run in a child process without the
-// tool (promtool stripped from PATH; the ACL addon absent from a copy of the package) print one
+// tool (promtool or openssl off PATH; the ACL addon absent from a copy of the package) print one
 // skip line and pass when CI is unset, and fail when CI is set; `npm test`'s closing line counts
 // the skipped.
 import { test } from 'uvu';
@@ -49,6 +49,22 @@ test('promtool missing: one skip line and exit 0; with CI=1 the test fails', () 
   assert.not.match(r.out, 'skip: ');
   assert.is(count(r.out, 'Skipped'), 0, r.out);
   assert.is(count(r.out, 'Passed'), 0, r.out);
+});
+
+test('openssl missing: the TLS tests of a file are skipped with one line, the others run; with CI=1 they fail', () => {
+  // no PATH at all: the server access tests need nothing else from it
+  const file = 'test/server/access.test.js';
+  let r = run([file], { env: { PATH: '' } });
+  assert.is(r.status, 0, r.out);
+  const skips = r.out.split('\n').filter((l) => l.startsWith('skip: '));
+  assert.equal(skips, [`skip: ${file}: openssl is missing (Debian package openssl); its tests are skipped (required when CI is set)`], r.out);
+  const skipped = count(r.out, 'Skipped');
+  assert.ok(skipped >= 1, r.out);
+  assert.is(count(r.out, 'Passed'), count(r.out, 'Total'), r.out);
+  r = run([file], { env: { PATH: '', CI: '1' } });
+  assert.is(r.status, 1, r.out);
+  assert.match(r.out, 'openssl is missing (Debian package openssl); required because CI is set');
+  assert.is(count(r.out, 'Total') - count(r.out, 'Passed'), skipped, r.out);
 });
 
 test('ACL addon missing: one skip line, the without-addon test passes; with CI=1 every ACL test fails', () => {

@@ -13,7 +13,7 @@ import { createServer } from '../../dist/server/index.js';
 import { planServe, serve } from '../../dist/server/serve.js';
 import { encodeBatchPut, encodeKeyList } from '../../dist/server/framing.js';
 import { startServer, req, isErrorBody } from './_helpers.js';
-import { haveOpenssl, makeCerts } from '../helpers/tls.js';
+import { opensslRuns, opensslTest, makeCerts } from '../helpers/tls.js';
 
 const TOKEN = 'tok-3f9a.b_c~d+e/f=';
 
@@ -280,10 +280,11 @@ test('planServe: ock.mmc.tls.enable = true that cannot be set up refuses start n
 
 // ---- TLS over a real HTTPS server (throwaway certificates from openssl) ----
 
-if (haveOpenssl('test/server/access.test.js')) {
+{
+  const tlsTest = opensslTest(test, import.meta.url);
   let C;
-  test.before(() => { C = makeCerts(); });
-  test.after(() => rmSync(C.dir, { recursive: true, force: true }));
+  test.before(() => { if (opensslRuns()) C = makeCerts(); });
+  test.after(() => { if (C) rmSync(C.dir, { recursive: true, force: true }); });
   const pem = (f) => readFileSync(f);
 
   /** One HTTPS exchange; rejects on a handshake failure. */
@@ -298,7 +299,7 @@ if (haveOpenssl('test/server/access.test.js')) {
     r.end();
   });
 
-  test('TLS: HTTPS with the same handler; the client verifies with ca; plain HTTP and unverified clients fail', async () => {
+  tlsTest('TLS: HTTPS with the same handler; the client verifies with ca; plain HTTP and unverified clients fail', async () => {
     const S = await startServer({ server: { tls: { cert: pem(C.serverCert), key: pem(C.serverKey) } } });
     try {
       assert.match(S.url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -315,7 +316,7 @@ if (haveOpenssl('test/server/access.test.js')) {
     } finally { await S.close(); }
   });
 
-  test('TLS with a CA: client certificates required (mutual TLS); token and TLS together', async () => {
+  tlsTest('TLS with a CA: client certificates required (mutual TLS); token and TLS together', async () => {
     const S = await startServer({ server: { token: TOKEN, tls: { cert: pem(C.serverCert), key: pem(C.serverKey), ca: pem(C.ca) } } });
     try {
       const c = await MemCacheClient.connect(S.url, { ca: pem(C.ca), cert: pem(C.clientCert), key: pem(C.clientKey), token: TOKEN });
@@ -329,7 +330,7 @@ if (haveOpenssl('test/server/access.test.js')) {
     } finally { await S.close(); }
   });
 
-  test('planServe: TLS from the flags and from ock.mmc.tls.* (top.path, mutual with ca); bad files name key and path', async () => {
+  tlsTest('planServe: TLS from the flags and from ock.mmc.tls.* (top.path, mutual with ca); bad files name key and path', async () => {
     let plan = planServe({ listen: '127.0.0.1:0', hbm: '1MB', dram: '1MB', tlsCert: C.serverCert, tlsKey: C.serverKey }, {});
     assert.ok(plan.tls.cert.equals(pem(C.serverCert)));
     assert.is(plan.tls.ca, undefined);
