@@ -14,7 +14,7 @@ import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types
 import {
   decodeBatchGetChunks, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
 } from '../server/framing.js';
-import { keyTooLong } from '../server/query.js';
+import { MAX_KEY_BYTES, keyTooLong } from '../server/query.js';
 import { invalid, checkKeys, checkRank, checkReplicas, parseMedium } from '../store/validate.js';
 
 const OCTET = 'application/octet-stream';
@@ -78,6 +78,9 @@ interface ChunkReply { status: number; chunks: Buffer[]; length: number; json: b
 function keyRefusal(key: unknown): MmcError | undefined {
   if (typeof key !== 'string') return invalid('key must be a string');
   if (key.length === 0) return invalid('key is empty');
+  if (key.length > MAX_KEY_BYTES) return invalid('key too long');
+  if (key.indexOf('\n') >= 0 || key.indexOf('\r') >= 0) return invalid('key contains a line break');
+  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) return invalid('key is not well-formed Unicode (a lone surrogate)');
   if (keyTooLong(key)) return invalid('key too long');
   return undefined;
 }

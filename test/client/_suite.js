@@ -269,6 +269,10 @@ export function behaviour(name, open) {
       [() => mc.put('x'.repeat(1025), v), 'key too long'],
       [() => mc.put('é'.repeat(513), v), 'key too long'],
       [() => mc.put(42, v), 'key must be a string'],
+      [() => mc.put('line\nbreak', v), 'key contains a line break'],
+      [() => mc.get('cr\rkey'), 'key contains a line break'],
+      [() => mc.put('lone\ud800', v), 'key is not well-formed Unicode (a lone surrogate)'],
+      [() => mc.query('\udc00'), 'key is not well-formed Unicode (a lone surrogate)'],
       [() => mc.put('k2', 'not bytes'), 'value must be a Uint8Array'],
       [() => mc.put('k2', new ArrayBuffer(4)), 'value must be a Uint8Array'],
       [() => mc.put('k2', new Uint8Array(0)), 'size must be a positive integer, got 0'],
@@ -305,8 +309,8 @@ export function behaviour(name, open) {
     const v = bytes('v');
     const d = await count('bad batch items', async () => {
       assert.equal(
-        await mc.batchPut([['ok1', v], ['', v], [42, v], ['bad-entry'], ['z', 'str'], ['e', new Uint8Array(0)], ['x'.repeat(1025), v], ['ok2', v]]),
-        [0, -3000, -3000, -3000, -3000, -3000, -3000, 0],
+        await mc.batchPut([['ok1', v], ['', v], [42, v], ['bad-entry'], ['z', 'str'], ['e', new Uint8Array(0)], ['x'.repeat(1025), v], ['a\nb', v], ['\ud800', v], ['ok2', v]]),
+        [0, -3000, -3000, -3000, -3000, -3000, -3000, -3000, -3000, 0],
       );
       const keys = ['ok1', '', 42, 'x'.repeat(1025), 'absent', 'ok2'];
       const got = await mc.batchGet(keys);
