@@ -29,7 +29,8 @@ function rawPut(port, path, length) {
 
 test('a slow PUT past allocTimeoutMs fails; the victim put into the space it lost reads back byte for byte', async () => {
   const mc = await MemCache.open({ segments: [{ rank: 0, medium: 'hbm', bytes: 4 * MiB }], allocTimeoutMs: ALLOC_TIMEOUT_MS });
-  const running = await createServer(mc).listen('127.0.0.1', 0);
+  // the slow put still receives its body: an in-flight limit above both puts lets the victim in
+  const running = await createServer(mc, { putInFlightLimit: 16 * MiB }).listen('127.0.0.1', 0);
   try {
     const slowBody = Buffer.alloc(4 * MiB, 0xaa);
     const slow = rawPut(running.port, '/api/v1/objects?key=slow', 4 * MiB);
