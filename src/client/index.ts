@@ -18,6 +18,8 @@ import { MAX_KEY_BYTES, keyTooLong } from '../server/query.js';
 import { invalid, checkKeys, checkRank, checkReplicas, parseMedium } from '../store/validate.js';
 
 const OCTET = 'application/octet-stream';
+/** The server's default batchKeyLimit: keys in one batch request. */
+const DEFAULT_BATCH_KEYS = 16384;
 
 export interface ClientOptions {
   /** Keep-alive connections to the server (default 8). */
@@ -34,6 +36,11 @@ export interface ClientOptions {
   key?: string | Buffer;
   /** https: the key's passphrase. */
   passphrase?: string;
+  /**
+   * Keys in one batch request (default 16384, the server's default `batchKeyLimit`): a larger
+   * batch is sent as several requests in turn, and is counted by the server as that many batches.
+   */
+  batchKeyLimit?: number;
 }
 
 const SAFE = /^[A-Za-z0-9\-_.~]*$/;
@@ -110,10 +117,13 @@ export class MemCacheClient {
   /** Headers of a request without / with a body. */
   private readonly headers: Record<string, string> | undefined;
   private readonly bodyHeaders: Record<string, string>;
+  private readonly batchKeyLimit: number;
   private closed = false;
 
   private constructor(url: string, opts: ClientOptions) {
     this.url = url;
+    this.batchKeyLimit = opts.batchKeyLimit ?? DEFAULT_BATCH_KEYS;
+    if (!Number.isInteger(this.batchKeyLimit) || this.batchKeyLimit < 1) throw invalid(`batchKeyLimit must be a positive integer, got ${String(opts.batchKeyLimit)}`);
     const { ca, cert, key, passphrase } = opts;
     const tls = ca !== undefined || cert !== undefined || key !== undefined;
     this.pool = new Pool(url, {
@@ -307,6 +317,7 @@ export class MemCacheClient {
   async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, opts?: PutOptions): Promise<number[]> {
     this.alive();
     if (!Array.isArray(entries)) throw invalid('entries must be an array of [key, value]');
+    if (entries.length > this.batchKeyLimit) return this.sliced(entries, (part) => this.batchPut(part, opts));
     const sent: [string, Uint8Array][] = [];
     const bad = new Set<number>();
     entries.forEach((e, i) => {
@@ -323,6 +334,7 @@ export class MemCacheClient {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchGet(part));
     const r = await this.requestChunks('POST', '/api/v1/objects/batch_get', encodeKeyList(this.wireKeys(keys)));
     if (r.status !== 200) throw this.fail({ status: r.status, body: Buffer.concat(r.chunks, r.length), json: r.json });
     const { values } = decodeBatchGetChunks(r.chunks, r.length);
@@ -335,21 +347,33 @@ export class MemCacheClient {
   }
 
   async batchExists(keys: readonly string[]): Promise<boolean[]> {
+    if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchExists(part));
     const r = await this.request('POST', '/api/v1/objects/batch_exists', encodeKeyList(this.wireKeys(keys)));
     return decodeCodes(this.ok(r).body).map((c) => c === 0);
   }
 
   async batchRemove(keys: readonly string[]): Promise<number[]> {
+    if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchRemove(part));
     const r = await this.request('POST', '/api/v1/objects/batch_remove', encodeKeyList(this.wireKeys(keys)));
     return decodeCodes(this.ok(r).body);
   }
 
   async batchQuery(keys: readonly string[]): Promise<QueryResult[]> {
+    if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchQuery(part));
     const r = await this.request('POST', '/api/v1/objects/batch_query', encodeKeyList(this.wireKeys(keys)));
     const data = (JSON.parse(this.ok(r).body.toString('utf8')) as { data: QueryResult[] }).data;
     // an item sent as the empty key is named as given, as embedded
     for (let i = 0; i < data.length; i++) if (data[i].key !== keys[i]) data[i].key = String(keys[i]);
     return data;
+  }
+
+  /** A batch over batchKeyLimit items, sent as requests of at most that many, one after another. */
+  private async sliced<I, R>(items: readonly I[], send: (part: readonly I[]) => Promise<R[]>): Promise<R[]> {
+    const results: R[] = [];
+    for (let start = 0; start < items.length; start += this.batchKeyLimit) {
+      results.push(...await send(items.slice(start, start + this.batchKeyLimit)));
+    }
+    return results;
   }
 
   async segments(): Promise<SegmentInfo[]> {
