@@ -47,18 +47,21 @@ export function poolCreate(recordSize: u32, chunkShift: u32): usize {
 /** A zeroed record; its id. */
 export function poolAlloc(p: usize): u32 {
   let id = load<u32>(p, P_FREE);
+  let a: usize;
   if (id) {
-    const a = poolAddr(p, id);
+    a = poolAddr(p, id);
     store<u32>(p, load<u32>(a), P_FREE);
-    memory.fill(a, 0, <usize>load<u32>(p, P_RECORD_SIZE));
   } else {
     id = load<u32>(p, P_HIGH);
     const shift = load<u32>(p, P_CHUNK_SHIFT);
     const chunkIndex = id >>> shift;
     if ((id & ((1 << shift) - 1)) == 0 || id == 1) ensureChunk(p, chunkIndex);
     store<u32>(p, id + 1, P_HIGH);
-    // fresh chunks are zeroed when made
+    a = poolAddr(p, id);
   }
+  // Zeroed one record at a time, fresh chunks included: filling a whole fresh chunk at once
+  // faulted in all its pages inside one put (2.6 ms every 16,384 puts on this VM).
+  memory.fill(a, 0, <usize>load<u32>(p, P_RECORD_SIZE));
   store<u32>(p, load<u32>(p, P_LIVE) + 1, P_LIVE);
   return id;
 }
@@ -80,9 +83,7 @@ function ensureChunk(p: usize, chunkIndex: u32): void {
   const slot = table + (<usize>chunkIndex << 2);
   if (load<usize>(slot) == 0) {
     const bytes = <usize>load<u32>(p, P_RECORD_SIZE) << load<u32>(p, P_CHUNK_SHIFT);
-    const chunk = metaAlloc(bytes);
-    memory.fill(chunk, 0, bytes);
-    store<usize>(slot, chunk);
+    store<usize>(slot, metaAlloc(bytes)); // not zeroed here: poolAlloc zeroes each record it hands out
   }
 }
 
