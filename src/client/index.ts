@@ -7,7 +7,7 @@
  * segments() and stats() return Promises here (the embedded store answers them synchronously);
  * `await` works on both.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { checkToken } from '../server/token.js';
 import { MMC, MmcError, type MmcCodeName } from '../errors.js';
 import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
@@ -120,13 +120,13 @@ export class MemCacheClient {
   private readonly batchKeyLimit: number;
   private closed = false;
 
-  private constructor(url: string, opts: ClientOptions) {
+  private constructor(url: string, opts: ClientOptions, PoolClass: typeof Pool) {
     this.url = url;
     this.batchKeyLimit = opts.batchKeyLimit ?? DEFAULT_BATCH_KEYS;
     if (!Number.isInteger(this.batchKeyLimit) || this.batchKeyLimit < 1) throw invalid(`batchKeyLimit must be a positive integer, got ${String(opts.batchKeyLimit)}`);
     const { ca, cert, key, passphrase } = opts;
     const tls = ca !== undefined || cert !== undefined || key !== undefined;
-    this.pool = new Pool(url, {
+    this.pool = new PoolClass(url, {
       connections: opts.connections ?? 8,
       headersTimeout: opts.timeoutMs ?? 60_000,
       bodyTimeout: opts.timeoutMs ?? 60_000,
@@ -149,7 +149,10 @@ export class MemCacheClient {
     if (u.protocol !== 'https:' && (opts.ca !== undefined || opts.cert !== undefined || opts.key !== undefined)) {
       throw new MmcError(MMC.MMC_INVALID_PARAM, `ca, cert and key need an https:// URL, got ${u.origin}`);
     }
-    const c = new MemCacheClient(u.origin, opts);
+    // undici loads on the first connect, not with the package's main entry (which re-exports
+    // this class next to the embedded store).
+    const { Pool: PoolClass } = await import('undici');
+    const c = new MemCacheClient(u.origin, opts, PoolClass);
     try {
       const r = await c.request('GET', '/health');
       if (r.status !== 200) throw new MmcError(MMC.MMC_ERROR, `${u.origin} is not a memcache server (GET /health: HTTP ${r.status})`);

@@ -1,0 +1,76 @@
+// The package's entries (package.json "exports"): the main entry loads no HTTP framework and no
+// metrics library. A child process imports each entry by its package name with a resolve hook
+// recording every URL the ESM loader resolves, plus require's cache for CommonJS loads.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const HEAVY = /node_modules[\\/](koa|@koa|prom-client|undici)[\\/]/;
+
+/** Import `spec` in a fresh node; { ms, exports, loaded: every resolved URL and CJS path }. */
+function importIn(spec, record = true) {
+  const dir = mkdtempSync(join(tmpdir(), 'mmc-loads-'));
+  const log = join(dir, 'loads.txt');
+  try {
+    const args = [...(record ? ['--import', './test/exports/record-loads.mjs'] : []), './test/exports/import-entry.mjs', spec];
+    const out = execFileSync(process.execPath, args, {
+      cwd: root, encoding: 'utf8', env: { ...process.env, MMC_LOAD_LOG: log }, timeout: 60_000,
+    });
+    const r = JSON.parse(out.trim().split('\n').pop());
+    const urls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+    return { ms: r.ms, exports: r.exports, loaded: [...urls, ...r.cjs] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const heavy = (loaded) => loaded.filter((u) => HEAVY.test(u));
+
+test('memcache-hybrid: the store, errors, sizes, backends and the client; no Koa, router, prom-client or undici', () => {
+  const r = importIn('memcache-hybrid');
+  for (const name of ['MemCache', 'PutWriter', 'MmcError', 'MMC', 'codeName', 'createBackend', 'createSimBackend', 'parseSize', 'parseConf', 'loadConf', 'MemCacheClient']) {
+    assert.ok(r.exports.includes(name), name);
+  }
+  assert.not.ok(r.exports.includes('createServer'));
+  assert.ok(r.loaded.some((u) => u.endsWith('/dist/store/memcache.js')), 'the hook sees the package modules');
+  assert.equal(heavy(r.loaded), []);
+  const plain = importIn('memcache-hybrid', false);
+  console.log(`  import 'memcache-hybrid': ${plain.ms.toFixed(1)} ms (${r.loaded.length} modules resolved)`);
+});
+
+test('memcache-hybrid/server loads Koa, the router and prom-client (the check sees them)', () => {
+  const r = importIn('memcache-hybrid/server');
+  assert.ok(r.exports.includes('createServer'));
+  for (const pkg of ['koa', '@koa', 'prom-client']) {
+    assert.ok(r.loaded.some((u) => u.includes(`/node_modules/${pkg}/`)), pkg);
+  }
+  const plain = importIn('memcache-hybrid/server', false);
+  console.log(`  import 'memcache-hybrid/server': ${plain.ms.toFixed(1)} ms`);
+});
+
+test('memcache-hybrid/client and memcache-hybrid/acl load no server', () => {
+  const client = importIn('memcache-hybrid/client');
+  assert.ok(client.exports.includes('MemCacheClient'));
+  assert.equal(heavy(client.loaded), []);
+  const acl = importIn('memcache-hybrid/acl');
+  assert.ok(acl.exports.includes('createAclBackend'));
+  assert.ok(acl.exports.includes('aclUnavailableReason'));
+  assert.equal(heavy(acl.loaded), []);
+});
+
+test('every entry of package.json "exports" has its code and its types', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  assert.equal(Object.keys(pkg.exports), ['.', './client', './server', './acl', './package.json']);
+  for (const [name, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string') continue;
+    assert.ok(existsSync(join(root, target.default)), `${name}: ${target.default}`);
+    assert.ok(existsSync(join(root, target.types)), `${name}: ${target.types}`);
+  }
+});
+
+test.run();
