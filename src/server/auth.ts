@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
-import { CT_JSON, errorBody } from './format.js';
+import { answerResponse } from './answer.js';
 import type { TlsOptions } from './tls.js';
 import { checkToken } from './token.js';
 
@@ -38,13 +38,11 @@ export function needsToken(method: string | undefined, url: string): boolean {
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
+const BEARER_CHALLENGE: http.OutgoingHttpHeaders = { 'WWW-Authenticate': 'Bearer realm="memcache-hybrid"' };
+
 function refuse(res: http.ServerResponse, status: 401 | 403, reason: string): void {
-  const b = Buffer.from(errorBody(reason));
-  const headers: http.OutgoingHttpHeaders = { 'Content-Type': CT_JSON, 'Content-Length': b.length };
-  if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="memcache-hybrid"';
   // The request body, if any, is left unread: Node discards it after the response.
-  res.writeHead(status, headers);
-  res.end(b);
+  answerResponse(res, { status, reason }, status === 401 ? BEARER_CHALLENGE : undefined);
 }
 
 /**
