@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { MemCache } from '../dist/index.js';
 import { MemCacheClient } from '../dist/client/index.js';
-import { createMetricsRegistry, metricsText } from '../dist/server/format.js';
+import { createMetricsRegistry, metricsText } from '../dist/server/metrics.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : dflt; };

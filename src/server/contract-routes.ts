@@ -4,9 +4,8 @@
  */
 import type { Route } from './app.js';
 import type { BodyRule } from './body.js';
-import {
-  CT_METRICS, allocFreeTable, metricsText, ptracerTable, ratio, summaryLine, unixSeconds,
-} from './format.js';
+import { CT_METRICS, allocFreeTable, ptracerTable, ratio, summaryLine, unixSeconds } from './format.js';
+import { metricsText } from './metrics.js';
 import { keyParam, queryOf } from './params.js';
 import { keyTooLong } from './query.js';
 import { Refusal } from './refusal.js';

@@ -5,7 +5,7 @@
 import type { Registry } from 'prom-client';
 import { Budget } from './budget.js';
 import { BufferedBodies } from './body.js';
-import { createMetricsRegistry } from './format.js';
+import { createMetricsRegistry } from './metrics.js';
 import { MetadataStore } from './metadata.js';
 import { resolveLimits, type Limits, type ServerOptions } from './options.js';
 import { Refusal } from './refusal.js';
