@@ -39,6 +39,7 @@ test('memcache-hybrid: the store, errors, sizes, backends and the client; no Koa
   assert.not.ok(r.exports.includes('createServer'));
   assert.ok(r.loaded.some((u) => u.endsWith('/dist/store/memcache.js')), 'the hook sees the package modules');
   assert.equal(heavy(r.loaded), []);
+  assert.equal(r.loaded.filter((u) => /\/dist\/server\/(index|app|state|listen|metrics)\.js$/.test(u)), [], 'no server module');
   const plain = importIn('memcache-hybrid', false);
   console.log(`  import 'memcache-hybrid': ${plain.ms.toFixed(1)} ms (${r.loaded.length} modules resolved)`);
 });
@@ -61,6 +62,12 @@ test('memcache-hybrid/client and memcache-hybrid/acl load no server', () => {
   assert.ok(acl.exports.includes('createAclBackend'));
   assert.ok(acl.exports.includes('aclUnavailableReason'));
   assert.equal(heavy(acl.loaded), []);
+});
+
+test('each entry\'s types resolve by package name (tsc, node16 resolution)', () => {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--target', 'es2022', '--skipLibCheck', 'test/exports/types-check.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
 });
 
 test('every entry of package.json "exports" has its code and its types', () => {
