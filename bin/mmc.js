@@ -7,6 +7,8 @@ import { Transform } from 'node:stream';
 import { Command, Option } from 'commander';
 import http from 'node:http';
 import https from 'node:https';
+import { encodeKey } from '../dist/protocol/key.js';
+import { encodePutOptions } from '../dist/protocol/put-options.js';
 
 const DEFAULT_SERVER = process.env.MMC_SERVER || 'http://127.0.0.1:8000';
 const PROGRESS_MIN = 4 * 1024 * 1024; // a progress bar for values over 4 MiB
@@ -61,14 +63,10 @@ async function access(opts) {
     what = 'MMC_TOKEN';
   }
   if (token !== undefined) {
-    const { checkToken } = await import('../dist/server/token.js');
+    const { checkToken } = await import('../dist/protocol/token.js');
     try { checkToken(token, what); } catch (e) { die(e.message.replace(/^MMC_[A-Z_]+: /, '')); }
   }
   return { origin, mod: secure ? https : http, tls, auth: token === undefined ? {} : { authorization: `Bearer ${token}` } };
-}
-
-function encodeKey(key) {
-  return encodeURIComponent(Buffer.from(key, 'utf8').toString('utf8'));
 }
 
 /** One request with node:http(s) (fast start-up); resolves to the response with `body` = the stream. */
@@ -240,9 +238,8 @@ withServer(program.command('put'))
   .option('--progress', 'always draw the progress bar')
   .option('--no-progress', 'never draw the progress bar')
   .action(async (key, file, opts) => {
-    let q = `key=${encodeKey(key)}`;
-    if (opts.medium) q += `&medium=${opts.medium}`;
-    if (opts.replicas) q += `&replicas=${encodeURIComponent(opts.replicas)}`;
+    const put = encodePutOptions({ medium: opts.medium || undefined, replicas: opts.replicas || undefined });
+    const q = `key=${encodeKey(key)}${put ? '&' + put : ''}`;
     let body;
     let size;
     if (file === undefined || file === '-') {

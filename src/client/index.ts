@@ -8,13 +8,15 @@
  * `await` works on both.
  */
 import type { Pool } from 'undici';
-import { checkToken } from '../server/token.js';
-import { MMC, MmcError, type MmcCodeName } from '../errors.js';
+import { MMC, MmcError } from '../errors.js';
 import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
 import {
   decodeBatchGetChunks, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
-} from '../server/framing.js';
-import { MAX_KEY_BYTES, keyTooLong } from '../server/query.js';
+} from '../protocol/framing.js';
+import { MAX_KEY_BYTES, encodeKey, keyTooLong } from '../protocol/key.js';
+import { encodePutOptions } from '../protocol/put-options.js';
+import { REASON, readReason } from '../protocol/reasons.js';
+import { checkToken } from '../protocol/token.js';
 import { invalid, checkKeys, checkRank, checkReplicas, parseMedium } from '../store/validate.js';
 
 const OCTET = 'application/octet-stream';
@@ -43,33 +45,12 @@ export interface ClientOptions {
   batchKeyLimit?: number;
 }
 
-const SAFE = /^[A-Za-z0-9\-_.~]*$/;
+export { encodeKey };
 
-/** Percent-encode a key as UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
-export function encodeKey(key: string): string {
-  if (SAFE.test(key)) return key;
-  try {
-    return encodeURIComponent(key);
-  } catch {
-    return encodeURIComponent(Buffer.from(key, 'utf8').toString('utf8'));
-  }
-}
-
-const FIXED_REASONS: Record<string, number> = {
-  'Key not found': MMC.MMC_UNMATCHED_KEY,
-  'Metadata key not found': MMC.MMC_UNMATCHED_KEY,
-  'Segment not found': MMC.MMC_INVALID_PARAM,
-  'Not supported': MMC.MMC_ERROR,
-  'Internal server error': MMC.MMC_ERROR,
-};
-
-/** The MmcError an error body stands for: `MMC_X: text` gives code MMC_X. */
+/** The MmcError an error body stands for: `MMC_X: text` gives code MMC_X (see readReason). */
 export function errorFromReason(reason: string, status?: number): MmcError {
-  const m = /^(MMC_[A-Z_]+): ([\s\S]*)$/.exec(reason);
-  if (m && m[1] in MMC) return new MmcError(MMC[m[1] as MmcCodeName], m[2], status ? { status } : undefined);
-  let code = FIXED_REASONS[reason];
-  if (code === undefined) code = /^Missing '/.test(reason) ? MMC.MMC_INVALID_PARAM : MMC.MMC_ERROR;
-  return new MmcError(code, reason, status ? { status } : undefined);
+  const { code, message } = readReason(reason);
+  return new MmcError(code, message, status ? { status } : undefined);
 }
 
 interface Reply { status: number; body: Buffer; json: boolean }
@@ -98,17 +79,13 @@ function checkKey(key: unknown): string {
   return key as string;
 }
 
-/** The put options checked as MemCache checks them, then as a query string. */
+/** The put options checked as MemCache checks them, then as a query string ('' when none). */
 function putQuery(opts?: PutOptions): string {
   if (opts === undefined) return '';
   parseMedium(opts.medium);
   checkReplicas(opts.replicas);
   checkRank(opts.preferredRank);
-  let q = '';
-  if (opts?.medium !== undefined) q += `&medium=${String(opts.medium).toLowerCase()}`;
-  if (opts?.replicas !== undefined) q += `&replicas=${opts.replicas}`;
-  if (opts?.preferredRank !== undefined) q += `&preferred_rank=${opts.preferredRank}`;
-  return q;
+  return encodePutOptions(opts);
 }
 
 export class MemCacheClient {
@@ -233,7 +210,8 @@ export class MemCacheClient {
     if (!(bytes instanceof Uint8Array)) throw invalid('value must be a Uint8Array');
     checkKey(key);
     if (bytes.length === 0) throw invalid('size must be a positive integer, got 0');
-    this.ok(await this.request('PUT', `/api/v1/objects?key=${encodeKey(key)}${putQuery(opts)}`, bytes));
+    const q = putQuery(opts);
+    this.ok(await this.request('PUT', `/api/v1/objects?key=${encodeKey(key)}${q ? '&' + q : ''}`, bytes));
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -288,7 +266,7 @@ export class MemCacheClient {
     const r = this.ok(await this.request('GET', `/query_key?key=${encodeKey(checkKey(key))}`));
     const j = JSON.parse(r.body.toString('utf8'));
     if (j.success === false) {
-      if (j.error_message === 'Key not found') return undefined;
+      if (j.error_message === REASON.KEY_NOT_FOUND) return undefined;
       throw errorFromReason(j.error_message);
     }
     return j as QueryResult;
@@ -329,7 +307,7 @@ export class MemCacheClient {
     });
     const q = putQuery(opts);
     const { chunks, length } = encodeBatchPut(sent);
-    const r = await this.request('POST', `/api/v1/objects/batch_put${q ? '?' + q.slice(1) : ''}`, chunks, length);
+    const r = await this.request('POST', `/api/v1/objects/batch_put${q ? '?' + q : ''}`, chunks, length);
     const codes = decodeCodes(this.ok(r).body);
     if (bad.size === 0) return codes;
     let j = 0;

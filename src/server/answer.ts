@@ -7,32 +7,18 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context } from 'koa';
-import { MMC, MmcError } from '../errors.js';
+import { MmcError } from '../errors.js';
 import { BodyAborted, BodyStalled } from './body.js';
 import { CT_JSON, errorBody } from './format.js';
-import { FrameError } from './framing.js';
+import { FrameError } from '../protocol/framing.js';
+import { REASON, type CodedReason, type Reason } from '../protocol/reasons.js';
+import { dataPlaneStatus } from '../protocol/status.js';
 import { Refusal } from './refusal.js';
 
-export interface ErrorAnswer { status: number; reason: string; close?: boolean }
+export interface ErrorAnswer { status: number; reason: Reason; close?: boolean }
 
 /** An unexpected failure: a generic reason (the detail goes to the app's 'error' event). */
-export const INTERNAL_ERROR: ErrorAnswer = { status: 500, reason: 'Internal server error' };
-
-const DATA_PLANE_STATUS: Record<number, number> = {
-  [MMC.MMC_INVALID_PARAM]: 400,
-  [MMC.MMC_UNMATCHED_KEY]: 404,
-  [MMC.MMC_OBJECT_NOT_EXISTS]: 404,
-  [MMC.MMC_DUPLICATED_OBJECT]: 409,
-  [MMC.MMC_NOT_ENOUGH_MEMORY]: 507,
-  [MMC.MMC_EXCEED_CAPACITY]: 507,
-  [MMC.MMC_NOT_INITIALIZED]: 503,
-  [MMC.MMC_NOT_STARTED]: 503,
-};
-
-/** Real HTTP status of an MMC error on the data plane. */
-export function dataPlaneStatus(code: number): number {
-  return DATA_PLANE_STATUS[code] ?? 500;
-}
+export const INTERNAL_ERROR: ErrorAnswer = { status: 500, reason: REASON.INTERNAL_ERROR };
 
 /**
  * The answer to an expected failure (a refusal, a malformed frame, a store error): its status
@@ -41,10 +27,11 @@ export function dataPlaneStatus(code: number): number {
 export function answerOf(e: unknown, dataPlane: boolean): ErrorAnswer | undefined {
   if (e instanceof Refusal) return { status: e.status, reason: e.reason };
   // the rest of a cut-off body would be read as the next request: the connection closes
-  if (e instanceof BodyStalled) return { status: 408, reason: e.message, close: true };
+  if (e instanceof BodyStalled) return { status: 408, reason: e.message as CodedReason, close: true };
   if (e instanceof BodyAborted) return { status: 400, reason: 'MMC_INVALID_PARAM: incomplete body', close: true };
   if (e instanceof FrameError) return { status: 400, reason: `MMC_INVALID_PARAM: ${e.message}` };
-  if (e instanceof MmcError) return { status: dataPlane ? dataPlaneStatus(e.code) : 200, reason: e.message };
+  // an MmcError's message is `${codeName}: text` (its constructor)
+  if (e instanceof MmcError) return { status: dataPlane ? dataPlaneStatus(e.code) : 200, reason: e.message as CodedReason };
   return undefined;
 }
 

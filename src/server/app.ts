@@ -6,6 +6,7 @@
 import Koa from 'koa';
 import type { Context } from 'koa';
 import Router from '@koa/router';
+import { REASON } from '../protocol/reasons.js';
 import { INTERNAL_ERROR, answerKoa, answerOf } from './answer.js';
 
 export type RouteHandler = (ctx: Context) => unknown;
@@ -52,9 +53,9 @@ export function createApp(register: (route: Route) => void): Koa {
     const methods = allowed.get(ctx.path);
     if (methods) {
       ctx.set('Allow', [...methods].join(', '));
-      answerKoa(ctx, { status: 405, reason: 'Method not allowed' });
+      answerKoa(ctx, { status: 405, reason: REASON.METHOD_NOT_ALLOWED });
     } else {
-      answerKoa(ctx, { status: 404, reason: 'Not found' });
+      answerKoa(ctx, { status: 404, reason: REASON.NOT_FOUND });
     }
   });
   return app;

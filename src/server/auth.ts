@@ -10,7 +10,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { answerResponse } from './answer.js';
 import type { TlsOptions } from './tls.js';
-import { checkToken } from './token.js';
+import { REASON } from '../protocol/reasons.js';
+import { checkToken } from '../protocol/token.js';
 
 /** Reads of the admin API that stay open with a token set (GET and HEAD only). */
 export const OPEN_READS: ReadonlySet<string> = new Set([
@@ -21,9 +22,6 @@ export const OPEN_READS: ReadonlySet<string> = new Set([
   '/api/v1/capacity/usage', '/api/v1/capacity/segment_remaining',
   '/api/v1/drain_jobs/query',
 ]);
-
-export const REASON_NO_TOKEN = 'Unauthorized: bearer token required';
-export const REASON_WRONG_TOKEN = 'Forbidden: wrong bearer token';
 
 /** True if `method url` needs the token. */
 export function needsToken(method: string | undefined, url: string): boolean {
@@ -40,7 +38,7 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 const BEARER_CHALLENGE: http.OutgoingHttpHeaders = { 'WWW-Authenticate': 'Bearer realm="memcache-hybrid"' };
 
-function refuse(res: http.ServerResponse, status: 401 | 403, reason: string): void {
+function refuse(res: http.ServerResponse, status: 401 | 403, reason: typeof REASON.NO_TOKEN | typeof REASON.WRONG_TOKEN): void {
   // The request body, if any, is left unread: Node discards it after the response.
   answerResponse(res, { status, reason }, status === 401 ? BEARER_CHALLENGE : undefined);
 }
@@ -58,9 +56,9 @@ export function accessGate(token: string | undefined, handler: Handler): Handler
     if (!needsToken(req.method, req.url ?? '')) { handler(req, res); return; }
     const auth = req.headers.authorization;
     const m = auth === undefined ? null : /^Bearer +([^ ]+) *$/i.exec(auth);
-    if (m === null) { refuse(res, 401, REASON_NO_TOKEN); return; }
+    if (m === null) { refuse(res, 401, REASON.NO_TOKEN); return; }
     const got = createHash('sha256').update(m[1]!).digest();
-    if (!timingSafeEqual(got, want)) { refuse(res, 403, REASON_WRONG_TOKEN); return; }
+    if (!timingSafeEqual(got, want)) { refuse(res, 403, REASON.WRONG_TOKEN); return; }
     handler(req, res);
   };
 }

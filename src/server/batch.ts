@@ -6,8 +6,8 @@
 import type http from 'node:http';
 import { MMC } from '../errors.js';
 import type { PutOptions } from '../store/types.js';
+import { decodeBatchPutChunks, decodeKeyListChunks, encodeBatchGet, encodeCodes } from '../protocol/framing.js';
 import type { BodyChunks, BodyRule } from './body.js';
-import { decodeBatchPutChunks, decodeKeyListChunks, encodeBatchGet, encodeCodes } from './framing.js';
 import { Refusal } from './refusal.js';
 import type { ServerState } from './state.js';
 

@@ -7,7 +7,7 @@ import type { BodyRule } from './body.js';
 import { CT_METRICS, allocFreeTable, ptracerTable, ratio, summaryLine, unixSeconds } from './format.js';
 import { metricsText } from './metrics.js';
 import { keyParam, queryOf } from './params.js';
-import { keyTooLong } from './query.js';
+import { keyTooLong } from '../protocol/key.js';
 import { Refusal } from './refusal.js';
 import { queryJson, segmentJson, sendJson, sendText } from './reply.js';
 import { keyLines } from './slices.js';

@@ -9,7 +9,8 @@ import type { Route } from './app.js';
 import type { Batches } from './batch.js';
 import { BodyReader, type BodyRule } from './body.js';
 import { CT_BINARY, CT_JSON } from './format.js';
-import { keyParam, maxSizeParam, parsePutOptions, queryOf } from './params.js';
+import { decodePutOptions } from '../protocol/put-options.js';
+import { keyParam, maxSizeParam, queryOf } from './params.js';
 import { Refusal } from './refusal.js';
 import { queryJson, sendBinary, sendJson } from './reply.js';
 import { keyListFrame } from './slices.js';
@@ -33,7 +34,7 @@ function objectRoutes(route: Route, state: ServerState): void {
   route('put', OBJ, async (ctx) => {
     const q = queryOf(ctx);
     const key = keyParam(q, 'key', 400);
-    const opts = parsePutOptions(q);
+    const opts = decodePutOptions(q);
     if (ctx.req.headers['content-length'] === undefined) {
       // Chunked upload: buffered once (up to the limit), then put.
       const body = await state.bodies.read(ctx.req, ctx.res, chunked);
@@ -145,7 +146,7 @@ async function streamPut(ctx: Context, state: ServerState, key: string, opts: Pu
 
 function batchRoutes(route: Route, state: ServerState, batches: Batches): void {
   route('post', `${OBJ}/batch_put`, async (ctx) => {
-    const { chunks, length } = await batches.put(parsePutOptions(queryOf(ctx)), ctx.req, ctx.res);
+    const { chunks, length } = await batches.put(decodePutOptions(queryOf(ctx)), ctx.req, ctx.res);
     sendBinary(ctx, chunks, length);
   }, true);
   route('post', `${OBJ}/batch_get`, async (ctx) => {

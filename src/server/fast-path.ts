@@ -11,8 +11,10 @@ import { INTERNAL_ERROR, answerOf, answerResponse } from './answer.js';
 import type { Batches, Reply } from './batch.js';
 import { OBJ, getValue } from './data-routes.js';
 import { CT_BINARY, CT_JSON } from './format.js';
-import { maxSizeParam, parsePutOptions } from './params.js';
-import { Query, keyTooLong } from './query.js';
+import { keyTooLong } from '../protocol/key.js';
+import { decodePutOptions } from '../protocol/put-options.js';
+import { maxSizeParam } from './params.js';
+import { Query } from './query.js';
 import { Refusal } from './refusal.js';
 import type { ServerState } from './state.js';
 import type { StoreLike } from './store-api.js';
@@ -110,7 +112,7 @@ function batchPutOptions(url: string): PutOptions | undefined {
   else if (url.startsWith(BATCH_PUT) && url.charCodeAt(BATCH_PUT.length) === 63 /* ? */) qs = url.slice(BATCH_PUT.length + 1);
   else return undefined;
   try {
-    return parsePutOptions(new Query(qs));
+    return decodePutOptions(new Query(qs));
   } catch {
     return undefined; // the Koa route answers the refusal
   }

@@ -25,7 +25,7 @@ export {
   DEFAULT_VALUE_LIMIT, DEFAULT_METADATA_LIMIT, DEFAULT_BATCH_LIMIT, DEFAULT_BATCH_KEY_LIMIT, DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_BODY_MEMORY_LIMIT, DEFAULT_METADATA_KEY_LIMIT, DEFAULT_METADATA_TOTAL_LIMIT,
 } from './options.js';
-export { dataPlaneStatus } from './answer.js';
+export { dataPlaneStatus } from '../protocol/status.js';
 
 export interface MmcServer {
   app: Koa;

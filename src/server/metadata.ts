@@ -3,7 +3,8 @@
  * total bytes (keys plus values). A value is copied into a buffer of its own, exactly its size, so
  * that a delete gives the memory back (never a view that keeps a large socket read alive).
  */
-import { utf8Length } from './query.js';
+import { utf8Length } from '../protocol/key.js';
+import type { CodedReason } from '../protocol/reasons.js';
 
 export const DEFAULT_METADATA_TOTAL_LIMIT = 64 * 1024 * 1024;
 export const DEFAULT_METADATA_KEY_LIMIT = 65536;
@@ -25,7 +26,7 @@ export class MetadataStore {
    * Why a value of `length` bytes under `key` would not fit, or undefined if it fits (checked
    * before the body is read, when its length is declared, and again before storing it).
    */
-  refusal(key: string, length: number): string | undefined {
+  refusal(key: string, length: number): CodedReason | undefined {
     const old = this.values.get(key);
     if (old === undefined && this.values.size >= this.keyLimit) {
       return `MMC_NOT_ENOUGH_MEMORY: metadata is full (limit ${this.keyLimit} keys)`;

@@ -6,9 +6,7 @@
  * and `%EF%BF%BD` must not name the same key).
  */
 import { MMC, MmcError } from '../errors.js';
-import { decodeStrict, formBytes, maybeInvalid } from './utf8.js';
-
-export const MAX_KEY_BYTES = 1024;
+import { decodeStrict, formBytes, maybeInvalid } from '../protocol/utf8.js';
 
 export class Query {
   private readonly params: URLSearchParams;
@@ -43,15 +41,4 @@ export class Query {
     const items = v.split(',').filter((s) => s !== '');
     return items.length ? items : undefined;
   }
-}
-
-/** UTF-8 length of a string without allocating. */
-export function utf8Length(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
-
-/** A key the contract accepts: 1..1024 bytes of UTF-8. */
-export function keyTooLong(key: string): boolean {
-  // Cheap bound first: each UTF-16 unit is at most 3 UTF-8 bytes.
-  return key.length > MAX_KEY_BYTES / 3 && utf8Length(key) > MAX_KEY_BYTES;
 }

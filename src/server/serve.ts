@@ -8,7 +8,7 @@ import { MMC, MmcError } from '../errors.js';
 import type { MemCacheOptions, SegmentSpec } from '../store/types.js';
 import { createServer, type RunningServer, type ServerOptions } from './index.js';
 import type { StoreLike } from './store-api.js';
-import { checkToken } from './token.js';
+import { checkToken } from '../protocol/token.js';
 import { loadTls, readNamed, type NamedPath, type TlsOptions } from './tls.js';
 
 export interface ServeFlags {

@@ -2,6 +2,7 @@
 import { MMC, MmcError, codeName } from '../errors.js';
 import type { Medium } from '../device/types.js';
 import { parseSize } from '../config.js';
+import { segmentId } from '../protocol/segment.js';
 import type { SegmentSpec } from './types.js';
 
 export const MEDIA: readonly Medium[] = ['hbm', 'dram'];
@@ -58,7 +59,7 @@ export function normalizeSegment(s: SegmentSpec, alignment: number): { id: strin
   const bytes = parseSize(s.bytes);
   if (bytes < alignment) throw invalid(`segment of ${bytes} bytes is smaller than the alignment (${alignment})`);
   if (bytes > 2 ** 40) throw invalid(`segment of ${bytes} bytes is over 1 TiB`);
-  return { id: `rank-${s.rank}-${MEDIA[medium]}`, rank: s.rank, medium, bytes };
+  return { id: segmentId(s.rank, MEDIA[medium]), rank: s.rank, medium, bytes };
 }
 
 export function checkKeys(keys: unknown): void {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MemCacheClient, MmcError } from '../../dist/index.js';
 import { createServer } from '../../dist/server/index.js';
 import { planServe, serve } from '../../dist/server/serve.js';
-import { encodeBatchPut, encodeKeyList } from '../../dist/server/framing.js';
+import { encodeBatchPut, encodeKeyList } from '../../dist/protocol/framing.js';
 import { startServer, req, isErrorBody } from './_helpers.js';
 import { opensslRuns, opensslTest, makeCerts } from '../helpers/tls.js';
 

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemCache } from '../../dist/index.js';
 import { createServer } from '../../dist/server/index.js';
-import { encodeBatchPut, encodeKeyList, decodeCodes, decodeBatchGet } from '../../dist/server/framing.js';
+import { encodeBatchPut, encodeKeyList, decodeCodes, decodeBatchGet } from '../../dist/protocol/framing.js';
 import { SEGMENTS_2x2, isErrorBody } from './_helpers.js';
 
 const OBJ = '/api/v1/objects';

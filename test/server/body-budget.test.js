@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
-import { decodeBatchGet, decodeCodes } from '../../dist/server/framing.js';
+import { decodeBatchGet, decodeCodes } from '../../dist/protocol/framing.js';
 import { startServer, req, isErrorBody, raw, head, keyFrame, delta, until } from './_helpers.js';
 
 const KiB = 1024;

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServer, req } from './_helpers.js';
-import { encodeBatchPut, encodeKeyList, decodeCodes, decodeBatchGet } from '../../dist/server/framing.js';
+import { encodeBatchPut, encodeKeyList, decodeCodes, decodeBatchGet } from '../../dist/protocol/framing.js';
 
 let S;
 test.before(async () => { S = await startServer({ store: { coreMemoryLimit: '64MB' } }); });

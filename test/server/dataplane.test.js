@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServer, req, delta, isErrorBody } from './_helpers.js';
-import { encodeBatchPut, encodeKeyList, decodeCodes, decodeBatchGet, decodeKeyList } from '../../dist/server/framing.js';
+import { encodeBatchPut, encodeKeyList, decodeCodes, decodeBatchGet, decodeKeyList } from '../../dist/protocol/framing.js';
 
 let S;
 test.before(async () => { S = await startServer({ server: { valueLimit: 4 << 20 } }); });

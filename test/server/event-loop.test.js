@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { encodeKeyList, decodeKeyList } from '../../dist/server/framing.js';
+import { encodeKeyList, decodeKeyList } from '../../dist/protocol/framing.js';
 import { startServer, req, isErrorBody, keyFrame, putFrame } from './_helpers.js';
 
 /** A server in a child process: { url, stop() }. */

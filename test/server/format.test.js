@@ -1,9 +1,10 @@
 // Pure parts: query decoding, contract formatting, batch framing, client error mapping.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Query, keyTooLong } from '../../dist/server/query.js';
+import { Query } from '../../dist/server/query.js';
+import { keyTooLong } from '../../dist/protocol/key.js';
 import { summaryLine, ptracerRow, ptracerTable, allocFreeTable, PTRACER_HEADER, ratio, errorBody, SUMMARY_FIELDS } from '../../dist/server/format.js';
-import * as F from '../../dist/server/framing.js';
+import * as F from '../../dist/protocol/framing.js';
 import { errorFromReason, encodeKey } from '../../dist/client/index.js';
 import { MMC } from '../../dist/index.js';
 

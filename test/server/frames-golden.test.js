@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import {
   encodeKeyList, decodeKeyList, decodeKeyListChunks, encodeBatchPut, decodeBatchPut, decodeBatchPutChunks,
   encodeCodes, decodeCodes, encodeBatchGet, decodeBatchGet, decodeBatchGetChunks,
-} from '../../dist/server/framing.js';
+} from '../../dist/protocol/framing.js';
 import { startServer, req } from './_helpers.js';
 
 /** Bytes from hex written with spaces and `|` between fields. */

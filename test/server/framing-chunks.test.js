@@ -2,7 +2,7 @@
 // values as views except where they straddle a chunk boundary, malformed frames refused alike.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as F from '../../dist/server/framing.js';
+import * as F from '../../dist/protocol/framing.js';
 
 /** `buf` cut at the given offsets (each chunk a view of buf). */
 const cut = (buf, at) => {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MMC } from '../../dist/index.js';
-import { decodeBatchGet, decodeCodes } from '../../dist/server/framing.js';
+import { decodeBatchGet, decodeCodes } from '../../dist/protocol/framing.js';
 import { startServer, req, isErrorBody, delta, keyFrame, putFrame } from './_helpers.js';
 
 const BAD = ['%ff', '%fe', '%80', '%ED%A0%80', 'a%C3', '%C3%28'];
