@@ -4,9 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -58,10 +58,36 @@ test('memcache-hybrid/client and memcache-hybrid/acl load no server', () => {
   const client = importIn('memcache-hybrid/client');
   assert.ok(client.exports.includes('MemCacheClient'));
   assert.equal(heavy(client.loaded), []);
+  assert.ok(client.loaded.some((u) => u.endsWith('/dist/protocol/framing.js')), 'the hook sees the protocol modules');
+  assert.equal(client.loaded.filter((u) => u.includes('/dist/server/')), [], 'no module under dist/server');
   const acl = importIn('memcache-hybrid/acl');
   assert.ok(acl.exports.includes('createAclBackend'));
   assert.ok(acl.exports.includes('aclUnavailableReason'));
   assert.equal(heavy(acl.loaded), []);
+});
+
+/** The package modules `file` imports (static and dynamic, relative specifiers), as paths. */
+function importsOf(file) {
+  const src = readFileSync(file, 'utf8');
+  const specs = [...src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s*)['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  return specs.filter((s) => s.startsWith('.')).map((s) => join(dirname(file), s));
+}
+
+test('no module of dist/client imports anything under dist/server, directly or through others', () => {
+  const dist = join(root, 'dist');
+  const clientFiles = readdirSync(join(dist, 'client')).filter((f) => f.endsWith('.js')).map((f) => join(dist, 'client', f));
+  assert.ok(clientFiles.length > 0);
+  const seen = new Set();
+  const back = [];
+  const walk = (file, from) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (relative(dist, file).split(/[\\/]/)[0] === 'server') { back.push(`${relative(dist, from)} -> ${relative(dist, file)}`); return; }
+    for (const dep of importsOf(file)) walk(dep, file);
+  };
+  for (const f of clientFiles) walk(f, f);
+  assert.ok(seen.has(join(dist, 'protocol', 'framing.js')), 'the scan follows imports');
+  assert.equal(back, []);
 });
 
 test('each entry\'s types resolve by package name (tsc, node16 resolution)', () => {
