@@ -13,14 +13,11 @@ import { MMC, MmcError } from '../errors.js';
 export interface CoreExports {
   memory: WebAssembly.Memory;
   core_init(shift: number, leaseMs: number, allocTimeoutMs: number, high: number, low: number, metaLimit: number): number;
-  set_thresholds(high: number, low: number): void;
   out_ptr(): number;
   list_ptr(): number;
   stats_ptr(): number;
   stored_keys(): number;
-  index_keys(): number;
   pending_count(): number;
-  lru_length(m: number): number;
   metadata_bytes(): number;
   metadata_limit(): number;
   core_trap(): void;
@@ -35,7 +32,6 @@ export interface CoreExports {
   seg_largest_free(slot: number): number;
   medium_used(m: number): number;
   medium_total(m: number): number;
-  medium_ranks(m: number): number;
   obj_alloc(keyLen: number, size: number, medium: number, replicas: number, preferredRank: number, flags: number): number;
   obj_commit(id: number, gen: number, ok: number, t0: number, flags: number): number;
   obj_write_begin(id: number, gen: number): number;
@@ -224,7 +220,6 @@ export class Core {
     return new Float64Array(this.x.memory.buffer, this.statsPtr, STATS_SLOTS).slice();
   }
 
-  /** All READABLE keys. */
   /**
    * Appends the READABLE keys from record id `cursor` on (start at 1) to `keys`, one page of the
    * list area; the cursor to continue from, 0 when done. The first page counts get_all_keys.
