@@ -17,7 +17,7 @@ import {
   REC_FREE, REC_ALLOCATED, REC_READABLE, REC_ZOMBIE, REC_SHADOW, FLAG_MOVING,
   BLOB_FREE, BLOB_ALLOCATED, MAX_LEASES, MAX_PINS,
 } from './object';
-import { indexInit, indexFind, indexInsert, indexNeed, keyHash, indexCount } from './keyindex';
+import { indexInit, indexFind, indexInsert, indexNeed, keyHash } from './keyindex';
 import { listsInit, listPush, listRemove, listTouch, listHead, listLength, LIST_PENDING } from './lists';
 import {
   segmentsInit, segmentMount, segmentUnmount, segAllocator, segRank, segBytes, segActive,
@@ -32,16 +32,14 @@ import {
   TP_PUT, TP_GET, TP_ALLOC, TP_REMOVE, TP_UPDATE_STATE, TP_QUERY,
 } from './stats';
 import {
-  scratch, scratchInit, setThresholds, outPtr, setOut, nextGeneration, clockMs, msOf, nowMs, expired,
-  leaseMs, allocTimeoutMs, thresholdHigh, SCRATCH_SIZE, LIST_OFFSET,
+  scratch, scratchInit, outPtr, setOut, nextGeneration, clockMs, msOf, nowMs, expired,
+  leaseMs, allocTimeoutMs, thresholdHigh, SCRATCH_SIZE, LIST_OFFSET, MAX_KEY_BYTES,
 } from './scratch';
 import {
   readableCount, keyNeed, storeKey, markReadable, unitsOf, lruOf, dropEmpty, dropAllocated, freeRecord,
   reapZombie, removeRecord, placeBlobs, outBlobs,
 } from './lifecycle';
 
-// @ts-ignore: decorator
-@inline const MAX_KEY: u32 = 1024;
 // @ts-ignore: decorator
 @inline const MAX_REPLICAS: u32 = 8;
 
@@ -77,17 +75,11 @@ export function core_init(shift: u32, lease: u32, allocTimeout: u32, high: u32, 
   return scratchInit(lease, allocTimeout, high, low);
 }
 
-export function set_thresholds(high: u32, low: u32): void {
-  setThresholds(high, low);
-}
-
 export function out_ptr(): usize { return outPtr(); }
 export function list_ptr(): usize { return scratch + LIST_OFFSET; }
 export function stats_ptr(): usize { return statsPtr(); }
 export function stored_keys(): u32 { return readableCount(); }
-export function index_keys(): u32 { return indexCount(); }
 export function pending_count(): u32 { return listLength(LIST_PENDING); }
-export function lru_length(m: u32): u32 { return listLength(lruOf(m)); }
 
 /**
  * Bytes of metadata: every heap block of the core (record and blob pools, the index tables,
@@ -148,7 +140,7 @@ export function seg_unmount(slot: u32): i32 {
       b = next;
     }
     const lost = n < recNumBlobs(r);
-    recSetNumBlobs(r, n);
+    if (lost) recSetNumBlobs(r, n);
     if (n == 0 && st != REC_SHADOW) dropEmpty(id);
     else if (lost && st == REC_ALLOCATED) dropAllocated(id); // its writer fails at its next write
   }
@@ -166,7 +158,6 @@ export function seg_largest_free(slot: u32): f64 {
 }
 export function medium_used(m: u32): f64 { return m < MEDIA ? <f64>mediumUsed(m) : 0; }
 export function medium_total(m: u32): f64 { return m < MEDIA ? <f64>mediumTotal(m) : 0; }
-export function medium_ranks(m: u32): u32 { return m < MEDIA ? mediumCount(m) : 0; }
 
 
 
@@ -222,7 +213,7 @@ function rangesNeed(m: u32): u64 {
 export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u32, preferredRank: u32, flags: u32): i32 {
   const t0 = clockMs();
   const size = <u64>sizeBytes;
-  if (keyLen == 0 || keyLen > MAX_KEY || !(sizeBytes >= 1) || sizeBytes > 9007199254740991 || replicas == 0 || replicas > MAX_REPLICAS || medium >= <i32>MEDIA) {
+  if (keyLen == 0 || keyLen > MAX_KEY_BYTES || !(sizeBytes >= 1) || sizeBytes > 9007199254740991 || replicas == 0 || replicas > MAX_REPLICAS || medium >= <i32>MEDIA) {
     return allocDone(MMC_INVALID_PARAM, t0, flags);
   }
   const h = keyHash(scratch, keyLen);
@@ -271,17 +262,13 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
     return allocDone(MMC_NOT_ENOUGH_MEMORY, t0, flags);
   }
   const kp = storeKey(keyLen);
-  const first = recFirstBlob(r);
-  const n = recNumBlobs(r);
   const gen = nextGeneration();
-  recInit(r, kp, keyLen, size, m, REC_ALLOCATED, gen);
-  recSetFirstBlob(r, first);
-  recSetNumBlobs(r, n);
+  recInit(r, kp, keyLen, size, m, REC_ALLOCATED, gen); // keeps the blob chain placeBlobs made
   indexInsert(h, id);
   listPush(LIST_PENDING, id);
   setOut(0, <f64>id);
   setOut(1, <f64>gen);
-  setOut(2, <f64>n);
+  setOut(2, <f64>placed);
   setOut(3, t0);
   setOut(4, <f64>m);
   outBlobs(id, 8, 2);
@@ -382,7 +369,7 @@ export function obj_handle_live(id: u32, gen: u32): bool {
 
 /** update_state by key (the two-phase API): OUT as obj_alloc's [0] id, [1] gen. */
 export function obj_find_allocated(keyLen: u32, flags: u32): i32 {
-  const id = keyLen && keyLen <= MAX_KEY ? findKey(keyLen) : 0;
+  const id = keyLen && keyLen <= MAX_KEY_BYTES ? findKey(keyLen) : 0;
   if (id == 0) {
     counted(OP_UPDATE_STATE, MMC_UNMATCHED_KEY, flags);
     return MMC_UNMATCHED_KEY;

@@ -83,10 +83,7 @@ export function evict_next(m: u32): i32 {
     recSetState(sr, REC_SHADOW); // placeBlobs may free it on failure
     const got = placeBlobs(shadow, MEDIUM_DRAM, units, want, 1, firstRank, BLOB_ALLOCATED, now + allocTimeoutMs);
     if (got > 0) {
-      const first = recFirstBlob(sr);
-      recInit(sr, 0, 0, recSize(r), MEDIUM_DRAM, REC_SHADOW, nextGeneration());
-      recSetFirstBlob(sr, first);
-      recSetNumBlobs(sr, got);
+      recInit(sr, 0, 0, recSize(r), MEDIUM_DRAM, REC_SHADOW, nextGeneration()); // keeps the chain
       listPush(LIST_PENDING, shadow);
       listRemove(lruOf(m), id);
       recSetFlags(r, recFlags(r) | FLAG_MOVING);
@@ -124,8 +121,7 @@ export function evict_next(m: u32): i32 {
       }
       return DEMOTE;
     }
-    recSetState(sr, REC_SHADOW);
-    freeRecord(shadow);
+    freeRecord(shadow); // placeBlobs left it empty, still a SHADOW
   }
   removeRecord(id, now);
   countEvict();
@@ -143,9 +139,11 @@ export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): v
   while (b) {
     const bp = blob(b);
     const leases = blobLeases(bp);
+    if (DEBUG) assert(leases > 0, 'demote_end: a source blob lost the lease of its demotion');
     if (leases > 0) blobSetLeases(bp, leases - 1);
     b = blobNext(bp);
   }
+  if (DEBUG) assert((recFlags(r) & FLAG_MOVING) != 0 && recState(sr) == REC_SHADOW, 'demote_end: no demotion in flight');
   recSetFlags(r, recFlags(r) & ~FLAG_MOVING);
   listRemove(LIST_PENDING, shadow);
   const alive = recGen(r) == gen && recState(r) == REC_READABLE;

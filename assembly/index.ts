@@ -1,4 +1,9 @@
-// The WASM core's entry: every export of these modules is an export of the module.
-export * from './allocator';
+// The WASM core's entry: every export of these modules is an export of the module. The range
+// allocator's are for its tests (test/core); its metadata estimates stay internal.
+export * from './abi';
+export {
+  RA_NONE, ra_create, ra_destroy, ra_alloc, ra_free, ra_offset, ra_size, ra_used, ra_free_units,
+  ra_largest_free, ra_free_ranges, ra_live, ra_capacity, ra_footprint, ra_check,
+} from './allocator';
 export * from './engine';
 export * from './evict';

@@ -13,12 +13,24 @@ import { rec, recKeyPtr, recKeyLen } from './object';
 @inline const SHARDS: u32 = 1 << SHARD_BITS;
 // @ts-ignore: decorator
 @inline const INITIAL_SLOTS: u32 = 16;
-// Shard header: usize table, u32 mask, u32 count
+// Shard header:
+// @ts-ignore: decorator
+@inline const SH_TABLE: usize = 0;  // usize: the slot table
+// @ts-ignore: decorator
+@inline const SH_MASK: usize = 4;   // u32: slots - 1
+// @ts-ignore: decorator
+@inline const SH_COUNT: usize = 8;  // u32: keys in the shard
 // @ts-ignore: decorator
 @inline const SHARD_SIZE: usize = 12;
+// Slot:
+// @ts-ignore: decorator
+@inline const SL_HASH: usize = 0;   // u32: low half of the key's hash
+// @ts-ignore: decorator
+@inline const SL_ID: usize = 4;     // u32: record id, 0 = empty
+// @ts-ignore: decorator
+@inline const SLOT_SHIFT: usize = 3; // 8 bytes a slot
 
 let shards: usize = 0;
-let total: u32 = 0;
 
 export function indexInit(): void {
   shards = metaAlloc(<usize>SHARDS * SHARD_SIZE);
@@ -26,14 +38,29 @@ export function indexInit(): void {
     const s = shards + <usize>i * SHARD_SIZE;
     const t = metaAlloc(<usize>INITIAL_SLOTS << 3);
     memory.fill(t, 0, <usize>INITIAL_SLOTS << 3);
-    store<usize>(s, t, 0);
-    store<u32>(s, INITIAL_SLOTS - 1, 4);
-    store<u32>(s, 0, 8);
+    store<usize>(s, t, SH_TABLE);
+    store<u32>(s, INITIAL_SLOTS - 1, SH_MASK);
+    store<u32>(s, 0, SH_COUNT);
   }
 }
 
-/** Keys in the index. */
-export function indexCount(): u32 { return total; }
+// @ts-ignore: decorator
+@inline function shardTable(s: usize): usize { return load<usize>(s, SH_TABLE); }
+// @ts-ignore: decorator
+@inline function shardMask(s: usize): u32 { return load<u32>(s, SH_MASK); }
+// @ts-ignore: decorator
+@inline function shardCount(s: usize): u32 { return load<u32>(s, SH_COUNT); }
+// @ts-ignore: decorator
+@inline function slotAt(table: usize, i: u32): usize { return table + (<usize>i << SLOT_SHIFT); }
+// @ts-ignore: decorator
+@inline function slotHash(slot: usize): u32 { return load<u32>(slot, SL_HASH); }
+// @ts-ignore: decorator
+@inline function slotId(slot: usize): u32 { return load<u32>(slot, SL_ID); }
+// @ts-ignore: decorator
+@inline function slotSet(slot: usize, lo: u32, id: u32): void {
+  store<u32>(slot, lo, SL_HASH);
+  store<u32>(slot, id, SL_ID);
+}
 
 // @ts-ignore: decorator
 @inline function shardOf(h: u64): usize {
@@ -53,15 +80,15 @@ export function keyHash(keyPtr: usize, keyLen: u32): u64 {
 /** The record id under this key, 0 when absent. */
 export function indexFind(keyPtr: usize, keyLen: u32, h: u64): u32 {
   const s = shardOf(h);
-  const table = load<usize>(s, 0);
-  const mask = load<u32>(s, 4);
+  const table = shardTable(s);
+  const mask = shardMask(s);
   const lo = <u32>h;
   let i = lo & mask;
   while (true) {
-    const slot = table + (<usize>i << 3);
-    const id = load<u32>(slot, 4);
+    const slot = slotAt(table, i);
+    const id = slotId(slot);
     if (id == 0) return 0;
-    if (load<u32>(slot) == lo && sameKey(id, keyPtr, keyLen)) return id;
+    if (slotHash(slot) == lo && sameKey(id, keyPtr, keyLen)) return id;
     i = (i + 1) & mask;
   }
 }
@@ -69,58 +96,55 @@ export function indexFind(keyPtr: usize, keyLen: u32, h: u64): u32 {
 /** Bytes of metadata indexInsert(h, ...) may allocate: the shard's grown table. */
 export function indexNeed(h: u64): u64 {
   const s = shardOf(h);
-  const slots = load<u32>(s, 4) + 1;
-  return (load<u32>(s, 8) + 1) * 4 > slots * 3 ? blockNeed(<u64>slots << 4) : 0;
+  const slots = shardMask(s) + 1;
+  return (shardCount(s) + 1) * 4 > slots * 3 ? blockNeed(<u64>slots << (SLOT_SHIFT + 1)) : 0;
 }
 
 /** Adds a key known to be absent. */
 export function indexInsert(h: u64, id: u32): void {
   const s = shardOf(h);
-  let mask = load<u32>(s, 4);
-  const count = load<u32>(s, 8) + 1;
+  let mask = shardMask(s);
+  const count = shardCount(s) + 1;
   if (count * 4 > (mask + 1) * 3) {
     grow(s);
-    mask = load<u32>(s, 4);
+    mask = shardMask(s);
   }
-  put(load<usize>(s, 0), mask, <u32>h, id);
-  store<u32>(s, count, 8);
-  total++;
+  put(shardTable(s), mask, <u32>h, id);
+  store<u32>(s, count, SH_COUNT);
 }
 
 // @ts-ignore: decorator
 @inline function put(table: usize, mask: u32, lo: u32, id: u32): void {
   let i = lo & mask;
-  while (load<u32>(table + (<usize>i << 3), 4) != 0) i = (i + 1) & mask;
-  const slot = table + (<usize>i << 3);
-  store<u32>(slot, lo);
-  store<u32>(slot, id, 4);
+  while (slotId(slotAt(table, i)) != 0) i = (i + 1) & mask;
+  slotSet(slotAt(table, i), lo, id);
 }
 
 function grow(s: usize): void {
-  const old = load<usize>(s, 0);
-  const oldSlots = load<u32>(s, 4) + 1;
+  const old = shardTable(s);
+  const oldSlots = shardMask(s) + 1;
   const slots = oldSlots << 1;
   const mask = slots - 1;
-  const t = metaAlloc(<usize>slots << 3);
-  memory.fill(t, 0, <usize>slots << 3);
+  const t = metaAlloc(<usize>slots << SLOT_SHIFT);
+  memory.fill(t, 0, <usize>slots << SLOT_SHIFT);
   for (let i: u32 = 0; i < oldSlots; i++) {
-    const slot = old + (<usize>i << 3);
-    const id = load<u32>(slot, 4);
-    if (id) put(t, mask, load<u32>(slot), id);
+    const slot = slotAt(old, i);
+    const id = slotId(slot);
+    if (id) put(t, mask, slotHash(slot), id);
   }
   metaFree(old);
-  store<usize>(s, t, 0);
-  store<u32>(s, mask, 4);
+  store<usize>(s, t, SH_TABLE);
+  store<u32>(s, mask, SH_MASK);
 }
 
 /** Removes the entry of record `id` (present under hash `h`). */
 export function indexRemove(h: u64, id: u32): void {
   const s = shardOf(h);
-  const table = load<usize>(s, 0);
-  const mask = load<u32>(s, 4);
+  const table = shardTable(s);
+  const mask = shardMask(s);
   let i = <u32>h & mask;
-  while (load<u32>(table + (<usize>i << 3), 4) != id) {
-    if (DEBUG) assert(load<u32>(table + (<usize>i << 3), 4) != 0, 'index: removing an absent record');
+  while (slotId(slotAt(table, i)) != id) {
+    if (DEBUG) assert(slotId(slotAt(table, i)) != 0, 'index: removing an absent record');
     i = (i + 1) & mask;
   }
   // Backward-shift deletion: pull later members of the cluster into the hole when their home
@@ -128,30 +152,18 @@ export function indexRemove(h: u64, id: u32): void {
   let hole = i;
   let j = (i + 1) & mask;
   while (true) {
-    const slot = table + (<usize>j << 3);
-    const jid = load<u32>(slot, 4);
+    const slot = slotAt(table, j);
+    const jid = slotId(slot);
     if (jid == 0) break;
-    const home = load<u32>(slot) & mask;
+    const home = slotHash(slot) & mask;
     const inRange = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!inRange) {
-      const h2 = table + (<usize>hole << 3);
-      store<u32>(h2, load<u32>(slot));
-      store<u32>(h2, jid, 4);
+      slotSet(slotAt(table, hole), slotHash(slot), jid);
       hole = j;
     }
     j = (j + 1) & mask;
   }
-  store<u64>(table + (<usize>hole << 3), 0);
-  store<u32>(s, load<u32>(s, 8) - 1, 8);
-  total--;
-}
-
-/** Empties every shard (remove_all), keeping the tables' current sizes. */
-export function indexClear(): void {
-  for (let i: u32 = 0; i < SHARDS; i++) {
-    const s = shards + <usize>i * SHARD_SIZE;
-    memory.fill(load<usize>(s, 0), 0, <usize>(load<u32>(s, 4) + 1) << 3);
-    store<u32>(s, 0, 8);
-  }
-  total = 0;
+  slotSet(slotAt(table, hole), 0, 0);
+  if (DEBUG) assert(shardCount(s) > 0, 'index: shard count underflow');
+  store<u32>(s, shardCount(s) - 1, SH_COUNT);
 }

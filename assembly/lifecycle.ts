@@ -8,7 +8,7 @@
 import { metaAlloc, metaFree, blockNeed } from './meta';
 import { poolAlloc, poolFree } from './pool';
 import {
-  records, blobs, rec, blob, blobInit,
+  records, blobs, rec, blob, blobInit, recClearKey, recPrev, recNext,
   recKeyPtr, recKeyLen, recNumBlobs, recSetNumBlobs, recState, recSetState, recMedium, recFlags, recPins,
   recFirstBlob, recSetFirstBlob,
   blobNode, blobSeg, blobState, blobSetState, blobLeases, blobNext, blobSetNext, blobExpiry, blobSetExpiry,
@@ -80,13 +80,14 @@ export function unlinkKey(id: u32): void {
   const kp = recKeyPtr(r);
   indexRemove(keyHash(kp, recKeyLen(r)), id);
   metaFree(kp);
-  store<u32>(r, 0, 0);
-  store<u16>(r, 0, 4);
+  recClearKey(r);
 }
 
 export function freeRecord(id: u32): void {
   const r = rec(id);
+  if (DEBUG) assert(recState(r) != REC_FREE, 'record freed twice');
   if (DEBUG) assert(recFirstBlob(r) == 0, 'freeing a record that still has blobs');
+  if (DEBUG) assert(recPrev(r) == 0 && recNext(r) == 0, 'freeing a record still in a list');
   recSetState(r, REC_FREE);
   poolFree(records, id);
 }
@@ -96,6 +97,7 @@ function freeBlob(b: u32): void {
   const slot = blobSeg(bp);
   const ra = segAllocator(slot);
   const node = blobNode(bp);
+  if (DEBUG) assert(blobState(bp) != BLOB_FREE, 'blob freed twice');
   addUsed(segMedium(slot), -<i64>(ra_size(ra, node) << alignShift));
   ra_free(ra, node);
   blobSetState(bp, BLOB_FREE);

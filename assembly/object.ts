@@ -13,7 +13,7 @@
 //  32 u32 gen      (bumped when the id is reused: handles name a record by id + gen)
 //  36 u8  medium, 37 u8 flags
 //  38 u16 pins     (writes in flight: their blobs are not freed until the last one ends)
-import { poolCreate, poolAddr } from './pool';
+import { poolCreate, poolAddr, poolHigh } from './pool';
 
 export const REC_FREE: u8 = 0;
 export const REC_ALLOCATED: u8 = 1; // in the index, being written, invisible to get
@@ -37,10 +37,51 @@ export const BLOB_REMOVING: u8 = 3;
 // @ts-ignore: decorator
 @inline const BLOB_STATE_MASK: u16 = 3;
 
+// Record field offsets
+// @ts-ignore: decorator
+@inline const R_KEY_PTR: usize = 0;     // u32
+// @ts-ignore: decorator
+@inline const R_KEY_LEN: usize = 4;     // u16
+// @ts-ignore: decorator
+@inline const R_NUM_BLOBS: usize = 6;   // u8
+// @ts-ignore: decorator
+@inline const R_STATE: usize = 7;       // u8
+// @ts-ignore: decorator
+@inline const R_SIZE: usize = 8;        // u64
+// @ts-ignore: decorator
+@inline const R_PROT: usize = 16;       // u32
+// @ts-ignore: decorator
+@inline const R_PREV: usize = 20;       // u32
+// @ts-ignore: decorator
+@inline const R_NEXT: usize = 24;       // u32
+// @ts-ignore: decorator
+@inline const R_FIRST_BLOB: usize = 28; // u32
+// @ts-ignore: decorator
+@inline const R_GEN: usize = 32;        // u32
+// @ts-ignore: decorator
+@inline const R_MEDIUM: usize = 36;     // u8
+// @ts-ignore: decorator
+@inline const R_FLAGS: usize = 37;      // u8
+// @ts-ignore: decorator
+@inline const R_PINS: usize = 38;       // u16
 // @ts-ignore: decorator
 @inline export const RECORD_SIZE: u32 = 40;
+
+// Blob field offsets
+// @ts-ignore: decorator
+@inline const B_NODE: usize = 0;        // u32
+// @ts-ignore: decorator
+@inline const B_SEG: usize = 4;         // u16
+// @ts-ignore: decorator
+@inline const B_STATE_LEASES: usize = 6; // u16: state (bits 0..1) | leases << LEASE_SHIFT
+// @ts-ignore: decorator
+@inline const B_NEXT: usize = 8;        // u32
+// @ts-ignore: decorator
+@inline const B_EXPIRY: usize = 12;     // u32
 // @ts-ignore: decorator
 @inline export const BLOB_SIZE: u32 = 16;
+// @ts-ignore: decorator
+@inline const LEASE_SHIFT: u16 = 2;
 
 export let records: usize = 0;
 export let blobs: usize = 0;
@@ -51,95 +92,114 @@ export function objectPoolsInit(): void {
 }
 
 // @ts-ignore: decorator
-@inline export function rec(id: u32): usize { return poolAddr(records, id); }
+@inline export function rec(id: u32): usize {
+  if (DEBUG) assert(id != 0 && id < poolHigh(records), 'record id out of range');
+  return poolAddr(records, id);
+}
 // @ts-ignore: decorator
-@inline export function blob(id: u32): usize { return poolAddr(blobs, id); }
+@inline export function blob(id: u32): usize {
+  if (DEBUG) assert(id != 0 && id < poolHigh(blobs), 'blob id out of range');
+  return poolAddr(blobs, id);
+}
 
 // Record fields
 // @ts-ignore: decorator
-@inline export function recKeyPtr(r: usize): usize { return <usize>load<u32>(r, 0); }
+@inline export function recKeyPtr(r: usize): usize { return <usize>load<u32>(r, R_KEY_PTR); }
 // @ts-ignore: decorator
-@inline export function recKeyLen(r: usize): u32 { return <u32>load<u16>(r, 4); }
+@inline export function recKeyLen(r: usize): u32 { return <u32>load<u16>(r, R_KEY_LEN); }
 // @ts-ignore: decorator
-@inline export function recNumBlobs(r: usize): u32 { return <u32>load<u8>(r, 6); }
+@inline export function recNumBlobs(r: usize): u32 { return <u32>load<u8>(r, R_NUM_BLOBS); }
 // @ts-ignore: decorator
-@inline export function recSetNumBlobs(r: usize, n: u32): void { store<u8>(r, <u8>n, 6); }
+@inline export function recSetNumBlobs(r: usize, n: u32): void {
+  if (DEBUG) assert(n <= 0xFF, 'record blob count overflow');
+  store<u8>(r, <u8>n, R_NUM_BLOBS);
+}
 // @ts-ignore: decorator
-@inline export function recState(r: usize): u8 { return load<u8>(r, 7); }
+@inline export function recState(r: usize): u8 { return load<u8>(r, R_STATE); }
 // @ts-ignore: decorator
-@inline export function recSetState(r: usize, s: u8): void { store<u8>(r, s, 7); }
+@inline export function recSetState(r: usize, s: u8): void { store<u8>(r, s, R_STATE); }
 // @ts-ignore: decorator
-@inline export function recSize(r: usize): u64 { return load<u64>(r, 8); }
+@inline export function recSize(r: usize): u64 { return load<u64>(r, R_SIZE); }
 // @ts-ignore: decorator
-@inline export function recProt(r: usize): u32 { return load<u32>(r, 16); }
+@inline export function recProt(r: usize): u32 { return load<u32>(r, R_PROT); }
 // @ts-ignore: decorator
-@inline export function recPrev(r: usize): u32 { return load<u32>(r, 20); }
+@inline export function recPrev(r: usize): u32 { return load<u32>(r, R_PREV); }
 // @ts-ignore: decorator
-@inline export function recSetPrev(r: usize, v: u32): void { store<u32>(r, v, 20); }
+@inline export function recSetPrev(r: usize, v: u32): void { store<u32>(r, v, R_PREV); }
 // @ts-ignore: decorator
-@inline export function recNext(r: usize): u32 { return load<u32>(r, 24); }
+@inline export function recNext(r: usize): u32 { return load<u32>(r, R_NEXT); }
 // @ts-ignore: decorator
-@inline export function recSetNext(r: usize, v: u32): void { store<u32>(r, v, 24); }
+@inline export function recSetNext(r: usize, v: u32): void { store<u32>(r, v, R_NEXT); }
 // @ts-ignore: decorator
-@inline export function recFirstBlob(r: usize): u32 { return load<u32>(r, 28); }
+@inline export function recFirstBlob(r: usize): u32 { return load<u32>(r, R_FIRST_BLOB); }
 // @ts-ignore: decorator
-@inline export function recSetFirstBlob(r: usize, v: u32): void { store<u32>(r, v, 28); }
+@inline export function recSetFirstBlob(r: usize, v: u32): void { store<u32>(r, v, R_FIRST_BLOB); }
 // @ts-ignore: decorator
-@inline export function recGen(r: usize): u32 { return load<u32>(r, 32); }
+@inline export function recGen(r: usize): u32 { return load<u32>(r, R_GEN); }
 // @ts-ignore: decorator
-@inline export function recMedium(r: usize): u32 { return <u32>load<u8>(r, 36); }
+@inline export function recMedium(r: usize): u32 { return <u32>load<u8>(r, R_MEDIUM); }
 // @ts-ignore: decorator
-@inline export function recSetMedium(r: usize, m: u32): void { store<u8>(r, <u8>m, 36); }
+@inline export function recSetMedium(r: usize, m: u32): void { store<u8>(r, <u8>m, R_MEDIUM); }
 // @ts-ignore: decorator
-@inline export function recFlags(r: usize): u8 { return load<u8>(r, 37); }
+@inline export function recFlags(r: usize): u8 { return load<u8>(r, R_FLAGS); }
 // @ts-ignore: decorator
-@inline export function recSetFlags(r: usize, f: u8): void { store<u8>(r, f, 37); }
+@inline export function recSetFlags(r: usize, f: u8): void { store<u8>(r, f, R_FLAGS); }
 // @ts-ignore: decorator
-@inline export function recPins(r: usize): u32 { return <u32>load<u16>(r, 38); }
+@inline export function recPins(r: usize): u32 { return <u32>load<u16>(r, R_PINS); }
 // @ts-ignore: decorator
-@inline export function recSetPins(r: usize, n: u32): void { store<u16>(r, <u16>n, 38); }
+@inline export function recSetPins(r: usize, n: u32): void {
+  if (DEBUG) assert(n <= MAX_PINS, 'record pin count overflow');
+  store<u16>(r, <u16>n, R_PINS);
+}
+
+/** A record out of the index keeps no key. */
+// @ts-ignore: decorator
+@inline export function recClearKey(r: usize): void {
+  store<u32>(r, 0, R_KEY_PTR);
+  store<u16>(r, 0, R_KEY_LEN);
+}
 
 /** Fills a fresh (zeroed) record; the generation survives reuse, bumped by one. */
 export function recInit(r: usize, keyPtr: usize, keyLen: u32, size: u64, medium: u32, state: u8, gen: u32): void {
-  store<u32>(r, <u32>keyPtr, 0);
-  store<u16>(r, <u16>keyLen, 4);
-  store<u8>(r, state, 7);
-  store<u64>(r, size, 8);
-  store<u32>(r, gen, 32);
-  store<u8>(r, <u8>medium, 36);
+  store<u32>(r, <u32>keyPtr, R_KEY_PTR);
+  store<u16>(r, <u16>keyLen, R_KEY_LEN);
+  store<u8>(r, state, R_STATE);
+  store<u64>(r, size, R_SIZE);
+  store<u32>(r, gen, R_GEN);
+  store<u8>(r, <u8>medium, R_MEDIUM);
 }
 
 // Blob fields
 // @ts-ignore: decorator
-@inline export function blobNode(b: usize): u32 { return load<u32>(b, 0); }
+@inline export function blobNode(b: usize): u32 { return load<u32>(b, B_NODE); }
 // @ts-ignore: decorator
-@inline export function blobSeg(b: usize): u32 { return <u32>load<u16>(b, 4); }
+@inline export function blobSeg(b: usize): u32 { return <u32>load<u16>(b, B_SEG); }
 // @ts-ignore: decorator
-@inline export function blobState(b: usize): u8 { return <u8>(load<u16>(b, 6) & BLOB_STATE_MASK); }
+@inline export function blobState(b: usize): u8 { return <u8>(load<u16>(b, B_STATE_LEASES) & BLOB_STATE_MASK); }
 // @ts-ignore: decorator
 @inline export function blobSetState(b: usize, s: u8): void {
-  store<u16>(b, (load<u16>(b, 6) & ~BLOB_STATE_MASK) | <u16>s, 6);
+  store<u16>(b, (load<u16>(b, B_STATE_LEASES) & ~BLOB_STATE_MASK) | <u16>s, B_STATE_LEASES);
 }
 // @ts-ignore: decorator
-@inline export function blobLeases(b: usize): u32 { return <u32>(load<u16>(b, 6) >> 2); }
+@inline export function blobLeases(b: usize): u32 { return <u32>(load<u16>(b, B_STATE_LEASES) >> LEASE_SHIFT); }
 // @ts-ignore: decorator
 @inline export function blobSetLeases(b: usize, n: u32): void {
   if (DEBUG) assert(n <= MAX_LEASES, 'blob lease count overflow');
-  store<u16>(b, <u16>(n << 2) | (load<u16>(b, 6) & BLOB_STATE_MASK), 6);
+  store<u16>(b, <u16>(n << LEASE_SHIFT) | (load<u16>(b, B_STATE_LEASES) & BLOB_STATE_MASK), B_STATE_LEASES);
 }
 // @ts-ignore: decorator
-@inline export function blobNext(b: usize): u32 { return load<u32>(b, 8); }
+@inline export function blobNext(b: usize): u32 { return load<u32>(b, B_NEXT); }
 // @ts-ignore: decorator
-@inline export function blobSetNext(b: usize, v: u32): void { store<u32>(b, v, 8); }
+@inline export function blobSetNext(b: usize, v: u32): void { store<u32>(b, v, B_NEXT); }
 // @ts-ignore: decorator
-@inline export function blobExpiry(b: usize): u32 { return load<u32>(b, 12); }
+@inline export function blobExpiry(b: usize): u32 { return load<u32>(b, B_EXPIRY); }
 // @ts-ignore: decorator
-@inline export function blobSetExpiry(b: usize, v: u32): void { store<u32>(b, v, 12); }
+@inline export function blobSetExpiry(b: usize, v: u32): void { store<u32>(b, v, B_EXPIRY); }
 
 export function blobInit(b: usize, node: u32, seg: u32, state: u8, next: u32, expiry: u32): void {
-  store<u32>(b, node, 0);
-  store<u16>(b, <u16>seg, 4);
-  store<u16>(b, <u16>state, 6); // no leases
-  store<u32>(b, next, 8);
-  store<u32>(b, expiry, 12);
+  store<u32>(b, node, B_NODE);
+  store<u16>(b, <u16>seg, B_SEG);
+  store<u16>(b, <u16>state, B_STATE_LEASES); // no leases
+  store<u32>(b, next, B_NEXT);
+  store<u32>(b, expiry, B_EXPIRY);
 }

@@ -89,6 +89,7 @@ function ensureChunk(p: usize, chunkIndex: u32): void {
 
 /** Returns a record to the pool. The caller marks it free in its own state byte first. */
 export function poolFree(p: usize, id: u32): void {
+  if (DEBUG) assert(id != 0 && id < load<u32>(p, P_HIGH) && load<u32>(p, P_LIVE) > 0, 'poolFree: not a live id');
   store<u32>(poolAddr(p, id), load<u32>(p, P_FREE));
   store<u32>(p, id, P_FREE);
   store<u32>(p, load<u32>(p, P_LIVE) - 1, P_LIVE);

@@ -14,10 +14,16 @@ declare function clock(): f64;
 
 // @ts-ignore: decorator
 @inline export const SCRATCH_SIZE: usize = 65536;
+/** The longest key, bytes; the key area before OUT holds twice that. */
 // @ts-ignore: decorator
-@inline const OUT_OFFSET: usize = 2048;
+@inline export const MAX_KEY_BYTES: u32 = 1024;
+// @ts-ignore: decorator
+@inline export const OUT_OFFSET: usize = 2048;
 // @ts-ignore: decorator
 @inline export const LIST_OFFSET: usize = 4096;
+/** f64 results of one call: OUT runs up to the list area. */
+// @ts-ignore: decorator
+@inline export const OUT_SLOTS: u32 = <u32>((LIST_OFFSET - OUT_OFFSET) >> 3);
 
 /** The scratch area: the current key's bytes start here. */
 export let scratch: usize = 0;
@@ -33,19 +39,18 @@ export function scratchInit(lease: u32, allocTimeout: u32, high: u32, low: u32):
   out = scratch + OUT_OFFSET;
   leaseMs = lease;
   allocTimeoutMs = allocTimeout;
-  setThresholds(high, low);
-  return scratch;
-}
-
-export function setThresholds(high: u32, low: u32): void {
   thresholdHigh = high;
   thresholdLow = low;
+  return scratch;
 }
 
 export function outPtr(): usize { return out; }
 
 // @ts-ignore: decorator
-@inline export function setOut(i: u32, v: f64): void { store<f64>(out + (<usize>i << 3), v); }
+@inline export function setOut(i: u32, v: f64): void {
+  if (DEBUG) assert(i < OUT_SLOTS, 'OUT slot out of range');
+  store<f64>(out + (<usize>i << 3), v);
+}
 
 /** Generations tell a record id's successive tenants apart: handles carry id + generation. */
 export function nextGeneration(): u32 { return ++generation; }

@@ -10,7 +10,15 @@ export const MEDIUM_DRAM: u32 = 1;
 // @ts-ignore: decorator
 @inline export const MAX_SEGMENTS: u32 = 4096;
 
-// Slot (24 bytes): u32 allocator handle (0 = empty slot), u32 rank, u32 medium, pad, u64 bytes
+// Slot of the segment table:
+// @ts-ignore: decorator
+@inline const S_ALLOCATOR: usize = 0; // u32: range allocator handle, 0 = empty slot
+// @ts-ignore: decorator
+@inline const S_RANK: usize = 4;      // u32
+// @ts-ignore: decorator
+@inline const S_MEDIUM: usize = 8;    // u32 (12: padding)
+// @ts-ignore: decorator
+@inline const S_BYTES: usize = 16;    // u64: the size mounted
 // @ts-ignore: decorator
 @inline const SEG_SIZE: usize = 24;
 
@@ -35,15 +43,18 @@ export function segmentsInit(shift: u32): void {
 }
 
 // @ts-ignore: decorator
-@inline function slotAddr(slot: u32): usize { return table + <usize>slot * SEG_SIZE; }
+@inline function slotAddr(slot: u32): usize {
+  if (DEBUG) assert(slot < MAX_SEGMENTS, 'segment slot out of range');
+  return table + <usize>slot * SEG_SIZE;
+}
 // @ts-ignore: decorator
-@inline export function segAllocator(slot: u32): usize { return <usize>load<u32>(slotAddr(slot)); }
+@inline export function segAllocator(slot: u32): usize { return <usize>load<u32>(slotAddr(slot), S_ALLOCATOR); }
 // @ts-ignore: decorator
-@inline export function segRank(slot: u32): u32 { return load<u32>(slotAddr(slot), 4); }
+@inline export function segRank(slot: u32): u32 { return load<u32>(slotAddr(slot), S_RANK); }
 // @ts-ignore: decorator
-@inline export function segMedium(slot: u32): u32 { return load<u32>(slotAddr(slot), 8); }
+@inline export function segMedium(slot: u32): u32 { return load<u32>(slotAddr(slot), S_MEDIUM); }
 // @ts-ignore: decorator
-@inline export function segBytes(slot: u32): u64 { return load<u64>(slotAddr(slot), 16); }
+@inline export function segBytes(slot: u32): u64 { return load<u64>(slotAddr(slot), S_BYTES); }
 export function segActive(slot: u32): bool { return slot < MAX_SEGMENTS && segAllocator(slot) != 0; }
 
 // @ts-ignore: decorator
@@ -75,10 +86,10 @@ export function segmentMount(rank: u32, medium: u32, bytes: u64): i32 {
   const ra = ra_create(units);
   if (ra == 0) return -2;
   const a = slotAddr(<u32>free);
-  store<u32>(a, <u32>ra);
-  store<u32>(a, rank, 4);
-  store<u32>(a, medium, 8);
-  store<u64>(a, bytes, 16);
+  store<u32>(a, <u32>ra, S_ALLOCATOR);
+  store<u32>(a, rank, S_RANK);
+  store<u32>(a, medium, S_MEDIUM);
+  store<u64>(a, bytes, S_BYTES);
   store<u64>(totals + (<usize>medium << 3), mediumTotal(medium) + (units << alignShift));
   insertByRank(medium, <u32>free);
   return free;
@@ -86,12 +97,13 @@ export function segmentMount(rank: u32, medium: u32, bytes: u64): i32 {
 
 /** Drops the slot's allocator; the caller has already detached its blobs. */
 export function segmentUnmount(slot: u32): void {
+  if (DEBUG) assert(segActive(slot), 'segmentUnmount: no segment in the slot');
   const m = segMedium(slot);
   const ra = segAllocator(slot);
   addUsed(m, -<i64>(ra_used(ra) << alignShift));
   store<u64>(totals + (<usize>m << 3), mediumTotal(m) - (ra_capacity(ra) << alignShift));
   ra_destroy(ra);
-  store<u32>(slotAddr(slot), 0);
+  store<u32>(slotAddr(slot), 0, S_ALLOCATOR);
   removeByRank(m, slot);
 }
 
@@ -111,7 +123,10 @@ function removeByRank(m: u32, slot: u32): void {
   const base = byRank + (<usize>(m * MAX_SEGMENTS) << 1);
   const n = mediumCount(m);
   let i: u32 = 0;
-  while (<u32>load<u16>(base + (<usize>i << 1)) != slot) i++;
+  while (<u32>load<u16>(base + (<usize>i << 1)) != slot) {
+    i++;
+    if (DEBUG) assert(i < n, 'removeByRank: the slot is not mounted on this medium');
+  }
   for (; i + 1 < n; i++) store<u16>(base + (<usize>i << 1), load<u16>(base + (<usize>(i + 1) << 1)));
   store<u32>(counts + (<usize>m << 2), n - 1);
 }

@@ -2,6 +2,10 @@
  * The WASM core as the store sees it: loads build/core.wasm, keeps views on its memory fresh
  * (they go stale when the memory grows), and writes keys into the one scratch area.
  *
+ * The layout and numbers both sides share (the ABI below) are checked against the core's
+ * exported globals when it is first instantiated: a core built from other sources is refused
+ * with an MmcError naming each mismatch instead of being misread.
+ *
  * Every call into the core goes through a guard: a trap (a bug, or memory the core could not
  * get) may leave its metadata half updated, so after one the core refuses every further call
  * with the same MmcError instead of serving what it holds.
@@ -13,14 +17,11 @@ import { MMC, MmcError } from '../errors.js';
 export interface CoreExports {
   memory: WebAssembly.Memory;
   core_init(shift: number, leaseMs: number, allocTimeoutMs: number, high: number, low: number, metaLimit: number): number;
-  set_thresholds(high: number, low: number): void;
   out_ptr(): number;
   list_ptr(): number;
   stats_ptr(): number;
   stored_keys(): number;
-  index_keys(): number;
   pending_count(): number;
-  lru_length(m: number): number;
   metadata_bytes(): number;
   metadata_limit(): number;
   core_trap(): void;
@@ -35,7 +36,6 @@ export interface CoreExports {
   seg_largest_free(slot: number): number;
   medium_used(m: number): number;
   medium_total(m: number): number;
-  medium_ranks(m: number): number;
   obj_alloc(keyLen: number, size: number, medium: number, replicas: number, preferredRank: number, flags: number): number;
   obj_commit(id: number, gen: number, ok: number, t0: number, flags: number): number;
   obj_write_begin(id: number, gen: number): number;
@@ -85,13 +85,74 @@ export const TRACEPOINTS = [
   'TP_MMC_META_PUT', 'TP_MMC_META_GET', 'TP_MMC_META_ALLOC', 'TP_MMC_META_REMOVE',
   'TP_MMC_META_UPDATE_STATE', 'TP_MMC_META_QUERY', 'TP_MMC_META_EVICT',
 ] as const;
-const STATS_SLOTS = OPS.length * 4 + 1 + TRACEPOINTS.length * 6;
 
 export const MAX_KEY_BYTES = 1024;
-const KEY_AREA = 2048; // bytes before OUT in the scratch area
-const LIST_AREA = 65536 - 4096;
+// The scratch area: key bytes, then OUT (f64 results of the last call), then the key listing.
+const OUT_OFFSET = 2048;
+const OUT_SLOTS = 256;
+const LIST_OFFSET = 4096;
+const SCRATCH_SIZE = 65536;
+const LIST_AREA = SCRATCH_SIZE - LIST_OFFSET;
+
+/** The counters block (f64 slots): per operation STATS_OP_STRIDE counters, then evictions, then per tracepoint STATS_TP_FIELDS. */
+export const STATS_OP_STRIDE = 4;
+export const STATS_EVICTS = OPS.length * STATS_OP_STRIDE;
+export const STATS_TP_BASE = STATS_EVICTS + 1;
+export const STATS_TP_FIELDS = 6;
+const STATS_SLOTS = STATS_TP_BASE + TRACEPOINTS.length * STATS_TP_FIELDS;
+
+/**
+ * The ABI as this side reads it, by the name of the core's exported global (assembly/abi.ts,
+ * assembly/codes.ts, assembly/engine.ts). The MMC codes are checked apart: every MMC_* global
+ * of the core must be the code of that name in MMC.
+ */
+export const ABI: Readonly<Record<string, number>> = Object.freeze({
+  ABI_MAX_KEY_BYTES: MAX_KEY_BYTES,
+  ABI_OUT_OFFSET: OUT_OFFSET,
+  ABI_OUT_SLOTS: OUT_SLOTS,
+  ABI_LIST_OFFSET: LIST_OFFSET,
+  ABI_SCRATCH_SIZE: SCRATCH_SIZE,
+  ABI_STATS_OPS: OPS.length,
+  ABI_STATS_OP_STRIDE: STATS_OP_STRIDE,
+  ABI_STATS_EVICTS: STATS_EVICTS,
+  ABI_STATS_TP_BASE: STATS_TP_BASE,
+  ABI_STATS_TPS: TRACEPOINTS.length,
+  ABI_STATS_TP_FIELDS: STATS_TP_FIELDS,
+  ABI_STATS_SLOTS: STATS_SLOTS,
+  NEED_EVICT, DEMOTE, EVICTED, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, IN_BATCH, MEDIUM_HBM, MEDIUM_DRAM,
+  ...Object.fromEntries(OPS.map((name, i) => [`OP_${name.toUpperCase()}`, i])),
+  ...Object.fromEntries(TRACEPOINTS.map((name, i) => [name.replace('MMC_META_', ''), i])),
+  MMC_OK: MMC.MMC_OK, // at least the success code: the core must export its codes
+});
+
+/**
+ * Throws MMC_NOT_INITIALIZED naming every constant of `expected` that the core's `exports`
+ * lack or give another value, and every MMC_* code of the core that MMC does not have.
+ */
+export function checkAbi(exports: Record<string, unknown>, expected: Readonly<Record<string, number>> = ABI): void {
+  const wrong: string[] = [];
+  const valueOf = (name: string): number | undefined => {
+    const g = exports[name] as { value?: unknown } | null | undefined;
+    return typeof g === 'object' && g !== null && typeof g.value === 'number' ? g.value : undefined;
+  };
+  for (const [name, want] of Object.entries(expected)) {
+    const got = valueOf(name);
+    if (got !== want) wrong.push(`${name} is ${got ?? 'missing'} in the core, ${want} here`);
+  }
+  for (const name of Object.keys(exports)) {
+    if (!name.startsWith('MMC_') || name in expected) continue;
+    const want = (MMC as Record<string, number>)[name];
+    const got = valueOf(name);
+    if (got !== want) wrong.push(`${name} is ${got} in the core, ${want ?? 'unknown'} here`);
+  }
+  if (wrong.length > 0) {
+    throw new MmcError(MMC.MMC_NOT_INITIALIZED, `the WASM core does not match this store's ABI (rebuild it: npm run build): ${wrong.join('; ')}`);
+  }
+}
 
 const modules = new Map<string, WebAssembly.Module>();
+/** The modules whose ABI has been checked (once, at their first instantiation). */
+const checked = new WeakSet<WebAssembly.Module>();
 
 function compiled(debug: boolean): WebAssembly.Module {
   const file = debug ? 'core.debug.wasm' : 'core.wasm';
@@ -128,7 +189,8 @@ export class Core {
 
   constructor(opts: { debug: boolean; alignShift: number; leaseMs: number; allocTimeoutMs: number; high: number; low: number; metaLimit: number }) {
     let memory: WebAssembly.Memory | undefined;
-    const instance = new WebAssembly.Instance(compiled(opts.debug), {
+    const module = compiled(opts.debug);
+    const instance = new WebAssembly.Instance(module, {
       env: {
         clock: () => performance.now(),
         abort: (msg: number, file: number, line: number, col: number) => {
@@ -137,6 +199,10 @@ export class Core {
         },
       },
     });
+    if (!checked.has(module)) {
+      checkAbi(instance.exports);
+      checked.add(module);
+    }
     this.x = this.guard(instance.exports as Record<string, unknown>);
     memory = this.x.memory;
     this.scratch = this.x.core_init(opts.alignShift, opts.leaseMs, opts.allocTimeoutMs, opts.high, opts.low, opts.metaLimit);
@@ -176,8 +242,8 @@ export class Core {
 
   private refresh(): void {
     this.buffer = this.x.memory.buffer;
-    this.keyView = new Uint8Array(this.buffer, this.scratch, KEY_AREA);
-    this.outView = new Float64Array(this.buffer, this.outPtr, 256);
+    this.keyView = new Uint8Array(this.buffer, this.scratch, OUT_OFFSET);
+    this.outView = new Float64Array(this.buffer, this.outPtr, OUT_SLOTS);
   }
 
   /** OUT of the last call; valid until the next call into the core. */
@@ -224,7 +290,6 @@ export class Core {
     return new Float64Array(this.x.memory.buffer, this.statsPtr, STATS_SLOTS).slice();
   }
 
-  /** All READABLE keys. */
   /**
    * Appends the READABLE keys from record id `cursor` on (start at 1) to `keys`, one page of the
    * list area; the cursor to continue from, 0 when done. The first page counts get_all_keys.
