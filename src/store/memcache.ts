@@ -11,7 +11,7 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { MMC, MmcError } from '../errors.js';
 import { createBackend } from '../device/index.js';
 import type { DeviceBackend, DeviceSegment } from '../device/types.js';
-import { loadConf, parseSize } from '../config.js';
+import { resolveOptions } from './options.js';
 import {
   Core, NEED_EVICT, DEMOTE, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, IN_BATCH, MEDIUM_HBM, MEDIUM_DRAM,
   OP, OPS, OPS_WITH_NOT_FOUND, TRACEPOINTS,
@@ -22,8 +22,8 @@ import type {
 import { valueBuffer } from './slab.js';
 import { PutWriter, type MountedSegment, type WriterHost } from './writer.js';
 import {
-  MEDIA, MEDIUM_NAMES, invalid, errorCode, checkReplicas, checkRank, positiveInt, checkThresholds, parseMedium,
-  normalizeSegment, checkKeys, allocMessage,
+  MEDIA, MEDIUM_NAMES, invalid, errorCode, checkReplicas, checkRank, parseMedium, normalizeSegment, checkKeys, allocMessage,
+  type NormalizedSegment,
 } from './validate.js';
 
 export { PutWriter };
@@ -31,10 +31,6 @@ export { PutWriter };
 const SWEEP_INTERVAL_MS = 500;
 /** Keys listed between two yields to the event loop (about 4 ms of work). */
 const KEYS_SLICE = 8192;
-const DEFAULT_SEGMENT_BYTES = 1 << 30;
-/** coreMemoryLimit: at least this much, at most the 4 GiB of wasm32 (the core keeps a margin). */
-const MIN_CORE_MEMORY = 1 << 20;
-const MAX_CORE_MEMORY = 2 ** 32;
 
 export class MemCache implements WriterHost {
   private readonly core: Core;
@@ -62,63 +58,18 @@ export class MemCache implements WriterHost {
 
   /** Opens a store: loads the WASM core, opens the backend and mounts the segments. */
   static async open(options: MemCacheOptions = {}): Promise<MemCache> {
-    if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-    const conf = options.config !== undefined ? loadConf(options.config) : { config: {}, warnings: [] as string[] };
-    const c = conf.config;
-    const high = options.evictThresholdHigh ?? c.evictThresholdHigh ?? 90;
-    const low = options.evictThresholdLow ?? c.evictThresholdLow ?? 80;
-    checkThresholds(high, low);
-    const alignment = options.alignment ?? 4096;
-    if (!Number.isInteger(alignment) || alignment < 64 || alignment > 2 ** 30 || (alignment & (alignment - 1)) !== 0) {
-      throw invalid(`alignment must be a power of two from 64 to 2^30, got ${String(alignment)}`);
-    }
-    const leaseMs = positiveInt(options.leaseMs ?? 2000, 'leaseMs');
-    const allocTimeoutMs = positiveInt(options.allocTimeoutMs ?? 30000, 'allocTimeoutMs');
-    let metaLimit = 0; // the core's default
-    if (options.coreMemoryLimit !== undefined) {
-      try {
-        metaLimit = parseSize(options.coreMemoryLimit);
-      } catch {
-        metaLimit = NaN;
-      }
-      if (!(metaLimit >= MIN_CORE_MEMORY && metaLimit <= MAX_CORE_MEMORY)) {
-        throw invalid(`coreMemoryLimit must be 1MB..4GB, got ${String(options.coreMemoryLimit)}`);
-      }
-    }
-    let specs: SegmentSpec[];
-    if (options.segments !== undefined) {
-      if (!Array.isArray(options.segments)) throw invalid('segments must be an array');
-      specs = options.segments;
-    } else {
-      const ranks = c.worldSize ?? 1;
-      const hbm = c.hbmSize ?? DEFAULT_SEGMENT_BYTES;
-      const dram = c.dramSize ?? DEFAULT_SEGMENT_BYTES;
-      specs = [];
-      for (let rank = 0; rank < ranks; rank++) {
-        if (hbm > 0) specs.push({ rank, medium: 'hbm', bytes: hbm });
-        if (dram > 0) specs.push({ rank, medium: 'dram', bytes: dram });
-      }
-    }
-    const normalized = specs.map((s) => normalizeSegment(s, alignment));
-    const seen = new Set<string>();
-    for (const s of normalized) {
-      if (seen.has(s.id)) throw invalid(`segment ${s.id} is given twice`);
-      seen.add(s.id);
-    }
-    let backend: DeviceBackend;
-    const b = options.backend ?? 'sim';
-    if (typeof b === 'object' && b !== null) backend = b;
-    else if (b === 'sim' || b === 'acl') backend = await createBackend(b, { sim: options.sim, aclLibrary: options.aclLibrary, devices: options.devices });
-    else throw invalid(`unknown backend '${String(b)}' (sim or acl)`);
+    const o = resolveOptions(options);
+    const backend = await openBackend(options);
     const core = new Core({
-      debug: options.debug ?? false, alignShift: Math.log2(alignment), leaseMs, allocTimeoutMs, high, low, metaLimit,
+      debug: options.debug ?? false, alignShift: Math.log2(o.alignment), leaseMs: o.leaseMs, allocTimeoutMs: o.allocTimeoutMs,
+      high: o.high, low: o.low, metaLimit: o.metaLimit,
     });
     if (core.x.metadata_bytes() > core.x.metadata_limit()) {
-      throw invalid(`coreMemoryLimit ${metaLimit} is below what the core takes at start (${core.x.metadata_bytes()} bytes)`);
+      throw invalid(`coreMemoryLimit ${o.metaLimit} is below what the core takes at start (${core.x.metadata_bytes()} bytes)`);
     }
-    const mc = new MemCache(core, backend, alignment, conf.warnings);
+    const mc = new MemCache(core, backend, o.alignment, o.warnings);
     try {
-      for (const s of normalized) await mc.mountNormalized(s);
+      for (const s of o.segments) await mc.mountNormalized(s);
     } catch (err) {
       await mc.close();
       throw err;
@@ -145,7 +96,7 @@ export class MemCache implements WriterHost {
     return this.info(m);
   }
 
-  private async mountNormalized(s: { id: string; rank: number; medium: number; bytes: number }): Promise<MountedSegment> {
+  private async mountNormalized(s: NormalizedSegment): Promise<MountedSegment> {
     if (this.byId.has(s.id)) {
       this.core.x.count_op(OP.mount, MMC.MMC_INVALID_PARAM);
       throw invalid(`segment ${s.id} is already mounted`);
@@ -797,6 +748,14 @@ export class MemCache implements WriterHost {
     this.pendingPuts.clear();
     await this.backend.close();
   }
+}
+
+/** The backend of `options.backend`: 'sim' (default), 'acl', or the object given. */
+async function openBackend(options: MemCacheOptions): Promise<DeviceBackend> {
+  const b = options.backend ?? 'sim';
+  if (typeof b === 'object' && b !== null) return b;
+  if (b === 'sim' || b === 'acl') return createBackend(b, { sim: options.sim, aclLibrary: options.aclLibrary, devices: options.devices });
+  throw invalid(`unknown backend '${String(b)}' (sim or acl)`);
 }
 
 /** The message of a get refused by the core. */

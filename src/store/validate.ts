@@ -1,5 +1,5 @@
 /** Checks of the store's inputs: each refusal is an MmcError with MMC_INVALID_PARAM and a reason. */
-import { MMC, MmcError, codeName } from '../errors.js';
+import { MMC, MmcError, codeName, invalid } from '../errors.js';
 import type { Medium } from '../device/types.js';
 import { parseSize } from '../config.js';
 import type { SegmentSpec } from './types.js';
@@ -7,9 +7,7 @@ import type { SegmentSpec } from './types.js';
 export const MEDIA: readonly Medium[] = ['hbm', 'dram'];
 export const MEDIUM_NAMES = ['HBM', 'DRAM'] as const;
 
-export function invalid(message: string): MmcError {
-  return new MmcError(MMC.MMC_INVALID_PARAM, message);
-}
+export { invalid };
 
 /** The MMC code of anything thrown. */
 export function errorCode(err: unknown): number {
@@ -50,7 +48,15 @@ export function parseMedium(m: unknown): number {
   throw invalid(`unknown medium '${String(m)}' (hbm or dram)`);
 }
 
-export function normalizeSegment(s: SegmentSpec, alignment: number): { id: string; rank: number; medium: number; bytes: number } {
+/** A checked segment spec: its id ('rank-1-dram'), rank, medium index and size in bytes. */
+export interface NormalizedSegment {
+  id: string;
+  rank: number;
+  medium: number;
+  bytes: number;
+}
+
+export function normalizeSegment(s: SegmentSpec, alignment: number): NormalizedSegment {
   if (s === null || typeof s !== 'object') throw invalid('a segment must be { rank, medium, bytes }');
   if (!Number.isInteger(s.rank) || s.rank < 0 || s.rank > 65535) throw invalid(`segment rank must be an integer 0..65535, got ${String(s.rank)}`);
   const medium = parseMedium(s.medium);
