@@ -82,3 +82,13 @@ export function allocMessage(code: number, key: string, size: number, metadata: 
     default: return `alloc failed (${codeName(code)})`;
   }
 }
+
+/** The message of a get refused by the core. */
+export function getMessage(code: number, key: string): string {
+  switch (code) {
+    case MMC.MMC_OBJECT_NOT_EXISTS: return `'${key}' is being written and not readable yet`;
+    case MMC.MMC_EXCEED_CAPACITY: return `'${key}' has as many readers as a lease count holds (16383 a replica); retry when some are done`;
+    case MMC.MMC_TIMEOUT: return `the read of '${key}' lost its lease (it outlived leaseMs, or its segment was unmounted): its bytes may be another object's`;
+    default: return `get of '${key}' failed`;
+  }
+}
