@@ -6,12 +6,13 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { MMC, MmcError } from './errors.js';
+import { BadAddress, parseAddress, type ListenAddress } from './address.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface ConfConfig {
   /** From ock.mmc.meta_service.metrics_url (`host:port` or `http://host:port`). */
-  listen?: { host: string; port: number };
+  listen?: ListenAddress;
   /** ock.mmc.evict_threshold_high, percent 1..99. */
   evictThresholdHigh?: number;
   /** ock.mmc.evict_threshold_low, percent 1..99, below the high mark. */
@@ -168,25 +169,12 @@ function intIn(v: string, min: number, max: number): number {
   return n;
 }
 
-function listenAddress(v: string): { host: string; port: number } {
-  let s = v;
-  if (/^http:\/\//i.test(s)) s = s.slice('http://'.length);
-  if (s.endsWith('/')) s = s.slice(0, -1);
-  let host: string;
-  let portStr: string;
-  const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(s);
-  if (v6 !== null) {
-    host = v6[1]!;
-    portStr = v6[2]!;
-  } else {
-    const m = /^([A-Za-z0-9._-]+):(\d+)$/.exec(s);
-    if (m === null) throw new BadValue('expected host:port or http://host:port');
-    host = m[1]!;
-    portStr = m[2]!;
+function listenAddress(v: string): ListenAddress {
+  try {
+    return parseAddress(v);
+  } catch (err) {
+    throw err instanceof BadAddress ? new BadValue(err.message) : err;
   }
-  const port = Number(portStr);
-  if (!Number.isInteger(port) || port > 65535) throw new BadValue('port must be 0..65535');
-  return { host, port };
 }
 
 function confSize(v: string): number {

@@ -44,7 +44,7 @@ export class MmcError extends Error {
   }
 }
 
-/** Shorthand for the most common refusal. */
-export function invalidParam(message: string): MmcError {
+/** The most common refusal: MMC_INVALID_PARAM with its reason. */
+export function invalid(message: string): MmcError {
   return new MmcError(MMC.MMC_INVALID_PARAM, message);
 }

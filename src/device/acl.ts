@@ -19,7 +19,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MMC, MmcError } from '../errors.js';
+import { MMC, MmcError, invalid } from '../errors.js';
 import type { DeviceBackend, DeviceSegment, Medium } from './types.js';
 
 export interface AclBackendOptions {
@@ -137,10 +137,6 @@ function wrap(err: unknown, what: string): MmcError {
   return new MmcError(code, `acl: ${what}: ${e?.message ?? String(err)}`);
 }
 
-function invalid(message: string): MmcError {
-  return new MmcError(MMC.MMC_INVALID_PARAM, `acl: ${message}`);
-}
-
 function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -207,22 +203,22 @@ class AclBackendImpl implements AclBackend {
   }
 
   private seg(s: DeviceSegment, what: string): AclSegment {
-    if (!(s instanceof AclSegment) || s.owner !== (this as unknown)) throw invalid(`${what}: not a segment of this backend`);
-    if (s.released) throw invalid(`${what}: segment ${s.label} was released`);
+    if (!(s instanceof AclSegment) || s.owner !== (this as unknown)) throw invalid(`acl: ${what}: not a segment of this backend`);
+    if (s.released) throw invalid(`acl: ${what}: segment ${s.label} was released`);
     return s;
   }
 
   private range(s: AclSegment, offset: number, len: number, what: string): void {
     if (!isNonNegInt(offset) || !isNonNegInt(len) || offset + len > s.bytes) {
-      throw invalid(`${what}: range [${offset}, +${len}) is outside ${s.label} of ${s.bytes} bytes`);
+      throw invalid(`acl: ${what}: range [${offset}, +${len}) is outside ${s.label} of ${s.bytes} bytes`);
     }
   }
 
   open(rank: number, medium: Medium, bytes: number): DeviceSegment {
     this.alive();
-    if (!isNonNegInt(rank)) throw invalid(`open: rank must be a non-negative integer, got ${String(rank)}`);
-    if (medium !== 'hbm' && medium !== 'dram') throw invalid(`open: medium must be 'hbm' or 'dram', got ${String(medium)}`);
-    if (!isNonNegInt(bytes) || bytes === 0) throw invalid(`open: bytes must be a positive integer, got ${String(bytes)}`);
+    if (!isNonNegInt(rank)) throw invalid(`acl: open: rank must be a non-negative integer, got ${String(rank)}`);
+    if (medium !== 'hbm' && medium !== 'dram') throw invalid(`acl: open: medium must be 'hbm' or 'dram', got ${String(medium)}`);
+    if (!isNonNegInt(bytes) || bytes === 0) throw invalid(`acl: open: bytes must be a positive integer, got ${String(bytes)}`);
     const device = this.devices[rank] ?? rank;
     const what = `open rank-${rank}-${medium} (device ${device}, ${bytes} bytes)`;
     if (!this.devicesSet.has(device)) {
@@ -277,7 +273,7 @@ class AclBackendImpl implements AclBackend {
   write(seg: DeviceSegment, offset: number, src: Uint8Array): void | Promise<void> {
     this.alive();
     const s = this.seg(seg, 'write');
-    if (!(src instanceof Uint8Array)) throw invalid('write: src must be a Uint8Array');
+    if (!(src instanceof Uint8Array)) throw invalid('acl: write: src must be a Uint8Array');
     this.range(s, offset, src.byteLength, 'write');
     return this.run([s], src.byteLength, `write ${src.byteLength} bytes to ${s.label} at ${offset}`, (async) =>
       this.addon.write(s.id, offset, src, async),
@@ -287,7 +283,7 @@ class AclBackendImpl implements AclBackend {
   read(seg: DeviceSegment, offset: number, dst: Uint8Array): void | Promise<void> {
     this.alive();
     const s = this.seg(seg, 'read');
-    if (!(dst instanceof Uint8Array)) throw invalid('read: dst must be a Uint8Array');
+    if (!(dst instanceof Uint8Array)) throw invalid('acl: read: dst must be a Uint8Array');
     this.range(s, offset, dst.byteLength, 'read');
     return this.run([s], dst.byteLength, `read ${dst.byteLength} bytes from ${s.label} at ${offset}`, (async) =>
       this.addon.read(s.id, offset, dst, async),
@@ -382,12 +378,12 @@ function samePath(a: string, b: string): boolean {
 export async function createAclBackend(options: AclBackendOptions = {}): Promise<DeviceBackend> {
   const { aclLibrary, devices = [], asyncThresholdBytes = DEFAULT_ASYNC_THRESHOLD_BYTES } = options;
   if (aclLibrary !== undefined && (typeof aclLibrary !== 'string' || aclLibrary === '')) {
-    throw invalid('aclLibrary must be a non-empty path');
+    throw invalid('acl: aclLibrary must be a non-empty path');
   }
   if (!Array.isArray(devices) || !devices.every((d) => isNonNegInt(d) && d <= 0x7fffffff)) {
-    throw invalid(`devices must be an array of device ids (non-negative integers), got ${JSON.stringify(devices)}`);
+    throw invalid(`acl: devices must be an array of device ids (non-negative integers), got ${JSON.stringify(devices)}`);
   }
-  if (!isNonNegInt(asyncThresholdBytes)) throw invalid('asyncThresholdBytes must be a non-negative integer');
+  if (!isNonNegInt(asyncThresholdBytes)) throw invalid('acl: asyncThresholdBytes must be a non-negative integer');
 
   const state = loadAddon();
   if ('reason' in state) {

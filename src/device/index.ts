@@ -2,7 +2,7 @@
  * Backend selection: 'sim' (host memory, the default) or 'acl' (native, optional, loaded on demand
  * so that nothing native is touched unless asked for).
  */
-import { MMC, MmcError } from '../errors.js';
+import { MMC, MmcError, invalid } from '../errors.js';
 import { createSimBackend } from './sim.js';
 import type { SimBackendOptions } from './sim.js';
 import type { DeviceBackend } from './types.js';
@@ -45,5 +45,5 @@ export async function createBackend(name: 'sim' | 'acl', options: CreateBackendO
     }
     return mod.createAclBackend({ aclLibrary: options.aclLibrary, devices: options.devices });
   }
-  throw new MmcError(MMC.MMC_INVALID_PARAM, `unknown backend '${String(name)}' (sim or acl)`);
+  throw invalid(`unknown backend '${String(name)}' (sim or acl)`);
 }

@@ -7,7 +7,7 @@
  * creation) throw MmcError(MMC_ERROR); likewise `failRead`, `failCopy`; `injectFault(op, n)` arms
  * "fail the n-th call of op from now". An injected failure leaves the segment untouched.
  */
-import { MMC, MmcError } from '../errors.js';
+import { MMC, MmcError, invalid } from '../errors.js';
 import type { DeviceBackend, DeviceSegment, Medium } from './types.js';
 
 export interface SimBackendOptions {
@@ -45,10 +45,6 @@ export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
 
 /** Above this many chunks per segment the chunk table is a Map instead of a dense array. */
 const DENSE_TABLE_MAX = 1 << 16;
-
-function invalid(message: string): MmcError {
-  return new MmcError(MMC.MMC_INVALID_PARAM, `sim: ${message}`);
-}
 
 function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -134,7 +130,7 @@ class Sim implements SimBackend {
 
   constructor(options: SimBackendOptions) {
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    if (!isPositiveInt(chunkBytes)) throw invalid(`chunkBytes must be a positive integer, got ${String(chunkBytes)}`);
+    if (!isPositiveInt(chunkBytes)) throw invalid(`sim: chunkBytes must be a positive integer, got ${String(chunkBytes)}`);
     this.chunkBytes = chunkBytes;
     for (const [key, list] of [
       ['failWrite', this.failWrites],
@@ -143,16 +139,16 @@ class Sim implements SimBackend {
     ] as const) {
       const v = options[key];
       if (v === undefined) continue;
-      if (!isPositiveInt(v)) throw invalid(`${key} must be a positive integer (1-based call number), got ${String(v)}`);
+      if (!isPositiveInt(v)) throw invalid(`sim: ${key} must be a positive integer (1-based call number), got ${String(v)}`);
       list.push(v);
     }
   }
 
   open(rank: number, medium: Medium, bytes: number): DeviceSegment {
     if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'sim: backend is closed');
-    if (!Number.isSafeInteger(rank) || rank < 0) throw invalid(`rank must be a non-negative integer, got ${String(rank)}`);
-    if (medium !== 'hbm' && medium !== 'dram') throw invalid(`medium must be 'hbm' or 'dram', got '${String(medium)}'`);
-    if (!isPositiveInt(bytes)) throw invalid(`segment bytes must be a positive safe integer, got ${String(bytes)}`);
+    if (!Number.isSafeInteger(rank) || rank < 0) throw invalid(`sim: rank must be a non-negative integer, got ${String(rank)}`);
+    if (medium !== 'hbm' && medium !== 'dram') throw invalid(`sim: medium must be 'hbm' or 'dram', got '${String(medium)}'`);
+    if (!isPositiveInt(bytes)) throw invalid(`sim: segment bytes must be a positive safe integer, got ${String(bytes)}`);
     const seg = new SimSegment(this, rank, medium, bytes, this.chunkBytes);
     this.segments.add(seg);
     return seg;
@@ -161,14 +157,14 @@ class Sim implements SimBackend {
   /** The live SimSegment behind `seg`, with [offset, offset + length) checked against it. */
   private check(seg: DeviceSegment, offset: number, length: number, op: string): SimSegment {
     if (!(seg instanceof SimSegment) || seg.owner !== this) {
-      throw invalid(`${op}: not a segment of this sim backend`);
+      throw invalid(`sim: ${op}: not a segment of this sim backend`);
     }
     if (seg.released) {
-      throw invalid(`${op}: segment rank-${seg.rank}-${seg.medium} has been released`);
+      throw invalid(`sim: ${op}: segment rank-${seg.rank}-${seg.medium} has been released`);
     }
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0 || offset + length > seg.bytes) {
       throw invalid(
-        `${op}: range [${String(offset)}, +${String(length)}) outside segment rank-${seg.rank}-${seg.medium} of ${seg.bytes} bytes`,
+        `sim: ${op}: range [${String(offset)}, +${String(length)}) outside segment rank-${seg.rank}-${seg.medium} of ${seg.bytes} bytes`,
       );
     }
     return seg;
@@ -179,7 +175,7 @@ class Sim implements SimBackend {
     if (this.failWrites.length !== 0 && takeFault(this.failWrites, n)) {
       throw new MmcError(MMC.MMC_ERROR, 'sim: injected write failure', { call: n });
     }
-    if (!(src instanceof Uint8Array)) throw invalid('write: src must be a Uint8Array');
+    if (!(src instanceof Uint8Array)) throw invalid('sim: write: src must be a Uint8Array');
     let len = src.length;
     const s = this.check(seg, offset, len, 'write');
     if (len === 0) return;
@@ -207,7 +203,7 @@ class Sim implements SimBackend {
     if (this.failReads.length !== 0 && takeFault(this.failReads, n)) {
       throw new MmcError(MMC.MMC_ERROR, 'sim: injected read failure', { call: n });
     }
-    if (!(dst instanceof Uint8Array)) throw invalid('read: dst must be a Uint8Array');
+    if (!(dst instanceof Uint8Array)) throw invalid('sim: read: dst must be a Uint8Array');
     let len = dst.length;
     const s = this.check(seg, offset, len, 'read');
     if (len === 0) return;
@@ -308,7 +304,7 @@ class Sim implements SimBackend {
 
   /** Releasing an already released segment is a no-op; any other use of it throws. */
   release(seg: DeviceSegment): void {
-    if (!(seg instanceof SimSegment) || seg.owner !== this) throw invalid('release: not a segment of this sim backend');
+    if (!(seg instanceof SimSegment) || seg.owner !== this) throw invalid('sim: release: not a segment of this sim backend');
     if (seg.released) return;
     seg.drop();
     this.segments.delete(seg);
@@ -322,7 +318,7 @@ class Sim implements SimBackend {
   }
 
   injectFault(op: SimOp, n: number): void {
-    if (!isPositiveInt(n)) throw invalid(`injectFault: n must be a positive integer, got ${String(n)}`);
+    if (!isPositiveInt(n)) throw invalid(`sim: injectFault: n must be a positive integer, got ${String(n)}`);
     switch (op) {
       case 'write':
         this.failWrites.push(this.writes + n);
@@ -334,7 +330,7 @@ class Sim implements SimBackend {
         this.failCopies.push(this.copies + n);
         break;
       default:
-        throw invalid(`injectFault: op must be 'write', 'read' or 'copy', got '${String(op)}'`);
+        throw invalid(`sim: injectFault: op must be 'write', 'read' or 'copy', got '${String(op)}'`);
     }
   }
 

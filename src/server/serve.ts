@@ -4,8 +4,10 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { loadConf, parseSize, type ConfConfig } from '../config.js';
-import { MMC, MmcError } from '../errors.js';
-import type { MemCacheOptions, SegmentSpec } from '../store/types.js';
+import { MMC, MmcError, invalid } from '../errors.js';
+import { BadAddress, parseAddress, type ListenAddress } from '../address.js';
+import { DEFAULT_SEGMENT_BYTES, confSegments, thresholds } from '../store/options.js';
+import type { MemCacheOptions } from '../store/types.js';
 import { createServer, type RunningServer, type ServerOptions } from './index.js';
 import type { StoreLike } from './store-api.js';
 import { checkToken } from '../protocol/token.js';
@@ -54,20 +56,20 @@ export interface ServePlan {
   warnings: string[];
 }
 
-const GiB = 1024 ** 3;
-
-function bad(msg: string): MmcError {
-  return new MmcError(MMC.MMC_INVALID_PARAM, msg);
+/** The conf file's watermarks (or the defaults), as the store's options. */
+function storeThresholds(c: ConfConfig): Pick<MemCacheOptions, 'evictThresholdHigh' | 'evictThresholdLow'> {
+  const { high, low } = thresholds({}, c);
+  return { evictThresholdHigh: high, evictThresholdLow: low };
 }
 
-/** `host:port`, `http://host:port`, `[::1]:port`, or `:port`. */
-export function parseListen(v: string, what = '--listen'): { host: string; port: number } {
-  const s = v.trim().replace(/^https?:\/\//i, '').replace(/\/+$/, '');
-  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(s);
-  if (!m) throw bad(`${what}: expected HOST:PORT, got '${v}'`);
-  const port = Number(m[3]);
-  if (port > 65535) throw bad(`${what}: port ${port} out of range`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+/** `host:port`, `http://host:port`, `[::1]:port`, or `:port` (127.0.0.1). */
+export function parseListen(v: string, what = '--listen'): ListenAddress {
+  try {
+    return parseAddress(v, { emptyHost: '127.0.0.1', lenient: true });
+  } catch (err) {
+    if (!(err instanceof BadAddress)) throw err;
+    throw invalid(err.port !== undefined ? `${what}: port ${err.port} out of range` : `${what}: expected HOST:PORT, got '${v}'`);
+  }
 }
 
 function size(v: string, what: string, allowZero = true): number {
@@ -75,12 +77,12 @@ function size(v: string, what: string, allowZero = true): number {
   try {
     return parseSize(v);
   } catch (e) {
-    throw bad(`${what}: ${(e as Error).message.replace(/^MMC_[A-Z_]+: /, '')}`);
+    throw invalid(`${what}: ${(e as Error).message.replace(/^MMC_[A-Z_]+: /, '')}`);
   }
 }
 
 function count(v: string, what: string): number {
-  if (!/^\s*[0-9]+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw bad(`${what}: expected a positive integer, got '${v}'`);
+  if (!/^\s*[0-9]+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw invalid(`${what}: expected a positive integer, got '${v}'`);
   return Number(v);
 }
 
@@ -96,7 +98,7 @@ function planToken(flags: ServeFlags, c: ConfConfig, env: NodeJS.ProcessEnv): st
   else if (c.tokenPath !== undefined) file = { what: 'ock.mmc.auth.token.path', path: c.tokenPath };
   if (file === undefined) return undefined;
   const text = readNamed(file).toString('utf8').trim();
-  if (text === '') throw bad(`${file.what}: ${file.path}: empty token`);
+  if (text === '') throw invalid(`${file.what}: ${file.path}: empty token`);
   return checkToken(text, `${file.what}: ${file.path}`);
 }
 
@@ -108,7 +110,7 @@ function planToken(flags: ServeFlags, c: ConfConfig, env: NodeJS.ProcessEnv): st
  */
 function planTls(flags: ServeFlags, c: ConfConfig, warnings: string[]): TlsOptions | undefined {
   if (flags.tlsCert !== undefined || flags.tlsKey !== undefined || flags.tlsCa !== undefined) {
-    if (flags.tlsCert === undefined || flags.tlsKey === undefined) throw bad('--tls-cert and --tls-key go together (--tls-ca needs both)');
+    if (flags.tlsCert === undefined || flags.tlsKey === undefined) throw invalid('--tls-cert and --tls-key go together (--tls-ca needs both)');
     return loadTls({
       cert: { what: '--tls-cert', path: flags.tlsCert },
       key: { what: '--tls-key', path: flags.tlsKey },
@@ -121,8 +123,8 @@ function planTls(flags: ServeFlags, c: ConfConfig, warnings: string[]): TlsOptio
     p === undefined ? undefined : { what: key, path: t.topPath !== undefined && !isAbsolute(p) ? join(t.topPath, p) : p };
   const cert = named('ock.mmc.tls.cert.path', t.certPath);
   const key = named('ock.mmc.tls.key.path', t.keyPath);
-  if (cert === undefined) throw bad('ock.mmc.tls.enable is true but ock.mmc.tls.cert.path is not set');
-  if (key === undefined) throw bad('ock.mmc.tls.enable is true but ock.mmc.tls.key.path is not set');
+  if (cert === undefined) throw invalid('ock.mmc.tls.enable is true but ock.mmc.tls.cert.path is not set');
+  if (key === undefined) throw invalid('ock.mmc.tls.enable is true but ock.mmc.tls.key.path is not set');
   if (t.decrypterPath !== undefined) {
     warnings.push('ock.mmc.tls.decrypter.path is ignored: the file of ock.mmc.tls.key.pass.path is read as plain text');
   }
@@ -143,33 +145,29 @@ export function planServe(flags: ServeFlags, env: NodeJS.ProcessEnv = process.en
   let ranks = c.worldSize ?? 1;
   if (flags.ranks !== undefined) {
     const r = String(flags.ranks);
-    if (!/^[0-9]+$/.test(r) || Number(r) < 1 || Number(r) > 1024) throw bad(`--ranks: expected 1..1024, got '${r}'`);
+    if (!/^[0-9]+$/.test(r) || Number(r) < 1 || Number(r) > 1024) throw invalid(`--ranks: expected 1..1024, got '${r}'`);
     ranks = Number(r);
   }
-  const hbm = flags.hbm !== undefined ? size(flags.hbm, '--hbm') : (c.hbmSize ?? GiB);
-  const dram = flags.dram !== undefined ? size(flags.dram, '--dram') : (c.dramSize ?? GiB);
-  if (hbm === 0 && dram === 0) throw bad('--hbm and --dram are both 0: nothing to store into');
+  const hbm = flags.hbm !== undefined ? size(flags.hbm, '--hbm') : (c.hbmSize ?? DEFAULT_SEGMENT_BYTES);
+  const dram = flags.dram !== undefined ? size(flags.dram, '--dram') : (c.dramSize ?? DEFAULT_SEGMENT_BYTES);
+  if (hbm === 0 && dram === 0) throw invalid('--hbm and --dram are both 0: nothing to store into');
   const backend = flags.backend ?? 'sim';
-  if (backend !== 'sim' && backend !== 'acl') throw bad(`--backend: expected sim or acl, got '${backend}'`);
+  if (backend !== 'sim' && backend !== 'acl') throw invalid(`--backend: expected sim or acl, got '${backend}'`);
   let devices: number[] | undefined;
   if (flags.devices !== undefined) {
-    if (!/^\s*\d+\s*(,\s*\d+\s*)*$/.test(flags.devices)) throw bad(`--devices: expected device ids like 0,1,2, got '${flags.devices}'`);
+    if (!/^\s*\d+\s*(,\s*\d+\s*)*$/.test(flags.devices)) throw invalid(`--devices: expected device ids like 0,1,2, got '${flags.devices}'`);
     devices = flags.devices.split(',').map((d) => Number(d.trim()));
-    if (devices.length < ranks) throw bad(`--devices: ${devices.length} device ids for ${ranks} ranks`);
+    if (devices.length < ranks) throw invalid(`--devices: ${devices.length} device ids for ${ranks} ranks`);
   }
-  const segments: SegmentSpec[] = [];
-  for (let r = 0; r < ranks; r++) if (hbm > 0) segments.push({ rank: r, medium: 'hbm', bytes: hbm });
-  for (let r = 0; r < ranks; r++) if (dram > 0) segments.push({ rank: r, medium: 'dram', bytes: dram });
   return {
     host: listen.host,
     port: listen.port,
     store: {
-      segments,
+      segments: confSegments({ worldSize: ranks, hbmSize: hbm, dramSize: dram }),
       backend,
       ...(devices ? { devices } : {}),
       ...(flags.aclLibrary ? { aclLibrary: flags.aclLibrary } : {}),
-      evictThresholdHigh: c.evictThresholdHigh ?? 90,
-      evictThresholdLow: c.evictThresholdLow ?? 80,
+      ...storeThresholds(c),
     },
     valueLimit: flags.valueLimit !== undefined ? size(flags.valueLimit, '--value-limit', false) : undefined,
     metadataLimit: flags.metadataLimit !== undefined ? size(flags.metadataLimit, '--metadata-limit', false) : undefined,

@@ -6,24 +6,27 @@
  * The core answers NEED_EVICT when an alloc would pass the high watermark; the store then
  * evicts (demotions copy bytes through the backend) and asks again.
  */
-import { Buffer } from 'node:buffer';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { MMC, MmcError } from '../errors.js';
 import { createBackend } from '../device/index.js';
 import type { DeviceBackend, DeviceSegment } from '../device/types.js';
-import { loadConf, parseSize } from '../config.js';
+import { resolveOptions } from './options.js';
 import {
-  Core, NEED_EVICT, DEMOTE, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, IN_BATCH, MEDIUM_HBM, MEDIUM_DRAM,
-  OP, OPS, OPS_WITH_NOT_FOUND, TRACEPOINTS,
+  Core, NEED_EVICT, DEMOTE, ALLOC_SKIP_WATERMARK, ALLOC_FINAL, 
+  OP,
 } from './core.js';
 import type {
-  MemCacheOptions, PutOptions, QueryResult, SegmentInfo, SegmentSpec, Stats, Tracepoint, UpdateStateOp,
+  MemCacheOptions, PutOptions, QueryResult, SegmentInfo, SegmentSpec, Stats, UpdateStateOp,
 } from './types.js';
 import { valueBuffer } from './slab.js';
+import { readStats } from './stats.js';
+import {
+  batchAlloc, batchExists, batchGetCodes, batchPut, batchQuery, batchRemove, batchUpdateState, type BatchStore,
+} from './batch.js';
 import { PutWriter, type MountedSegment, type WriterHost } from './writer.js';
 import {
-  MEDIA, MEDIUM_NAMES, invalid, errorCode, checkReplicas, checkRank, positiveInt, checkThresholds, parseMedium,
-  normalizeSegment, checkKeys, allocMessage,
+  MEDIA, MEDIUM_NAMES, invalid, errorCode, checkReplicas, checkRank, parseMedium, normalizeSegment, allocMessage, getMessage,
+  type NormalizedSegment,
 } from './validate.js';
 
 export { PutWriter };
@@ -31,10 +34,6 @@ export { PutWriter };
 const SWEEP_INTERVAL_MS = 500;
 /** Keys listed between two yields to the event loop (about 4 ms of work). */
 const KEYS_SLICE = 8192;
-const DEFAULT_SEGMENT_BYTES = 1 << 30;
-/** coreMemoryLimit: at least this much, at most the 4 GiB of wasm32 (the core keeps a margin). */
-const MIN_CORE_MEMORY = 1 << 20;
-const MAX_CORE_MEMORY = 2 ** 32;
 
 export class MemCache implements WriterHost {
   private readonly core: Core;
@@ -49,9 +48,21 @@ export class MemCache implements WriterHost {
   /** Warnings from the conf file (unknown keys). */
   readonly warnings: readonly string[];
 
+  /** What the batch calls (batch.ts) use of this store. */
+  private readonly batches: BatchStore;
+
   private constructor(core: Core, backend: DeviceBackend, alignment: number, warnings: string[]) {
     this.core = core;
     this.backend = backend;
+    this.batches = {
+      core, backend, bySlot: this.bySlot,
+      check: () => this.check(),
+      reserve: (key, size, opts, flags) => this.reserve(key, size, opts, flags),
+      writeAndCommit: (w, value, flags, codes) => this.writeAndCommit(w, value, flags, codes),
+      allocItem: (key, size, opts, flags) => this.allocItem(key, size, opts, flags),
+      updateStateItem: (key, op, flags) => this.updateStateItem(key, op, flags),
+      readQuery: (key) => this.readQuery(key),
+    };
     this.alignment = alignment;
     this.warnings = warnings;
     this.sweeper = setInterval(() => {
@@ -62,63 +73,18 @@ export class MemCache implements WriterHost {
 
   /** Opens a store: loads the WASM core, opens the backend and mounts the segments. */
   static async open(options: MemCacheOptions = {}): Promise<MemCache> {
-    if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-    const conf = options.config !== undefined ? loadConf(options.config) : { config: {}, warnings: [] as string[] };
-    const c = conf.config;
-    const high = options.evictThresholdHigh ?? c.evictThresholdHigh ?? 90;
-    const low = options.evictThresholdLow ?? c.evictThresholdLow ?? 80;
-    checkThresholds(high, low);
-    const alignment = options.alignment ?? 4096;
-    if (!Number.isInteger(alignment) || alignment < 64 || alignment > 2 ** 30 || (alignment & (alignment - 1)) !== 0) {
-      throw invalid(`alignment must be a power of two from 64 to 2^30, got ${String(alignment)}`);
-    }
-    const leaseMs = positiveInt(options.leaseMs ?? 2000, 'leaseMs');
-    const allocTimeoutMs = positiveInt(options.allocTimeoutMs ?? 30000, 'allocTimeoutMs');
-    let metaLimit = 0; // the core's default
-    if (options.coreMemoryLimit !== undefined) {
-      try {
-        metaLimit = parseSize(options.coreMemoryLimit);
-      } catch {
-        metaLimit = NaN;
-      }
-      if (!(metaLimit >= MIN_CORE_MEMORY && metaLimit <= MAX_CORE_MEMORY)) {
-        throw invalid(`coreMemoryLimit must be 1MB..4GB, got ${String(options.coreMemoryLimit)}`);
-      }
-    }
-    let specs: SegmentSpec[];
-    if (options.segments !== undefined) {
-      if (!Array.isArray(options.segments)) throw invalid('segments must be an array');
-      specs = options.segments;
-    } else {
-      const ranks = c.worldSize ?? 1;
-      const hbm = c.hbmSize ?? DEFAULT_SEGMENT_BYTES;
-      const dram = c.dramSize ?? DEFAULT_SEGMENT_BYTES;
-      specs = [];
-      for (let rank = 0; rank < ranks; rank++) {
-        if (hbm > 0) specs.push({ rank, medium: 'hbm', bytes: hbm });
-        if (dram > 0) specs.push({ rank, medium: 'dram', bytes: dram });
-      }
-    }
-    const normalized = specs.map((s) => normalizeSegment(s, alignment));
-    const seen = new Set<string>();
-    for (const s of normalized) {
-      if (seen.has(s.id)) throw invalid(`segment ${s.id} is given twice`);
-      seen.add(s.id);
-    }
-    let backend: DeviceBackend;
-    const b = options.backend ?? 'sim';
-    if (typeof b === 'object' && b !== null) backend = b;
-    else if (b === 'sim' || b === 'acl') backend = await createBackend(b, { sim: options.sim, aclLibrary: options.aclLibrary, devices: options.devices });
-    else throw invalid(`unknown backend '${String(b)}' (sim or acl)`);
+    const o = resolveOptions(options);
+    const backend = await openBackend(options);
     const core = new Core({
-      debug: options.debug ?? false, alignShift: Math.log2(alignment), leaseMs, allocTimeoutMs, high, low, metaLimit,
+      debug: options.debug ?? false, alignShift: Math.log2(o.alignment), leaseMs: o.leaseMs, allocTimeoutMs: o.allocTimeoutMs,
+      high: o.high, low: o.low, metaLimit: o.metaLimit,
     });
     if (core.x.metadata_bytes() > core.x.metadata_limit()) {
-      throw invalid(`coreMemoryLimit ${metaLimit} is below what the core takes at start (${core.x.metadata_bytes()} bytes)`);
+      throw invalid(`coreMemoryLimit ${o.metaLimit} is below what the core takes at start (${core.x.metadata_bytes()} bytes)`);
     }
-    const mc = new MemCache(core, backend, alignment, conf.warnings);
+    const mc = new MemCache(core, backend, o.alignment, o.warnings);
     try {
-      for (const s of normalized) await mc.mountNormalized(s);
+      for (const s of o.segments) await mc.mountNormalized(s);
     } catch (err) {
       await mc.close();
       throw err;
@@ -145,7 +111,7 @@ export class MemCache implements WriterHost {
     return this.info(m);
   }
 
-  private async mountNormalized(s: { id: string; rank: number; medium: number; bytes: number }): Promise<MountedSegment> {
+  private async mountNormalized(s: NormalizedSegment): Promise<MountedSegment> {
     if (this.byId.has(s.id)) {
       this.core.x.count_op(OP.mount, MMC.MMC_INVALID_PARAM);
       throw invalid(`segment ${s.id} is already mounted`);
@@ -225,7 +191,7 @@ export class MemCache implements WriterHost {
         try {
           r = this.backend.write(this.bySlot[out[8 + 2 * i]]!.device, out[9 + 2 * i], value);
         } catch (err) {
-          x.obj_commit(id, gen, 0, t0, 0);
+          this.commitWrite(false, id, gen, t0, 0, key);
           throw err;
         }
         if (r) {
@@ -235,8 +201,7 @@ export class MemCache implements WriterHost {
           return this.putFinish(r, id, gen, t0, key, value, rest);
         }
       }
-      const c = x.obj_commit(id, gen, 1, t0, 0);
-      if (c !== MMC.MMC_OK) throw new MmcError(c, `'${key}' was removed or expired while being written`);
+      this.commitWrite(true, id, gen, t0, 0, key);
       return RESOLVED;
     } catch (err) {
       return Promise.reject(err);
@@ -265,12 +230,11 @@ export class MemCache implements WriterHost {
       }
     } catch (err) {
       x.obj_write_end(id, gen);
-      x.obj_commit(id, gen, 0, t0, 0);
+      this.commitWrite(false, id, gen, t0, 0, key);
       throw err;
     }
     x.obj_write_end(id, gen);
-    const c = x.obj_commit(id, gen, 1, t0, 0);
-    if (c !== MMC.MMC_OK) throw new MmcError(c, `'${key}' was removed or expired while being written`);
+    this.commitWrite(true, id, gen, t0, 0, key);
   }
 
   /** A put that must evict first. */
@@ -279,17 +243,30 @@ export class MemCache implements WriterHost {
     await this.writeAndCommit(w, value, 0);
   }
 
-  /** The write and update_state of a whole value through its writer; `flags` IN_BATCH or 0. */
-  private async writeAndCommit(w: PutWriter, value: Uint8Array, flags: number): Promise<void> {
+  /**
+   * The write and update_state of a whole value through its writer; `flags` IN_BATCH or 0. A
+   * batch passes `commitCodes` to get the code of each commit (write_fail's when the write threw).
+   */
+  private async writeAndCommit(w: PutWriter, value: Uint8Array, flags: number, commitCodes?: number[]): Promise<void> {
     const h = w.handle;
     try {
       await this._write(w, 0, value);
     } catch (err) {
-      this.core.x.obj_commit(h.id, h.gen, 0, h.t0, flags);
+      this.commitWrite(false, h.id, h.gen, h.t0, flags, w.key, commitCodes);
       throw err;
     }
-    const code = this.core.x.obj_commit(h.id, h.gen, 1, h.t0, flags);
-    if (code !== MMC.MMC_OK) throw new MmcError(code, `'${w.key}' was removed or expired while being written`);
+    this.commitWrite(true, h.id, h.gen, h.t0, flags, w.key, commitCodes);
+  }
+
+  /**
+   * The one commit of a written object: update_state write_ok (`ok`) or write_fail; a write_ok
+   * the core refuses (the object was removed or expired meanwhile) throws. `codes` collects the
+   * core's code for a batch.
+   */
+  private commitWrite(ok: boolean, id: number, gen: number, t0: number, flags: number, key: string, codes?: number[]): void {
+    const c = this.core.x.obj_commit(id, gen, ok ? 1 : 0, t0, flags);
+    codes?.push(c);
+    if (ok && c !== MMC.MMC_OK) throw new MmcError(c, `'${key}' was removed or expired while being written`);
   }
 
   /** Two-phase put, first phase: reserves space; write through the returned PutWriter, then commit. */
@@ -338,8 +315,7 @@ export class MemCache implements WriterHost {
   _commit(w: PutWriter, ok: boolean): void {
     if (this.pendingPuts.get(w.key) === w) this.pendingPuts.delete(w.key);
     if (this.closed || this.core.failed) return;
-    const code = this.core.x.obj_commit(w.handle.id, w.handle.gen, ok ? 1 : 0, w.handle.t0, 0);
-    if (ok && code !== MMC.MMC_OK) throw new MmcError(code, `'${w.key}' was removed or expired while being written`);
+    this.commitWrite(ok, w.handle.id, w.handle.gen, w.handle.t0, 0, w.key);
   }
 
   /**
@@ -560,45 +536,10 @@ export class MemCache implements WriterHost {
     return keys;
   }
 
-  // ---- batches: results in request order; items are counted on the batch operation only ----
+  // ---- batches (batch.ts): results in request order; items are counted on the batch operation only ----
 
-  async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, opts?: PutOptions): Promise<number[]> {
-    this.check();
-    if (!Array.isArray(entries)) throw invalid('entries must be an array of [key, value]');
-    // a batch put is a batch_alloc plus a batch_update_state, each judged on its own items
-    const codes: number[] = [];
-    const allocCodes: number[] = [];
-    const commitCodes: number[] = [];
-    for (const entry of entries) {
-      let code: number = MMC.MMC_OK;
-      try {
-        if (!Array.isArray(entry) || !(entry[1] instanceof Uint8Array)) throw invalid('each entry must be [key, Uint8Array]');
-        let w: PutWriter;
-        try {
-          w = await this.reserve(entry[0], entry[1].length, opts, IN_BATCH);
-          allocCodes.push(MMC.MMC_OK);
-        } catch (err) {
-          allocCodes.push(errorCode(err));
-          throw err;
-        }
-        const h = w.handle;
-        try {
-          await this._write(w, 0, entry[1]);
-        } catch (err) {
-          commitCodes.push(this.core.x.obj_commit(h.id, h.gen, 0, h.t0, IN_BATCH));
-          throw err;
-        }
-        const c = this.core.x.obj_commit(h.id, h.gen, 1, h.t0, IN_BATCH);
-        commitCodes.push(c);
-        if (c !== MMC.MMC_OK) throw new MmcError(c, 'removed while being written');
-      } catch (err) {
-        code = errorCode(err);
-      }
-      codes.push(code);
-    }
-    this.countBatch('batch_alloc', allocCodes);
-    this.countBatch('batch_update_state', commitCodes);
-    return codes;
+  batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, opts?: PutOptions): Promise<number[]> {
+    return batchPut(this.batches, entries, opts);
   }
 
   /**
@@ -611,124 +552,30 @@ export class MemCache implements WriterHost {
   }
 
   /** batchGet with each item's MMC code: 0 found, MMC_UNMATCHED_KEY absent, else its error. */
-  async batchGetCodes(keys: readonly string[]): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
-    this.check();
-    checkKeys(keys);
-    const x = this.core.x;
-    const n = keys.length;
-    const codes = new Array<number>(n);
-    const found: { i: number; id: number; gen: number; blob: number; t0: number; size: number; seg: MountedSegment; offset: number }[] = [];
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      codes[i] = this.itemCode(() => x.obj_get(this.core.setKey(keys[i]), IN_BATCH));
-      if (codes[i] !== MMC.MMC_OK) continue;
-      const out = this.core.out;
-      found.push({ i, id: out[5], gen: out[6], blob: out[0], t0: out[1], size: out[2], seg: this.bySlot[out[3]]!, offset: out[4] });
-      total += out[2];
-    }
-    const values = new Array<Uint8Array | undefined>(n).fill(undefined);
-    const buf = Buffer.allocUnsafe(total);
-    const reads: Promise<unknown>[] = [];
-    let pos = 0;
-    for (const f of found) {
-      const dst = buf.subarray(pos, pos + f.size);
-      pos += f.size;
-      values[f.i] = dst;
-      try {
-        const r = this.backend.read(f.seg.device, f.offset, dst);
-        if (r) reads.push(r.catch((err: unknown) => { codes[f.i] = errorCode(err); }));
-      } catch (err) {
-        codes[f.i] = errorCode(err);
-      }
-    }
-    if (reads.length) await Promise.all(reads);
-    for (const f of found) {
-      codes[f.i] = x.obj_get_end(f.id, f.gen, f.blob, codes[f.i], f.t0, IN_BATCH);
-      if (codes[f.i] !== MMC.MMC_OK) values[f.i] = undefined;
-    }
-    this.countBatch('batch_get', codes);
-    return { values, codes };
+  batchGetCodes(keys: readonly string[]): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
+    return batchGetCodes(this.batches, keys);
   }
 
-  async batchExists(keys: readonly string[]): Promise<boolean[]> {
-    this.check();
-    checkKeys(keys);
-    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_exists(this.core.setKey(key), IN_BATCH)));
-    this.countBatch('batch_exist_key', codes);
-    return codes.map((c) => c === MMC.MMC_OK);
+  batchExists(keys: readonly string[]): Promise<boolean[]> {
+    return batchExists(this.batches, keys);
   }
 
-  async batchRemove(keys: readonly string[]): Promise<number[]> {
-    this.check();
-    checkKeys(keys);
-    const codes = keys.map((key) => this.itemCode(() => this.core.x.obj_remove(this.core.setKey(key), IN_BATCH)));
-    this.countBatch('batch_remove', codes);
-    return codes;
+  batchRemove(keys: readonly string[]): Promise<number[]> {
+    return batchRemove(this.batches, keys);
   }
 
-  async batchQuery(keys: readonly string[]): Promise<QueryResult[]> {
-    this.check();
-    checkKeys(keys);
-    const codes: number[] = [];
-    const results = keys.map((key) => {
-      const code = this.itemCode(() => this.core.x.obj_query(this.core.setKey(key), IN_BATCH));
-      codes.push(code);
-      return code === MMC.MMC_OK ? this.readQuery(key) : { key: String(key), size: 0, prot: 0, numBlobs: 0, valid: false, blobs: [] };
-    });
-    this.countBatch('batch_query', codes);
-    return results;
+  batchQuery(keys: readonly string[]): Promise<QueryResult[]> {
+    return batchQuery(this.batches, keys);
   }
 
   /** Two-phase batch put, first phase: a PutWriter or the MmcError of each item. */
-  async batchAlloc(entries: ReadonlyArray<readonly [string, number]>, opts?: PutOptions): Promise<(PutWriter | MmcError)[]> {
-    this.check();
-    if (!Array.isArray(entries)) throw invalid('entries must be an array of [key, size]');
-    const results: (PutWriter | MmcError)[] = [];
-    for (const entry of entries) {
-      try {
-        if (!Array.isArray(entry)) throw invalid('each entry must be [key, size]');
-        results.push(await this.allocItem(entry[0], entry[1], opts, IN_BATCH));
-      } catch (err) {
-        results.push(err instanceof MmcError ? err : new MmcError(MMC.MMC_ERROR, String(err)));
-      }
-    }
-    this.countBatch('batch_alloc', results.map((r) => (r instanceof MmcError ? r.code : MMC.MMC_OK)));
-    return results;
+  batchAlloc(entries: ReadonlyArray<readonly [string, number]>, opts?: PutOptions): Promise<(PutWriter | MmcError)[]> {
+    return batchAlloc(this.batches, entries, opts);
   }
 
   /** Two-phase batch put, second phase: per-item MMC code. */
-  async batchUpdateState(keys: readonly string[], ops: UpdateStateOp | readonly UpdateStateOp[]): Promise<number[]> {
-    this.check();
-    checkKeys(keys);
-    if (Array.isArray(ops) && ops.length !== keys.length) throw invalid('ops must be one state or one per key');
-    const codes: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const op = (Array.isArray(ops) ? ops[i] : ops) as UpdateStateOp;
-      try {
-        await this.updateStateItem(keys[i], op, IN_BATCH);
-        codes.push(MMC.MMC_OK);
-      } catch (err) {
-        codes.push(errorCode(err));
-      }
-    }
-    this.countBatch('batch_update_state', codes);
-    return codes;
-  }
-
-  /** The code of one batch item; a refused item (bad key) is MMC_INVALID_PARAM. */
-  private itemCode(fn: () => number): number {
-    try {
-      return fn();
-    } catch (err) {
-      if (this.core.failed) throw err;
-      return errorCode(err);
-    }
-  }
-
-  private countBatch(op: (typeof OPS)[number], codes: readonly number[]): void {
-    const anyFailure = codes.some((c) => c !== MMC.MMC_OK && c !== MMC.MMC_UNMATCHED_KEY);
-    const anyNotFound = codes.some((c) => c === MMC.MMC_UNMATCHED_KEY);
-    this.core.x.count_batch(OP[op], anyFailure ? 1 : 0, anyNotFound ? 1 : 0);
+  batchUpdateState(keys: readonly string[], ops: UpdateStateOp | readonly UpdateStateOp[]): Promise<number[]> {
+    return batchUpdateState(this.batches, keys, ops);
   }
 
   // ---- stats ----
@@ -736,30 +583,7 @@ export class MemCache implements WriterHost {
   /** The counters, named as the /metrics/summary fields, plus medium usage and the tracepoints. */
   stats(): Stats {
     this.check();
-    const x = this.core.x;
-    const block = this.core.statsBlock();
-    const s: Record<string, number | Tracepoint[]> = {
-      keys: x.stored_keys(),
-      evict: block[OPS.length * 4],
-      hbm_used: x.medium_used(MEDIUM_HBM),
-      hbm_total: x.medium_total(MEDIUM_HBM),
-      dram_used: x.medium_used(MEDIUM_DRAM),
-      dram_total: x.medium_total(MEDIUM_DRAM),
-      metadata_used: x.metadata_bytes(),
-      metadata_limit: x.metadata_limit(),
-    };
-    OPS.forEach((op, i) => {
-      s[`${op}_req`] = block[i * 4];
-      s[`${op}_success`] = block[i * 4 + 1];
-      s[`${op}_fail`] = block[i * 4 + 2];
-      if (OPS_WITH_NOT_FOUND.has(op)) s[`${op}_not_found`] = block[i * 4 + 3];
-    });
-    const base = OPS.length * 4 + 1;
-    s.tracepoints = TRACEPOINTS.map((name, i) => {
-      const b = base + i * 6;
-      return { name, begin: block[b], goodEnd: block[b + 1], badEnd: block[b + 2], minUs: block[b + 3], maxUs: block[b + 4], totalUs: block[b + 5] };
-    });
-    return s as Stats;
+    return readStats(this.core);
   }
 
   /** Internal figures for benchmarks and tests: metadata bytes and live record counts. */
@@ -799,14 +623,12 @@ export class MemCache implements WriterHost {
   }
 }
 
-/** The message of a get refused by the core. */
-function getMessage(code: number, key: string): string {
-  switch (code) {
-    case MMC.MMC_OBJECT_NOT_EXISTS: return `'${key}' is being written and not readable yet`;
-    case MMC.MMC_EXCEED_CAPACITY: return `'${key}' has as many readers as a lease count holds (16383 a replica); retry when some are done`;
-    case MMC.MMC_TIMEOUT: return `the read of '${key}' lost its lease (it outlived leaseMs, or its segment was unmounted): its bytes may be another object's`;
-    default: return `get of '${key}' failed`;
-  }
+/** The backend of `options.backend`: 'sim' (default), 'acl', or the object given. */
+async function openBackend(options: MemCacheOptions): Promise<DeviceBackend> {
+  const b = options.backend ?? 'sim';
+  if (typeof b === 'object' && b !== null) return b;
+  if (b === 'sim' || b === 'acl') return createBackend(b, { sim: options.sim, aclLibrary: options.aclLibrary, devices: options.devices });
+  throw invalid(`unknown backend '${String(b)}' (sim or acl)`);
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();

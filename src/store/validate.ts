@@ -1,5 +1,5 @@
 /** Checks of the store's inputs: each refusal is an MmcError with MMC_INVALID_PARAM and a reason. */
-import { MMC, MmcError, codeName } from '../errors.js';
+import { MMC, MmcError, codeName, invalid } from '../errors.js';
 import type { Medium } from '../device/types.js';
 import { parseSize } from '../config.js';
 import { segmentId } from '../protocol/segment.js';
@@ -8,9 +8,7 @@ import type { SegmentSpec } from './types.js';
 export const MEDIA: readonly Medium[] = ['hbm', 'dram'];
 export const MEDIUM_NAMES = ['HBM', 'DRAM'] as const;
 
-export function invalid(message: string): MmcError {
-  return new MmcError(MMC.MMC_INVALID_PARAM, message);
-}
+export { invalid };
 
 /** The MMC code of anything thrown. */
 export function errorCode(err: unknown): number {
@@ -51,7 +49,15 @@ export function parseMedium(m: unknown): number {
   throw invalid(`unknown medium '${String(m)}' (hbm or dram)`);
 }
 
-export function normalizeSegment(s: SegmentSpec, alignment: number): { id: string; rank: number; medium: number; bytes: number } {
+/** A checked segment spec: its id ('rank-1-dram'), rank, medium index and size in bytes. */
+export interface NormalizedSegment {
+  id: string;
+  rank: number;
+  medium: number;
+  bytes: number;
+}
+
+export function normalizeSegment(s: SegmentSpec, alignment: number): NormalizedSegment {
   if (s === null || typeof s !== 'object') throw invalid('a segment must be { rank, medium, bytes }');
   if (!Number.isInteger(s.rank) || s.rank < 0 || s.rank > 65535) throw invalid(`segment rank must be an integer 0..65535, got ${String(s.rank)}`);
   const medium = parseMedium(s.medium);
@@ -75,5 +81,15 @@ export function allocMessage(code: number, key: string, size: number, metadata: 
         : `no room for ${size} bytes of '${key}'`;
     case MMC.MMC_INVALID_PARAM: return 'replicas above the ranks available, or no segment for the medium';
     default: return `alloc failed (${codeName(code)})`;
+  }
+}
+
+/** The message of a get refused by the core. */
+export function getMessage(code: number, key: string): string {
+  switch (code) {
+    case MMC.MMC_OBJECT_NOT_EXISTS: return `'${key}' is being written and not readable yet`;
+    case MMC.MMC_EXCEED_CAPACITY: return `'${key}' has as many readers as a lease count holds (16383 a replica); retry when some are done`;
+    case MMC.MMC_TIMEOUT: return `the read of '${key}' lost its lease (it outlived leaseMs, or its segment was unmounted): its bytes may be another object's`;
+    default: return `get of '${key}' failed`;
   }
 }
