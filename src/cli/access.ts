@@ -76,7 +76,8 @@ export function clientFailure(origin: string, e: unknown): string {
   const { cause, status } = e.detail ?? {};
   if (cause !== undefined) {
     const c = cause as NodeJS.ErrnoException;
-    return `cannot reach ${origin}: ${c.code ?? c.message}`;
+    // undici's "other side closed" is node:http's ECONNRESET (a TLS alert shows as the close too)
+    return `cannot reach ${origin}: ${c.code === 'UND_ERR_SOCKET' ? 'ECONNRESET' : c.code ?? c.message}`;
   }
   if (e.code !== MMC.MMC_ERROR || status === undefined) return e.message;
   const reason = withoutCode(e);
