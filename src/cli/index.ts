@@ -71,23 +71,18 @@ withServer(program.command('get'))
   .option('--no-progress', 'never draw the progress bar')
   .action(cmd.get);
 
-withServer(program.command('rm'))
-  .description('remove a key')
-  .argument('<key>')
-  .action(cmd.rm);
-
-withServer(program.command('keys'))
-  .description('list every key, one a line')
-  .action(cmd.keys);
-
-withServer(program.command('query'))
-  .description("a key's size and blob locations, as JSON")
-  .argument('<key>')
-  .action(cmd.query);
-
-withServer(program.command('segments'))
-  .description('segments with their capacity and use')
-  .action(cmd.segments);
+// The commands that take a key at most and no flags of their own.
+const plain: Array<[name: string, description: string, key: boolean, action: Parameters<Command['action']>[0]]> = [
+  ['rm', 'remove a key', true, cmd.rm],
+  ['keys', 'list every key, one a line', false, cmd.keys],
+  ['query', "a key's size and blob locations, as JSON", true, cmd.query],
+  ['segments', 'segments with their capacity and use', false, cmd.segments],
+];
+for (const [name, description, key, action] of plain) {
+  const c = withServer(program.command(name)).description(description);
+  if (key) c.argument('<key>');
+  c.action(action);
+}
 
 withServer(program.command('stats'))
   .description('operation counters (/metrics/summary, one a line) and tracepoint latencies (/metrics/ptracer)')
