@@ -2,7 +2,7 @@
  * `mmc serve`: plan from the flags (src/server/serve.ts), open the embedded store, serve it; SIGINT
  * and SIGTERM shut down cleanly (exit 0), a failure to start is one line (exit 1).
  */
-import { MemCache } from '../store/memcache.js';
+import { MemCache } from '../index.js';
 import { planServe, serve as startServing, type ServeFlags, type ServePlan } from '../server/serve.js';
 import { die, withoutCode } from './fail.js';
 
