@@ -13,7 +13,7 @@
 // Usage: node bench/allocator.js            (prints the table)
 //        import { run } from './allocator.js'; const rows = run();
 import { fileURLToPath } from 'node:url';
-import { loadCore } from '../test/helpers/core.js';
+import { loadReleaseCore } from './lib.js';
 
 const GOAL_NS = 150; // per pair at 100k live
 const SIZES = [1_000, 100_000, 1_000_000];
@@ -272,7 +272,7 @@ function benchJs(w) {
 
 /** Runs the benchmark; returns [{ live, oursNs, baselineNs, ratio, oursFailed, baselineFailed }]. */
 export function run({ sizes = SIZES, repeats = 3 } = {}) {
-  const core = loadCore('release');
+  const core = loadReleaseCore();
   // warm-up both paths (JIT tiers, wasm tier-up)
   const warm = makeWorkload(10_000, 1);
   benchWasm(core, warm);

@@ -1,4 +1,5 @@
 // Small helpers shared by the benchmarks.
+import { readFileSync } from 'node:fs';
 
 /** The number after `name` in args, or dflt. */
 export function argNum(args, name, dflt) {
@@ -21,4 +22,18 @@ export function makeValues(count, size, stride) {
     vs.push(v);
   }
   return vs;
+}
+
+/**
+ * The release build of the WASM core (build/core.wasm) instantiated bare, without the store
+ * around it: its raw exports, for benchmarks of one piece of the core.
+ */
+export function loadReleaseCore() {
+  const module = new WebAssembly.Module(readFileSync(new URL('../build/core.wasm', import.meta.url)));
+  const env = {
+    abort: (_msg, _file, line, col) => { throw new Error(`WASM core abort at ${line}:${col}`); },
+    seed: () => 0x9e3779b9,
+    clock: () => performance.now(),
+  };
+  return new WebAssembly.Instance(module, { env }).exports;
 }

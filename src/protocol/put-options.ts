@@ -2,7 +2,7 @@
  * Put options in a query string (PUT /api/v1/objects, POST /api/v1/objects/batch_put):
  * `medium=hbm|dram`, `replicas=1..8`, `preferred_rank=N`, each optional.
  */
-import { invalidParam } from '../errors.js';
+import { invalid } from '../errors.js';
 import type { PutOptions } from '../store/types.js';
 
 /** The query string of `opts` without a leading separator ('' when there is nothing to say). */
@@ -24,17 +24,17 @@ export function decodePutOptions(q: { get(name: string): string | undefined }): 
   const medium = q.get('medium');
   if (medium !== undefined) {
     const m = medium.toLowerCase();
-    if (m !== 'hbm' && m !== 'dram') throw invalidParam('medium must be hbm or dram');
+    if (m !== 'hbm' && m !== 'dram') throw invalid('medium must be hbm or dram');
     opts.medium = m;
   }
   const replicas = q.get('replicas');
   if (replicas !== undefined) {
-    if (!/^[0-9]+$/.test(replicas) || Number(replicas) < 1 || Number(replicas) > 8) throw invalidParam('replicas must be 1..8');
+    if (!/^[0-9]+$/.test(replicas) || Number(replicas) < 1 || Number(replicas) > 8) throw invalid('replicas must be 1..8');
     opts.replicas = Number(replicas);
   }
   const rank = q.get('preferred_rank');
   if (rank !== undefined) {
-    if (!/^[0-9]+$/.test(rank) || Number(rank) > 1 << 20) throw invalidParam('preferred_rank must be a rank number');
+    if (!/^[0-9]+$/.test(rank) || Number(rank) > 1 << 20) throw invalid('preferred_rank must be a rank number');
     opts.preferredRank = Number(rank);
   }
   return opts;

@@ -104,6 +104,7 @@ test('client errors: one line, exit code 1', async () => {
     [['put', '-s', S.url, 'k', join(dir, 'missing.bin')], `mmc: ${join(dir, 'missing.bin')}: no such file\n`],
     [['put', '-s', S.url, 'k', '-'], 'mmc: MMC_INVALID_PARAM: empty value\n'],
     [['keys', '-s', 'http://127.0.0.1:1'], 'mmc: cannot reach http://127.0.0.1:1: ECONNREFUSED\n'],
+    [['get', '-s', 'http://127.0.0.1:1', 'k'], 'mmc: cannot reach http://127.0.0.1:1: ECONNREFUSED\n'],
   ]) {
     const r = await run(args, args.includes('-') ? '' : undefined);
     assert.is(r.code, 1, args.join(' '));
