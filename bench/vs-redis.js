@@ -1,0 +1,303 @@
+#!/usr/bin/env node
+// Benchmark (issue 10, "Speed"): memcache-hybrid against Redis, the store a user would pick
+// instead (LMCache's remote backend), from ONE client process, in interleaved rounds, with the
+// same values on both sides:
+//   1. batch put of 4 KiB values, 1,024 a batch, one batch in flight     KV/s
+//   2. batch get of 4 KiB values, 1,024 a batch, one batch in flight     KV/s
+//   3. single get of a 4 KiB value, concurrency 1                        gets/s
+//   4. single get of a 4 KiB value, concurrency 16                       gets/s
+//   5. put + get of a 1 MiB value (the put awaited, then the get)        cycles/s
+// Goal: ours >= 1.0x Redis on all five.
+//
+// Ours: `node bin/mmc.js serve` spawned on a free loopback port (sim backend, 512 MB HBM + 512 MB
+// DRAM, room for the working set below), reached with MemCacheClient.connect(url) and its defaults
+// (the transport it picked is printed). Redis: `redis-server --save '' --appendonly no` spawned on
+// a free loopback port, reached with one ioredis connection; batches as MSET/MGET (default) or as
+// a pipeline of SET/GET (--redis-batch pipeline), values as Buffers (getBuffer/mgetBuffer).
+// Without redis-server, one line says so and ours is measured alone.
+//
+// Puts need fresh keys (our put refuses an existing key; Redis's SET would overwrite), so each put
+// op cycles over its own key range and, when the range is used up, removes it on both sides
+// outside the timing. Gets read a range prefilled before the rounds. Every reply is checked
+// (codes 0, values 4 KiB / 1 MiB long). Each round runs every op on both sides for --seconds, the
+// side that goes first alternating per round; the table shows the median over rounds.
+// Sized for a 2-core machine: the client, redis-server and the mmc server share the cores.
+//
+// Usage: node bench/vs-redis.js [--rounds N] [--seconds S] [--redis-server PATH]
+//                               [--redis-batch mset|pipeline] [--json] [--help]
+//        import { run, format } from './vs-redis.js'; format(await run({ rounds: 2 }));
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { MemCacheClient } from '../dist/client/index.js';
+import { freePort, makeValues, median, spawnReady, stopProcess } from './lib.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const BATCH = 1024;
+const GOAL = 1.0;
+const GET_KEYS = 16 * BATCH; // prefilled for the get ops: 64 MiB a side
+const PUT_KEYS = 16 * BATCH; // batch put range: 64 MiB a side
+const BIG_KEYS = 32; // 1 MiB put+get range: 32 MiB a side
+const HOST = '127.0.0.1';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const NO_REDIS = "redis-server not found: measuring memcache-hybrid alone; install Debian's redis-server to compare";
+
+const range = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}/${i}`);
+const KEYS = { get: range('vs/get4k', GET_KEYS), put: range('vs/put4k', PUT_KEYS), big: range('vs/put1m', BIG_KEYS) };
+// Buffers (views of the same bytes), since ioredis sends only a Buffer as bytes (a plain
+// Uint8Array would go as its string form); our client takes any Uint8Array, so both get these.
+const asBuffer = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+const SMALL = makeValues(64, 4 * KiB, 64).map(asBuffer);
+const BIG = makeValues(4, MiB, 4096).map(asBuffer);
+
+/** The executable `cmd` names (a path, or a name looked up on $PATH), or undefined. */
+function which(cmd) {
+  const dirs = cmd.includes('/') ? [''] : (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  for (const d of dirs) {
+    const p = d ? join(d, cmd) : cmd;
+    try { accessSync(p, fsConstants.X_OK); return p; } catch { /* next */ }
+  }
+  return undefined;
+}
+
+function check(ok, what) {
+  if (!ok) throw new Error(`vs-redis: ${what}`);
+}
+
+/** Our side: the mmc server and a client with its defaults. */
+async function openOurs() {
+  const port = await freePort(HOST);
+  const proc = await spawnReady(process.execPath, [join(ROOT, 'bin/mmc.js'), 'serve', '--listen', `${HOST}:${port}`, '--hbm', '512MB', '--dram', '512MB', '--quiet'], { port, host: HOST });
+  const c = await MemCacheClient.connect(`http://${HOST}:${port}`);
+  return {
+    name: 'ours',
+    cursors: new Map(),
+    transport: c.transport ?? 'http',
+    proc,
+    async batchPut(keys, vals) {
+      const codes = await c.batchPut(keys.map((k, i) => [k, vals[i]]));
+      check(codes.every((x) => x === 0), `our batch put answered ${codes.find((x) => x !== 0)}`);
+    },
+    async batchGet(keys, size) {
+      const vs = await c.batchGet(keys);
+      check(vs.every((v) => v?.length === size), 'our batch get missed a value');
+    },
+    put: (k, v) => c.put(k, v),
+    async get(k, size) { check((await c.get(k))?.length === size, `our get of ${k} missed`); },
+    async drop(keys) { await c.batchRemove(keys); },
+    close: () => c.close(),
+  };
+}
+
+/** Redis's side: redis-server and one ioredis connection. */
+async function openRedis(path, batchHow) {
+  const { Redis } = await import('ioredis');
+  const port = await freePort(HOST);
+  const proc = await spawnReady(path, ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no'], { port, host: HOST });
+  const r = new Redis({ host: HOST, port });
+  const version = /redis_version:(\S+)/.exec(await r.info('server'))?.[1] ?? '?';
+  const pipeline = batchHow === 'pipeline';
+  return {
+    name: 'redis',
+    cursors: new Map(),
+    version,
+    proc,
+    async batchPut(keys, vals) {
+      if (!pipeline) return check(await r.mset(keys.flatMap((k, i) => [k, vals[i]])) === 'OK', 'MSET failed');
+      const p = r.pipeline();
+      for (let i = 0; i < keys.length; i++) p.set(keys[i], vals[i]);
+      check((await p.exec()).every(([e]) => !e), 'pipelined SET failed');
+    },
+    async batchGet(keys, size) {
+      let vs;
+      if (pipeline) {
+        const p = r.pipeline();
+        for (const k of keys) p.getBuffer(k);
+        vs = (await p.exec()).map(([e, v]) => (e ? undefined : v));
+      } else vs = await r.mgetBuffer(keys);
+      check(vs.every((v) => v?.length === size), 'Redis batch get missed a value');
+    },
+    put: async (k, v) => { await r.set(k, v); },
+    async get(k, size) { check((await r.getBuffer(k))?.length === size, `Redis get of ${k} missed`); },
+    async drop(keys) { for (let i = 0; i < keys.length; i += BATCH) await r.del(keys.slice(i, i + BATCH)); },
+    close: () => r.quit(),
+  };
+}
+
+/**
+ * Ops per second of `step` (which does some ops and returns how many) run back to back for
+ * `seconds` of timed work; `prepare` runs off the clock before each step and hands it its argument.
+ */
+async function timed(seconds, step, prepare = async () => undefined) {
+  let ns = 0;
+  let ops = 0;
+  while (ns < seconds * 1e9) {
+    const arg = await prepare();
+    const t0 = process.hrtime.bigint();
+    ops += await step(arg);
+    ns += Number(process.hrtime.bigint() - t0);
+  }
+  return (ops * 1e9) / ns;
+}
+
+/**
+ * The next `per` fresh keys of a put range on `side`. The position lives on the side across
+ * measurements; a used-up range is removed (by the caller, off the clock) and begun again.
+ */
+async function freshKeys(side, keys, per) {
+  const at = side.cursors.get(keys) ?? 0;
+  if (at + per > keys.length) {
+    await side.drop(keys);
+    side.cursors.set(keys, per);
+    return keys.slice(0, per);
+  }
+  side.cursors.set(keys, at + per);
+  return keys.slice(at, at + per);
+}
+
+/** Gets per second at `concurrency` workers over the prefilled keys, for `seconds`. */
+async function concurrentGets(side, seconds, concurrency) {
+  let next = 0;
+  let ops = 0;
+  const t0 = process.hrtime.bigint();
+  const end = t0 + BigInt(Math.round(seconds * 1e9));
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (process.hrtime.bigint() < end) {
+      await side.get(KEYS.get[next++ % GET_KEYS], 4 * KiB);
+      ops++;
+    }
+  }));
+  return (ops * 1e9) / Number(process.hrtime.bigint() - t0);
+}
+
+/** The five operations: what they measure, and how one side does them for `seconds`. */
+const OPS = [
+  {
+    op: 'batch put 4 KiB (1,024 a batch)', unit: 'KV/s',
+    async measure(side, seconds) {
+      let v = 0;
+      return timed(seconds, async (keys) => {
+        await side.batchPut(keys, keys.map(() => SMALL[v++ % SMALL.length]));
+        return keys.length;
+      }, () => freshKeys(side, KEYS.put, BATCH));
+    },
+  },
+  {
+    op: 'batch get 4 KiB (1,024 a batch)', unit: 'KV/s',
+    async measure(side, seconds) {
+      let at = 0;
+      return timed(seconds, async () => {
+        const keys = KEYS.get.slice(at, at + BATCH);
+        at = (at + BATCH) % GET_KEYS;
+        await side.batchGet(keys, 4 * KiB);
+        return keys.length;
+      });
+    },
+  },
+  { op: 'single get 4 KiB, concurrency 1', unit: 'gets/s', measure: (side, seconds) => concurrentGets(side, seconds, 1) },
+  { op: 'single get 4 KiB, concurrency 16', unit: 'gets/s', measure: (side, seconds) => concurrentGets(side, seconds, 16) },
+  {
+    op: 'put + get 1 MiB', unit: 'cycles/s',
+    async measure(side, seconds) {
+      let v = 0;
+      return timed(seconds, async ([k]) => {
+        await side.put(k, BIG[v++ % BIG.length]);
+        await side.get(k, MiB);
+        return 1;
+      }, () => freshKeys(side, KEYS.big, 1));
+    },
+  },
+];
+
+async function prefill(side) {
+  for (let i = 0; i < GET_KEYS; i += BATCH) {
+    const keys = KEYS.get.slice(i, i + BATCH);
+    await side.batchPut(keys, keys.map((_, j) => SMALL[(i + j) % SMALL.length]));
+  }
+}
+
+/**
+ * Measure: rows of { op, unit, redis, ours, ratio, met, redisRounds, oursRounds } (medians over
+ * rounds; redis fields null without redis-server) plus what was measured with what.
+ */
+export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server', redisBatch = 'mset', log = () => {} } = {}) {
+  const redisPath = which(redisServer);
+  if (!redisPath) log(NO_REDIS);
+  const sides = [];
+  try {
+    sides.push(await openOurs());
+    if (redisPath) sides.push(await openRedis(redisPath, redisBatch));
+    for (const s of sides) await prefill(s);
+    const results = OPS.map(() => ({ ours: [], redis: [] }));
+    // warm-up (JIT, connections, allocator), not reported
+    for (const [i, o] of OPS.entries()) for (const s of sides) await o.measure(s, Math.min(1, seconds / 2));
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? [...sides].reverse() : sides;
+      for (const [i, o] of OPS.entries()) for (const s of order) results[i][s.name].push(await o.measure(s, seconds));
+    }
+    const rows = OPS.map((o, i) => {
+      const ours = median(results[i].ours);
+      const redis = redisPath ? median(results[i].redis) : null;
+      const ratio = redis ? ours / redis : null;
+      return { op: o.op, unit: o.unit, redis, ours, ratio, goal: GOAL, met: ratio === null ? null : ratio >= GOAL, redisRounds: results[i].redis, oursRounds: results[i].ours };
+    });
+    return {
+      bench: 'vs-redis', rounds, seconds, node: process.version, cores: os.cpus().length,
+      transport: sides[0].transport,
+      redis: redisPath ? { path: redisPath, version: sides[1].version, client: 'ioredis', batch: redisBatch } : null,
+      rows,
+    };
+  } finally {
+    for (const s of sides) await s.close().catch(() => {});
+    for (const s of sides) await stopProcess(s.proc);
+  }
+}
+
+const f0 = (x) => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
+
+export function format(res) {
+  const how = res.redis?.batch === 'pipeline' ? 'pipelined SET/GET' : 'MSET/MGET';
+  const lines = [
+    `memcache-hybrid (mmc serve, sim backend) over transport: ${res.transport}` +
+      (res.redis ? `; Redis ${res.redis.version} via ioredis, one connection, batches as ${how}` : '; Redis: not measured'),
+    `${res.rounds} round(s) x ${res.seconds} s per op and side, interleaved; median over rounds; node ${res.node}, ${res.cores} cores`,
+    '',
+    '| operation | unit | Redis | ours | ours/Redis | goal >= 1.0x |',
+    '|---|---|---:|---:|---:|---|',
+  ];
+  for (const r of res.rows) {
+    const goal = r.met === null ? 'not measured' : r.met ? 'met' : 'NOT met';
+    lines.push(`| ${r.op} | ${r.unit} | ${f0(r.redis)} | ${f0(r.ours)} | ${r.ratio === null ? '—' : r.ratio.toFixed(2) + 'x'} | ${goal} |`);
+  }
+  return lines.join('\n');
+}
+
+function positive(name, integer) {
+  return (s) => {
+    const n = Number(s);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+    return n;
+  };
+}
+
+async function main() {
+  const opts = new Command('vs-redis')
+    .description('memcache-hybrid vs Redis (ioredis) from one client process, interleaved rounds')
+    .option('--rounds <n>', 'measured rounds (median reported)', positive('--rounds', true), 3)
+    .option('--seconds <s>', 'seconds per op and side in each round', positive('--seconds', false), 2)
+    .option('--redis-server <path>', 'redis-server executable (path or name on $PATH)', 'redis-server')
+    .option('--redis-batch <how>', 'Redis batches as "mset" (MSET/MGET) or "pipeline" (pipelined SET/GET)', (s) => {
+      if (s !== 'mset' && s !== 'pipeline') throw new InvalidArgumentError('mset or pipeline');
+      return s;
+    }, 'mset')
+    .option('--json', 'print the results as JSON instead of the table')
+    .parse(process.argv)
+    .opts();
+  const res = await run({ ...opts, log: (line) => console.error(line) });
+  console.log(opts.json ? JSON.stringify(res, null, 2) : format(res));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
