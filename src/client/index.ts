@@ -9,7 +9,7 @@
  */
 import type { Pool } from 'undici';
 import { MMC, MmcError } from '../errors.js';
-import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
+import type { LayerCalls, PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types.js';
 import {
   decodeBatchGetChunks, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
 } from '../protocol/framing.js';
@@ -18,6 +18,7 @@ import { encodePutOptions } from '../protocol/put-options.js';
 import { REASON, readReason } from '../protocol/reasons.js';
 import { checkToken } from '../protocol/token.js';
 import { invalid, checkKeys, checkRank, checkReplicas, parseMedium } from '../store/validate.js';
+import * as layers from './layers.js';
 
 const OCTET = 'application/octet-stream';
 /** The server's default batchKeyLimit: keys in one batch request. */
@@ -88,7 +89,7 @@ function putQuery(opts?: PutOptions): string {
   return encodePutOptions(opts);
 }
 
-export class MemCacheClient {
+export class MemCacheClient implements LayerCalls {
   readonly url: string;
   private readonly pool: Pool;
   /** Headers of a request without / with a body. */
@@ -393,4 +394,23 @@ export class MemCacheClient {
     this.closed = true;
     await this.pool.close();
   }
+
+  // ---- the calls inference engines make (layers.ts): streamed from and into the caller's views ----
+
+  /** The layer calls' transport (HTTP; a binary one may take its place) and the client's checks. */
+  private layerClient?: layers.LayerClient;
+  private get layerCalls(): layers.LayerClient {
+    return this.layerClient ??= {
+      transport: layers.httpLayers({ pool: this.pool, url: this.url, headers: this.headers, batchKeyLimit: this.batchKeyLimit, fail: (status, body) => this.fail({ status, body, json: true }) }),
+      alive: () => this.alive(), keyRefusal,
+    };
+  }
+
+  putFrom(key: string, view: ArrayBufferView, opts?: PutOptions): Promise<void> { return layers.putFromLayers(this.layerCalls, key, [view], opts); }
+  putFromLayers(key: string, views: readonly ArrayBufferView[], opts?: PutOptions): Promise<void> { return layers.putFromLayers(this.layerCalls, key, views, opts); }
+  batchPutFrom(keys: readonly string[], views: readonly ArrayBufferView[], opts?: PutOptions): Promise<number[]> { return layers.batchPutFromLayers(this.layerCalls, keys, views, opts, true); }
+  batchPutFromLayers(keys: readonly string[], viewLists: readonly (readonly ArrayBufferView[])[], opts?: PutOptions): Promise<number[]> { return layers.batchPutFromLayers(this.layerCalls, keys, viewLists, opts, false); }
+  getIntoLayers(key: string, views: readonly ArrayBufferView[]): Promise<number | undefined> { return layers.getIntoLayers(this.layerCalls, key, views); }
+  batchGetInto(keys: readonly string[], views: readonly ArrayBufferView[]): Promise<number[]> { return layers.batchGetIntoLayers(this.layerCalls, keys, views, true); }
+  batchGetIntoLayers(keys: readonly string[], viewLists: readonly (readonly ArrayBufferView[])[]): Promise<number[]> { return layers.batchGetIntoLayers(this.layerCalls, keys, viewLists, false); }
 }

@@ -28,7 +28,7 @@ export interface BatchStore {
 }
 
 /** The code of one batch item; a refused item (bad key) is MMC_INVALID_PARAM. */
-function itemCode(s: BatchStore, fn: () => number): number {
+export function itemCode(s: BatchStore, fn: () => number): number {
   try {
     return fn();
   } catch (err) {
@@ -37,7 +37,7 @@ function itemCode(s: BatchStore, fn: () => number): number {
   }
 }
 
-function countBatch(s: BatchStore, op: OpName, codes: readonly number[]): void {
+export function countBatch(s: BatchStore, op: OpName, codes: readonly number[]): void {
   const anyFailure = codes.some((c) => c !== MMC.MMC_OK && c !== MMC.MMC_UNMATCHED_KEY);
   const anyNotFound = codes.some((c) => c === MMC.MMC_UNMATCHED_KEY);
   s.core.x.count_batch(OP[op], anyFailure ? 1 : 0, anyNotFound ? 1 : 0);
@@ -73,10 +73,10 @@ export async function batchPut(s: BatchStore, entries: ReadonlyArray<readonly [s
   return codes;
 }
 
-interface FoundItem { i: number; id: number; gen: number; blob: number; t0: number; size: number; seg: MountedSegment; offset: number }
+export interface FoundItem { i: number; id: number; gen: number; blob: number; t0: number; size: number; seg: MountedSegment; offset: number }
 
 /** Leases each key's blob (obj_get in the batch): the codes, and where the found values lie. */
-function leaseAll(s: BatchStore, keys: readonly string[], codes: number[]): { found: FoundItem[]; total: number } {
+export function leaseAll(s: BatchStore, keys: readonly string[], codes: number[]): { found: FoundItem[]; total: number } {
   const x = s.core.x;
   const found: FoundItem[] = [];
   let total = 0;

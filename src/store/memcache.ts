@@ -16,7 +16,7 @@ import {
   OP,
 } from './core.js';
 import type {
-  MemCacheOptions, PutOptions, QueryResult, SegmentInfo, SegmentSpec, Stats, UpdateStateOp,
+  LayerCalls, MemCacheOptions, PutOptions, QueryResult, SegmentInfo, SegmentSpec, Stats, UpdateStateOp,
 } from './types.js';
 import { valueBuffer } from './slab.js';
 import { readStats } from './stats.js';
@@ -28,6 +28,7 @@ import {
   MEDIA, MEDIUM_NAMES, invalid, errorCode, checkReplicas, checkRank, parseMedium, normalizeSegment, allocMessage, getMessage,
   type NormalizedSegment,
 } from './validate.js';
+import * as layers from './layers.js';
 
 export { PutWriter };
 
@@ -35,7 +36,7 @@ const SWEEP_INTERVAL_MS = 500;
 /** Keys listed between two yields to the event loop (about 4 ms of work). */
 const KEYS_SLICE = 8192;
 
-export class MemCache implements WriterHost {
+export class MemCache implements WriterHost, LayerCalls {
   private readonly core: Core;
   private readonly backend: DeviceBackend;
   private readonly alignment: number;
@@ -621,6 +622,16 @@ export class MemCache implements WriterHost {
     this.pendingPuts.clear();
     await this.backend.close();
   }
+
+  // ---- the calls inference engines make (layers.ts): from and into the caller's views ----
+
+  putFrom(key: string, view: ArrayBufferView, opts?: PutOptions): Promise<void> { return layers.putFromLayers(this.batches, this, key, [view], opts); }
+  putFromLayers(key: string, views: readonly ArrayBufferView[], opts?: PutOptions): Promise<void> { return layers.putFromLayers(this.batches, this, key, views, opts); }
+  batchPutFrom(keys: readonly string[], views: readonly ArrayBufferView[], opts?: PutOptions): Promise<number[]> { return layers.batchPutFromLayers(this.batches, this, keys, views, opts, true); }
+  batchPutFromLayers(keys: readonly string[], viewLists: readonly (readonly ArrayBufferView[])[], opts?: PutOptions): Promise<number[]> { return layers.batchPutFromLayers(this.batches, this, keys, viewLists, opts, false); }
+  getIntoLayers(key: string, views: readonly ArrayBufferView[]): Promise<number | undefined> { return layers.getIntoLayers(this.batches, key, views); }
+  batchGetInto(keys: readonly string[], views: readonly ArrayBufferView[]): Promise<number[]> { return layers.batchGetIntoLayers(this.batches, keys, views, true); }
+  batchGetIntoLayers(keys: readonly string[], viewLists: readonly (readonly ArrayBufferView[])[]): Promise<number[]> { return layers.batchGetIntoLayers(this.batches, keys, viewLists, false); }
 }
 
 /** The backend of `options.backend`: 'sim' (default), 'acl', or the object given. */

@@ -108,3 +108,25 @@ export interface Stats {
   [field: string]: number | Tracepoint[];
   tracepoints: Tracepoint[];
 }
+
+/**
+ * The calls inference engines make (README "Calls for inference engines"), on MemCache and
+ * MemCacheClient alike: values put from and read into buffers the caller already owns. A view is
+ * any ArrayBufferView, taken as the bytes it spans (byteOffset, byteLength), never copied whole.
+ * Batch puts answer an MMC code per key (0 = stored, as batchPut); batch gets the bytes read per
+ * key, or a negative MMC code (MMC_UNMATCHED_KEY absent, MMC_INVALID_PARAM a bad key or views
+ * that do not fit: nothing is written into them), as batchGetCodes's codes.
+ */
+export interface LayerCalls {
+  putFrom(key: string, view: ArrayBufferView, opts?: PutOptions): Promise<void>;
+  /** The views gathered, in order, into one value. */
+  putFromLayers(key: string, views: readonly ArrayBufferView[], opts?: PutOptions): Promise<void>;
+  batchPutFrom(keys: readonly string[], views: readonly ArrayBufferView[], opts?: PutOptions): Promise<number[]>;
+  batchPutFromLayers(keys: readonly string[], viewLists: readonly (readonly ArrayBufferView[])[], opts?: PutOptions): Promise<number[]>;
+  /** The value into `view` (at least its size): its size, or undefined when absent. */
+  getInto(key: string, view: Uint8Array): Promise<number | undefined>;
+  /** The value scattered over the views in order; their lengths must add up to its size. */
+  getIntoLayers(key: string, views: readonly ArrayBufferView[]): Promise<number | undefined>;
+  batchGetInto(keys: readonly string[], views: readonly ArrayBufferView[]): Promise<number[]>;
+  batchGetIntoLayers(keys: readonly string[], viewLists: readonly (readonly ArrayBufferView[])[]): Promise<number[]>;
+}
