@@ -153,8 +153,9 @@ async function readInto(s: BatchStore, seg: MountedSegment, offset: number, size
   let failure: { err: unknown } | undefined;
   let at = 0;
   for (const b of list.bytes) {
+    if (at >= size) break;
     const n = Math.min(b.byteLength, size - at);
-    if (n <= 0) break;
+    if (n === 0) continue; // a layer of zero length
     try {
       const r = s.backend.read(seg.device, offset + at, n === b.byteLength ? b : b.subarray(0, n));
       if (r) pending.push(r);
