@@ -125,65 +125,86 @@ interface Answer { status: number; length: number | undefined; body: Body }
 
 /** The transport of the layer calls over the HTTP data plane (PUT, GET, batch_put, batch_get). */
 export function httpLayers(link: HttpLink): LayerTransport {
-  const bodyHeaders = { ...link.headers, 'content-type': 'application/octet-stream' };
-  const send = async (method: string, path: string, body?: Uint8Array[]): Promise<Answer> => {
+  return new HttpLayers(link);
+}
+
+class HttpLayers implements LayerTransport {
+  private readonly bodyHeaders: Record<string, string>;
+
+  constructor(private readonly link: HttpLink) {
+    this.bodyHeaders = { ...link.headers, 'content-type': 'application/octet-stream' };
+  }
+
+  async put(key: string, chunks: readonly Uint8Array[], _length: number, opts?: PutOptions): Promise<void> {
+    const a = await this.send('PUT', `/api/v1/objects?key=${encodeKey(key)}${options(opts, '&')}`, [...chunks]);
+    await this.read(a, (r) => r.rest());
+  }
+
+  batchPut(keys: readonly string[], values: readonly ByteList[], opts?: PutOptions): Promise<number[]> {
+    return sliced(this.link.batchKeyLimit, keys, values, async (k, v) => {
+      // encodeBatchPut reads only each value's byteLength, for the header; the views follow it
+      const sized = k.map((key, i) => [key, { byteLength: v[i].total }] as unknown as [string, Uint8Array]);
+      const body = [encodeBatchPut(sized).chunks[0], ...v.flatMap((l) => l.bytes.filter(nonEmpty))];
+      return this.read(await this.send('POST', `/api/v1/objects/batch_put${options(opts, '?')}`, body), async (r) => decodeCodes(await r.rest()));
+    });
+  }
+
+  async get(key: string, into: ByteList, accept: (size: number) => boolean): Promise<number | undefined> {
+    const a = await this.send('GET', `/api/v1/objects?key=${encodeKey(key)}`);
+    if (a.status === 404) {
+      const err = await this.failure(a);
+      if (err.code === MMC.MMC_OBJECT_NOT_EXISTS) throw err;
+      return undefined;
+    }
+    return this.read(a, async (r) => {
+      if (a.length === undefined) throw new MmcError(MMC.MMC_ERROR, 'a value came without its Content-Length');
+      await r.pour(a.length, accept(a.length) ? new Sink(into) : undefined);
+      await r.end();
+      return a.length;
+    });
+  }
+
+  batchGet(keys: readonly string[], into: readonly ByteList[], accept: (i: number, size: number) => boolean): Promise<number[]> {
+    return sliced(this.link.batchKeyLimit, keys, into, async (k, v, base) => {
+      const a = await this.send('POST', '/api/v1/objects/batch_get', [encodeKeyList(k)]);
+      return this.read(a, (r) => readBatchGet(r, v, (i, n) => accept(base + i, n)));
+    });
+  }
+
+  private async send(method: string, path: string, body?: Uint8Array[]): Promise<Answer> {
     try {
-      const headers = body ? { ...bodyHeaders, 'content-length': String(byteSum(body)) } : link.headers;
+      const headers = body ? { ...this.bodyHeaders, 'content-length': String(byteSum(body)) } : this.link.headers;
       // an iterable body (undici takes one; its types list only Readable) is written a view at a
       // time: the views are never gathered into one buffer
-      const res = await link.pool.request({ method: method as 'GET', path, body: body as unknown as Uint8Array | undefined, headers });
+      const res = await this.link.pool.request({ method: method as 'GET', path, body: body as unknown as Uint8Array | undefined, headers });
       const cl = res.headers['content-length'];
       return { status: res.statusCode, length: typeof cl === 'string' ? Number(cl) : undefined, body: res.body as unknown as Body };
     } catch (e) {
       if (e instanceof MmcError) throw e;
-      throw new MmcError(MMC.MMC_ERROR, `request to ${link.url} failed: ${(e as Error).message}`, { cause: e });
+      throw new MmcError(MMC.MMC_ERROR, `request to ${this.link.url} failed: ${(e as Error).message}`, { cause: e });
     }
-  };
-  const failure = async (a: Answer): Promise<MmcError> => link.fail(a.status, await new Reader(a.body).rest());
+  }
+
+  private async failure(a: Answer): Promise<MmcError> {
+    return this.link.fail(a.status, await new Reader(a.body).rest());
+  }
+
   /** The body of a 200 answer, read by `use`; any other status is the server's MmcError. */
-  const read = async <T>(a: Answer, use: (r: Reader) => Promise<T>): Promise<T> => {
-    if (a.status !== 200) throw await failure(a);
+  private async read<T>(a: Answer, use: (r: Reader) => Promise<T>): Promise<T> {
+    if (a.status !== 200) throw await this.failure(a);
     const r = new Reader(a.body);
     try {
       return await use(r);
     } finally {
       await r.close();
     }
-  };
-  const options = (opts?: PutOptions, sep = '?'): string => {
-    const q = encodePutOptions(opts);
-    return q ? sep + q : '';
-  };
-  return {
-    async put(key, chunks, _length, opts) {
-      const a = await send('PUT', `/api/v1/objects?key=${encodeKey(key)}${options(opts, '&')}`, [...chunks]);
-      await read(a, (r) => r.rest());
-    },
-    batchPut: (keys, values, opts) => sliced(link.batchKeyLimit, keys, values, async (k, v) => {
-      // encodeBatchPut reads only each value's byteLength, for the header; the views follow it
-      const sized = k.map((key, i) => [key, { byteLength: v[i].total }] as unknown as [string, Uint8Array]);
-      const body = [encodeBatchPut(sized).chunks[0], ...v.flatMap((l) => l.bytes.filter(nonEmpty))];
-      return read(await send('POST', `/api/v1/objects/batch_put${options(opts)}`, body), async (r) => decodeCodes(await r.rest()));
-    }),
-    async get(key, into, accept) {
-      const a = await send('GET', `/api/v1/objects?key=${encodeKey(key)}`);
-      if (a.status === 404) {
-        const err = await failure(a);
-        if (err.code === MMC.MMC_OBJECT_NOT_EXISTS) throw err;
-        return undefined;
-      }
-      return read(a, async (r) => {
-        if (a.length === undefined) throw new MmcError(MMC.MMC_ERROR, 'a value came without its Content-Length');
-        await r.pour(a.length, accept(a.length) ? new Sink(into) : undefined);
-        await r.end();
-        return a.length;
-      });
-    },
-    batchGet: (keys, into, accept) => sliced(link.batchKeyLimit, keys, into, async (k, v, base) => {
-      const a = await send('POST', '/api/v1/objects/batch_get', [encodeKeyList(k)]);
-      return read(a, (r) => readBatchGet(r, v, (i, n) => accept(base + i, n)));
-    }),
-  };
+  }
+}
+
+/** Put options as a query string after `sep`, '' when there are none. */
+function options(opts: PutOptions | undefined, sep: string): string {
+  const q = encodePutOptions(opts);
+  return q ? sep + q : '';
 }
 
 function byteSum(chunks: readonly Uint8Array[]): number {
