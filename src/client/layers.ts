@@ -135,8 +135,8 @@ class HttpLayers implements LayerTransport {
     this.bodyHeaders = { ...link.headers, 'content-type': 'application/octet-stream' };
   }
 
-  async put(key: string, chunks: readonly Uint8Array[], _length: number, opts?: PutOptions): Promise<void> {
-    const a = await this.send('PUT', `/api/v1/objects?key=${encodeKey(key)}${options(opts, '&')}`, [...chunks]);
+  async put(key: string, chunks: readonly Uint8Array[], length: number, opts?: PutOptions): Promise<void> {
+    const a = await this.send('PUT', `/api/v1/objects?key=${encodeKey(key)}${options(opts, '&')}`, [...chunks], length);
     await this.read(a, (r) => r.rest());
   }
 
@@ -171,9 +171,9 @@ class HttpLayers implements LayerTransport {
     });
   }
 
-  private async send(method: string, path: string, body?: Uint8Array[]): Promise<Answer> {
+  private async send(method: string, path: string, body?: Uint8Array[], length = body ? byteSum(body) : 0): Promise<Answer> {
     try {
-      const headers = body ? { ...this.bodyHeaders, 'content-length': String(byteSum(body)) } : this.link.headers;
+      const headers = body ? { ...this.bodyHeaders, 'content-length': String(length) } : this.link.headers;
       // an iterable body (undici takes one; its types list only Readable) is written a view at a
       // time: the views are never gathered into one buffer
       const res = await this.link.pool.request({ method: method as 'GET', path, body: body as unknown as Uint8Array | undefined, headers });
