@@ -1,7 +1,7 @@
 // The ABI the TS side shares with the core, exported as immutable globals so that the loader
 // (src/store/core.ts) checks its own copy against this build at instantiation: the scratch
 // layout (key area, OUT, list area), the stats block, the operation and tracepoint numbers,
-// MMC codes and the core's signals, media. The alloc flags are exported by engine.ts.
+// MMC codes and the core's signals, media. The alloc flags are exported by put.ts, IN_BATCH by call.ts.
 import { SCRATCH_SIZE, MAX_KEY_BYTES, OUT_OFFSET, OUT_SLOTS, LIST_OFFSET } from './scratch';
 import { OPS, OP_STRIDE, EVICTS, TP_BASE, TPS, TP_FIELDS, STATS_SLOTS } from './stats';
 

@@ -491,46 +491,69 @@ export function ra_footprint(ra: usize): usize {
   return HEADER_SIZE + (<usize>load<u32>(ra, H_CHUNKS_CAP) << alignof<usize>()) + (nodes << NODE_BITS);
 }
 
+// ra_check's tallies, handed from one of its parts to the next (tests only: never reentered)
+let ckSlots: u32 = 0;
+let ckNodes: u32 = 0;
+let ckFirst: u32 = NONE;
+let ckFree: u32 = 0;
+
 /**
  * Full consistency check, O(nodes + bins); for tests. 0 if consistent, otherwise the number of
  * the first failed check.
  */
 export function ra_check(ra: usize): u32 {
+  let failed = checkFreeSlots(ra);
+  if (failed == 0) failed = checkNodes(ra);
+  if (failed == 0) failed = checkChain(ra);
+  if (failed == 0) failed = checkBins(ra);
+  return failed;
+}
+
+/** ra_check 1-3: the free-slot list holds only empty slots, once each. */
+function checkFreeSlots(ra: usize): u32 {
   const count = load<u32>(ra, H_NODE_COUNT);
-  const capacity = load<u64>(ra, H_CAPACITY);
-  // free-slot list
-  let slots: u32 = 0;
+  ckSlots = 0;
   let s = load<u32>(ra, H_FREE_SLOT);
   while (s != NONE) {
     if (s >= count) return 1;
     const p = nodeAt(chunks(ra), s);
     if (load<u64>(p, N_SIZE) != 0) return 2;
-    if (++slots > count) return 3;
+    if (++ckSlots > count) return 3;
     s = load<u32>(p, N_BIN_NEXT);
   }
-  // find the first node, count nodes
-  let first = NONE;
-  let nodes: u32 = 0;
+  return 0;
+}
+
+/** ra_check 4-6: every slot is a node or free, and exactly one node has no left neighbour. */
+function checkNodes(ra: usize): u32 {
+  const count = load<u32>(ra, H_NODE_COUNT);
+  ckFirst = NONE;
+  ckNodes = 0;
   for (let id: u32 = 0; id < count; id++) {
     const p = nodeAt(chunks(ra), id);
     if (!(load<u64>(p, N_SIZE) & SIZE_MASK)) continue;
-    nodes++;
+    ckNodes++;
     if (load<u32>(p, N_PREV) == NONE) {
-      if (first != NONE) return 4;
-      first = id;
+      if (ckFirst != NONE) return 4;
+      ckFirst = id;
     }
   }
-  if (nodes + slots != count) return 5;
-  if (first == NONE) return 6;
-  // neighbour chain covers [0, capacity) contiguously
+  if (ckNodes + ckSlots != count) return 5;
+  if (ckFirst == NONE) return 6;
+  return 0;
+}
+
+/** ra_check 7-17: the neighbour chain covers [0, capacity) contiguously and matches the header. */
+function checkChain(ra: usize): u32 {
+  const count = load<u32>(ra, H_NODE_COUNT);
   let at: u64 = 0, used: u64 = 0;
   let live: u32 = 0, free: u32 = 0, seen: u32 = 0;
   let prev = NONE;
   let prevFree = false;
-  let id = first;
+  let id = ckFirst;
   while (id != NONE) {
     if (id >= count) return 7;
-    if (++seen > nodes) return 8;
+    if (++seen > ckNodes) return 8;
     const p = nodeAt(chunks(ra), id);
     if (load<u32>(p, N_PREV) != prev) return 9;
     if (load<u64>(p, N_OFFSET) != at) return 10;
@@ -550,12 +573,18 @@ export function ra_check(ra: usize): u32 {
     prev = id;
     id = load<u32>(p, N_NEXT);
   }
-  if (seen != nodes) return 13;
-  if (at != capacity) return 14;
+  ckFree = free;
+  if (seen != ckNodes) return 13;
+  if (at != load<u64>(ra, H_CAPACITY)) return 14;
   if (used != load<u64>(ra, H_USED)) return 15;
   if (live != load<u32>(ra, H_LIVE)) return 16;
   if (free != load<u32>(ra, H_RANGES)) return 17;
-  // bins and bitmaps
+  return 0;
+}
+
+/** ra_check 18-26: the bitmaps say which bins hold ranges, and each bin holds its free ranges. */
+function checkBins(ra: usize): u32 {
+  const count = load<u32>(ra, H_NODE_COUNT);
   let binned: u32 = 0;
   const top = load<u64>(ra, H_TOP);
   for (let e: u32 = 0; e < EXP_COUNT; e++) {
@@ -568,7 +597,7 @@ export function ra_check(ra: usize): u32 {
       let bprev = NONE;
       while (b != NONE) {
         if (b >= count) return 20;
-        if (++binned > free) return 21;
+        if (++binned > ckFree) return 21;
         const p = nodeAt(chunks(ra), b);
         const word = load<u64>(p, N_SIZE);
         if ((word & USED) || !word) return 22;
@@ -580,6 +609,6 @@ export function ra_check(ra: usize): u32 {
     }
   }
   if ((top >> EXP_COUNT) != 0) return 25;
-  if (binned != free) return 26;
+  if (binned != ckFree) return 26;
   return 0;
 }

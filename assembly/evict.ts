@@ -54,6 +54,17 @@ function leased(id: u32, now: u32): bool {
 }
 
 /**
+ * True when object `id` of medium m can go to DRAM: it is in HBM, its copies keep DRAM at or
+ * under its high watermark, the demotion can lease every source, and the shadow's metadata fits.
+ */
+function demotable(id: u32, m: u32, units: u64): bool {
+  const r = rec(id);
+  return m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) > 0 &&
+    (mediumUsed(MEDIUM_DRAM) + ((<u64>recNumBlobs(r) * units) << alignShift)) * 100 <= <u64>thresholdHigh * mediumTotal(MEDIUM_DRAM) &&
+    leasable(id) && metaRoom(demoteNeed(recNumBlobs(r)));
+}
+
+/**
  * Evicts the least recently used unleased object of medium `m`. 0: none to evict. EVICTED: it
  * was removed. DEMOTE: an HBM object gets DRAM blobs; OUT: [0] victim id, [1] gen, [2] shadow id,
  * [3] copy pairs, [4] size, [5] start time, then per pair [8 + 4i] source slot, source offset,
@@ -69,64 +80,71 @@ export function evict_next(m: u32): i32 {
   }
   if (id == 0 || leased(id, now)) return 0;
   tpBegin(TP_EVICT);
-  const r = rec(id);
-  const units = unitsOf(recSize(r));
-  // demote when DRAM has room: the copies keep it at or under its high watermark (and the
-  // metadata of the shadow fits; else the victim is removed, which frees metadata too)
-  if (m == MEDIUM_HBM && mediumCount(MEDIUM_DRAM) > 0 &&
-      (mediumUsed(MEDIUM_DRAM) + ((<u64>recNumBlobs(r) * units) << alignShift)) * 100 <= <u64>thresholdHigh * mediumTotal(MEDIUM_DRAM) &&
-      leasable(id) && metaRoom(demoteNeed(recNumBlobs(r)))) {
-    const shadow = poolAlloc(records);
-    const sr = rec(shadow);
-    const firstRank = segRank(blobSeg(blob(recFirstBlob(r))));
-    const want = recNumBlobs(r);
-    recSetState(sr, REC_SHADOW); // placeBlobs may free it on failure
-    const got = placeBlobs(shadow, MEDIUM_DRAM, units, want, 1, firstRank, BLOB_ALLOCATED, now + allocTimeoutMs);
-    if (got > 0) {
-      recInit(sr, 0, 0, recSize(r), MEDIUM_DRAM, REC_SHADOW, nextGeneration()); // keeps the chain
-      listPush(LIST_PENDING, shadow);
-      listRemove(lruOf(m), id);
-      recSetFlags(r, recFlags(r) | FLAG_MOVING);
-      // the sources are leased for as long as a writer may take
-      let b = recFirstBlob(r);
-      while (b) {
-        const bp = blob(b);
-        blobSetLeases(bp, blobLeases(bp) + 1);
-        blobSetExpiry(bp, now + allocTimeoutMs);
-        b = blobNext(bp);
-      }
-      setOut(0, <f64>id);
-      setOut(1, <f64>recGen(r));
-      setOut(2, <f64>shadow);
-      setOut(3, <f64>got);
-      setOut(4, <f64>recSize(r));
-      setOut(5, t0);
-      // pair i copies source blob (i mod sources) to target blob i
-      let d = recFirstBlob(sr);
-      let s = recFirstBlob(r);
-      let i: u32 = 8;
-      while (d) {
-        const sp = blob(s);
-        const dp = blob(d);
-        const ss = blobSeg(sp);
-        const ds = blobSeg(dp);
-        setOut(i, <f64>ss);
-        setOut(i + 1, <f64>(ra_offset(segAllocator(ss), blobNode(sp)) << alignShift));
-        setOut(i + 2, <f64>ds);
-        setOut(i + 3, <f64>(ra_offset(segAllocator(ds), blobNode(dp)) << alignShift));
-        i += 4;
-        d = blobNext(dp);
-        s = blobNext(sp);
-        if (s == 0) s = recFirstBlob(r);
-      }
-      return DEMOTE;
-    }
-    freeRecord(shadow); // placeBlobs left it empty, still a SHADOW
-  }
+  // demote when DRAM has room (else the victim is removed, which frees metadata too)
+  if (demotable(id, m, unitsOf(recSize(rec(id)))) && demoteBegin(id, m, t0)) return DEMOTE;
   removeRecord(id, now);
   countEvict();
   tpEnd(TP_EVICT, MMC_OK, t0, clockMs());
   return EVICTED;
+}
+
+/**
+ * Starts the demotion of `id` from medium m: a SHADOW record holds its DRAM blobs, the sources
+ * are leased, OUT says what to copy (see evict_next). False when DRAM had no room after all.
+ */
+function demoteBegin(id: u32, m: u32, t0: f64): bool {
+  const now = msOf(t0);
+  const r = rec(id);
+  const shadow = poolAlloc(records);
+  const sr = rec(shadow);
+  const firstRank = segRank(blobSeg(blob(recFirstBlob(r))));
+  recSetState(sr, REC_SHADOW); // placeBlobs may free it on failure
+  const got = placeBlobs(shadow, MEDIUM_DRAM, unitsOf(recSize(r)), recNumBlobs(r), 1, firstRank, BLOB_ALLOCATED, now + allocTimeoutMs);
+  if (got == 0) {
+    freeRecord(shadow); // placeBlobs left it empty, still a SHADOW
+    return false;
+  }
+  recInit(sr, 0, 0, recSize(r), MEDIUM_DRAM, REC_SHADOW, nextGeneration()); // keeps the chain
+  listPush(LIST_PENDING, shadow);
+  listRemove(lruOf(m), id);
+  recSetFlags(r, recFlags(r) | FLAG_MOVING);
+  // the sources are leased for as long as a writer may take
+  let b = recFirstBlob(r);
+  while (b) {
+    const bp = blob(b);
+    blobSetLeases(bp, blobLeases(bp) + 1);
+    blobSetExpiry(bp, now + allocTimeoutMs);
+    b = blobNext(bp);
+  }
+  setOut(0, <f64>id);
+  setOut(1, <f64>recGen(r));
+  setOut(2, <f64>shadow);
+  setOut(3, <f64>got);
+  setOut(4, <f64>recSize(r));
+  setOut(5, t0);
+  outCopyPairs(r, sr);
+  return true;
+}
+
+/** OUT from [8]: pair i copies source blob (i mod sources) of `r` to target blob i of `sr`. */
+function outCopyPairs(r: usize, sr: usize): void {
+  let d = recFirstBlob(sr);
+  let s = recFirstBlob(r);
+  let i: u32 = 8;
+  while (d) {
+    const sp = blob(s);
+    const dp = blob(d);
+    const ss = blobSeg(sp);
+    const ds = blobSeg(dp);
+    setOut(i, <f64>ss);
+    setOut(i + 1, <f64>(ra_offset(segAllocator(ss), blobNode(sp)) << alignShift));
+    setOut(i + 2, <f64>ds);
+    setOut(i + 3, <f64>(ra_offset(segAllocator(ds), blobNode(dp)) << alignShift));
+    i += 4;
+    d = blobNext(dp);
+    s = blobNext(sp);
+    if (s == 0) s = recFirstBlob(r);
+  }
 }
 
 /** Ends a demotion: on success the object's blobs become the DRAM ones; else it is removed. */

@@ -5,5 +5,8 @@ export {
   RA_NONE, ra_create, ra_destroy, ra_alloc, ra_free, ra_offset, ra_size, ra_used, ra_free_units,
   ra_largest_free, ra_free_ranges, ra_live, ra_capacity, ra_footprint, ra_check,
 } from './allocator';
+export { IN_BATCH } from './call';
 export * from './engine';
+export * from './put';
+export * from './get';
 export * from './evict';

@@ -9,7 +9,7 @@ import { metaAlloc, metaFree, blockNeed } from './meta';
 import { poolAlloc, poolFree } from './pool';
 import {
   records, blobs, rec, blob, blobInit, recClearKey, recPrev, recNext,
-  recKeyPtr, recKeyLen, recNumBlobs, recSetNumBlobs, recState, recSetState, recMedium, recFlags, recPins,
+  recKeyPtr, recKeyLen, recSetNumBlobs, recState, recSetState, recMedium, recFlags, recPins,
   recFirstBlob, recSetFirstBlob,
   blobNode, blobSeg, blobState, blobSetState, blobLeases, blobNext, blobSetNext, blobExpiry, blobSetExpiry,
   REC_FREE, REC_ALLOCATED, REC_READABLE, REC_ZOMBIE, FLAG_MOVING,

@@ -1,0 +1,116 @@
+// The reads of the core: get leases a READABLE blob (obj_get) until the TS side has read it
+// (obj_get_end); exist_key and query read the record only.
+import { MMC_OK, MMC_OBJECT_NOT_EXISTS, MMC_UNMATCHED_KEY, MMC_EXCEED_CAPACITY, MMC_TIMEOUT } from './codes';
+import { poolHigh } from './pool';
+import {
+  records, rec, blob, recNumBlobs, recState, recSize, recProt, recFirstBlob, recGen, recMedium, recFlags,
+  blobNode, blobSeg, blobLeases, blobSetLeases, blobNext, blobSetExpiry,
+  REC_READABLE, REC_ZOMBIE, FLAG_MOVING, MAX_LEASES,
+} from './object';
+import { listTouch } from './lists';
+import { segAllocator, segRank, alignShift } from './segment';
+import { ra_offset } from './allocator';
+import { tpBegin, tpEnd, OP_GET, OP_QUERY, OP_EXIST_KEY, TP_GET, TP_QUERY } from './stats';
+import { setOut, clockMs, msOf, leaseMs } from './scratch';
+import { lruOf } from './lifecycle';
+import { counted, findKey } from './call';
+
+/**
+ * Finds a READABLE blob of the key and leases it. OUT: [0] blob id, [1] start time, [2] size,
+ * [3] segment slot, [4] byte offset, [5] record id, [6] generation. The caller reads, then calls
+ * obj_get_end with (record id, generation, blob id). MMC_EXCEED_CAPACITY when every replica
+ * already has MAX_LEASES readers.
+ */
+export function obj_get(keyLen: u32, flags: u32): i32 {
+  const t0 = clockMs();
+  tpBegin(TP_GET);
+  const id = findKey(keyLen);
+  if (id == 0) return getDone(MMC_UNMATCHED_KEY, t0, flags);
+  const r = rec(id);
+  if (recState(r) != REC_READABLE) return getDone(MMC_OBJECT_NOT_EXISTS, t0, flags);
+  let b = recFirstBlob(r);
+  while (b && blobLeases(blob(b)) >= MAX_LEASES) b = blobNext(blob(b));
+  if (b == 0) return getDone(MMC_EXCEED_CAPACITY, t0, flags);
+  const bp = blob(b);
+  blobSetLeases(bp, blobLeases(bp) + 1);
+  blobSetExpiry(bp, msOf(t0) + leaseMs);
+  if ((recFlags(r) & FLAG_MOVING) == 0) listTouch(lruOf(recMedium(r)), id);
+  const slot = blobSeg(bp);
+  setOut(0, <f64>b);
+  setOut(1, t0);
+  setOut(2, <f64>recSize(r));
+  setOut(3, <f64>slot);
+  setOut(4, <f64>(ra_offset(segAllocator(slot), blobNode(bp)) << alignShift));
+  setOut(5, <f64>id);
+  setOut(6, <f64>recGen(r));
+  return MMC_OK;
+}
+
+function getDone(code: i32, t0: f64, flags: u32): i32 {
+  counted(OP_GET, code, flags);
+  tpEnd(TP_GET, code, t0, clockMs());
+  return code;
+}
+
+/**
+ * Ends a get: releases the lease taken on blob `b` of record (id, gen) and counts the result
+ * (`code` of the read). Returns the get's code: MMC_TIMEOUT when the lease was lost meanwhile
+ * (the blob left the record: it outlived its lease and was freed, or its segment was
+ * unmounted), for its bytes may then be another object's.
+ */
+export function obj_get_end(id: u32, gen: u32, b: u32, code: i32, t0: f64, flags: u32): i32 {
+  let held = false;
+  if (id > 0 && id < poolHigh(records)) {
+    const r = rec(id);
+    const st = recState(r);
+    if (recGen(r) == gen && (st == REC_READABLE || st == REC_ZOMBIE)) {
+      let c = recFirstBlob(r);
+      while (c && c != b) c = blobNext(blob(c));
+      if (c) {
+        const bp = blob(c);
+        const leases = blobLeases(bp);
+        if (leases > 0) blobSetLeases(bp, leases - 1);
+        held = true;
+      }
+    }
+  }
+  return getDone(held || code != MMC_OK ? code : MMC_TIMEOUT, t0, flags);
+}
+
+/** exist_key: MMC_OK for a READABLE object (OUT[0] = its size), else MMC_UNMATCHED_KEY. */
+export function obj_exists(keyLen: u32, flags: u32): i32 {
+  const id = findKey(keyLen);
+  const code = id && recState(rec(id)) == REC_READABLE ? MMC_OK : MMC_UNMATCHED_KEY;
+  if (code == MMC_OK) setOut(0, <f64>recSize(rec(id)));
+  counted(OP_EXIST_KEY, code, flags);
+  return code;
+}
+
+/**
+ * OUT: [0] size, [1] prot, [2] blobs, [3] valid (READABLE), [4] medium, [8 + i] rank of blob i.
+ */
+export function obj_query(keyLen: u32, flags: u32): i32 {
+  const t0 = clockMs();
+  tpBegin(TP_QUERY);
+  const id = findKey(keyLen);
+  let code = MMC_UNMATCHED_KEY;
+  if (id) {
+    code = MMC_OK;
+    const r = rec(id);
+    setOut(0, <f64>recSize(r));
+    setOut(1, <f64>recProt(r));
+    setOut(2, <f64>recNumBlobs(r));
+    setOut(3, recState(r) == REC_READABLE ? 1 : 0);
+    setOut(4, <f64>recMedium(r));
+    let b = recFirstBlob(r);
+    let i: u32 = 8;
+    while (b) {
+      const bp = blob(b);
+      setOut(i++, <f64>segRank(blobSeg(bp)));
+      b = blobNext(bp);
+    }
+  }
+  counted(OP_QUERY, code, flags);
+  tpEnd(TP_QUERY, code, t0, clockMs());
+  return code;
+}
