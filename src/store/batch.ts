@@ -9,8 +9,11 @@ import { IN_BATCH, OP, type Core, type OpName } from './core.js';
 import type { PutOptions, QueryResult, UpdateStateOp } from './types.js';
 import type { MountedSegment, PutWriter } from './writer.js';
 import { invalid, errorCode, checkKeys } from './validate.js';
+import type { StoreState } from './state.js';
+import { reserve, writeAndCommit, allocItem, updateStateItem } from './write.js';
+import { readQuery } from './read.js';
 
-/** What the batches need of their store (MemCache builds it once, at open). */
+/** What the batches need of their store. */
 export interface BatchStore {
   readonly core: Core;
   readonly backend: DeviceBackend;
@@ -25,6 +28,19 @@ export interface BatchStore {
   updateStateItem(key: string, op: UpdateStateOp, flags: number): Promise<void>;
   /** The QueryResult of OUT after an obj_query. */
   readQuery(key: string): QueryResult;
+}
+
+/** The BatchStore of a store's state (MemCache builds it once, at open). */
+export function batchStoreOf(s: StoreState): BatchStore {
+  return {
+    core: s.core, backend: s.backend, bySlot: s.bySlot,
+    check: () => s.check(),
+    reserve: (key, size, opts, flags) => reserve(s, key, size, opts, flags),
+    writeAndCommit: (w, value, flags, codes) => writeAndCommit(s, w, value, flags, codes),
+    allocItem: (key, size, opts, flags) => allocItem(s, key, size, opts, flags),
+    updateStateItem: (key, op, flags) => updateStateItem(s, key, op, flags),
+    readQuery: (key) => readQuery(s, key),
+  };
 }
 
 /** The code of one batch item; a refused item (bad key) is MMC_INVALID_PARAM. */
