@@ -9,6 +9,7 @@
  */
 import { MMC, MmcError, invalid } from '../errors.js';
 import type { DeviceBackend, DeviceSegment, Medium } from './types.js';
+import { checkOpen, checkRange, liveSegment, ownedBy } from './checks.js';
 
 export interface SimBackendOptions {
   /** Fail the N-th write call (1-based, since creation). */
@@ -98,6 +99,10 @@ class SimSegment implements DeviceSegment {
     return c;
   }
 
+  get label(): string {
+    return `rank-${this.rank}-${this.medium}`;
+  }
+
   drop(): void {
     this.owner.resident -= this.resident;
     this.resident = 0;
@@ -146,9 +151,7 @@ class Sim implements SimBackend {
 
   open(rank: number, medium: Medium, bytes: number): DeviceSegment {
     if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'sim: backend is closed');
-    if (!Number.isSafeInteger(rank) || rank < 0) throw invalid(`sim: rank must be a non-negative integer, got ${String(rank)}`);
-    if (medium !== 'hbm' && medium !== 'dram') throw invalid(`sim: medium must be 'hbm' or 'dram', got '${String(medium)}'`);
-    if (!isPositiveInt(bytes)) throw invalid(`sim: segment bytes must be a positive safe integer, got ${String(bytes)}`);
+    checkOpen('sim', rank, medium, bytes);
     const seg = new SimSegment(this, rank, medium, bytes, this.chunkBytes);
     this.segments.add(seg);
     return seg;
@@ -156,18 +159,9 @@ class Sim implements SimBackend {
 
   /** The live SimSegment behind `seg`, with [offset, offset + length) checked against it. */
   private check(seg: DeviceSegment, offset: number, length: number, op: string): SimSegment {
-    if (!(seg instanceof SimSegment) || seg.owner !== this) {
-      throw invalid(`sim: ${op}: not a segment of this sim backend`);
-    }
-    if (seg.released) {
-      throw invalid(`sim: ${op}: segment rank-${seg.rank}-${seg.medium} has been released`);
-    }
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0 || offset + length > seg.bytes) {
-      throw invalid(
-        `sim: ${op}: range [${String(offset)}, +${String(length)}) outside segment rank-${seg.rank}-${seg.medium} of ${seg.bytes} bytes`,
-      );
-    }
-    return seg;
+    const s = liveSegment('sim', op, seg, SimSegment, this);
+    checkRange('sim', op, s, offset, length);
+    return s;
   }
 
   write(seg: DeviceSegment, offset: number, src: Uint8Array): void {
@@ -304,7 +298,7 @@ class Sim implements SimBackend {
 
   /** Releasing an already released segment is a no-op; any other use of it throws. */
   release(seg: DeviceSegment): void {
-    if (!(seg instanceof SimSegment) || seg.owner !== this) throw invalid('sim: release: not a segment of this sim backend');
+    if (!ownedBy(seg, SimSegment, this)) throw invalid('sim: release: not a segment of this sim backend');
     if (seg.released) return;
     seg.drop();
     this.segments.delete(seg);
