@@ -1,11 +1,9 @@
 /**
  * How a client command reaches the server: the URL (-s, $MMC_SERVER), the bearer token
  * (--token-file, else $MMC_TOKEN) and the TLS files (--tls-ca, --tls-cert, --tls-key). The data
- * plane goes through MemCacheClient; the open reads of the admin API (keys, query, segments,
- * stats) through openRead, so that they need no token, as the server keeps them open.
+ * plane and the open reads of the admin API (keys, query, segments, stats: openRead, which
+ * connects without checking the token, as the server keeps them open) go through MemCacheClient.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { MemCacheClient, type ClientOptions } from '../client/index.js';
 import { MMC, MmcError } from '../errors.js';
 import { checkToken } from '../protocol/token.js';
@@ -23,7 +21,6 @@ export interface AccessFlags {
 
 interface Access {
   origin: string;
-  secure: boolean;
   tls: Pick<ClientOptions, 'ca' | 'cert' | 'key'>;
   token?: string;
 }
@@ -63,7 +60,7 @@ function access(flags: AccessFlags): Access {
   if (flags.tlsKey !== undefined) tls.key = readFlagFile('--tls-key', flags.tlsKey);
   if (!secure && Object.keys(tls).length > 0) die(`--tls-ca, --tls-cert and --tls-key need an https:// server, got ${origin}`);
   if ((tls.cert === undefined) !== (tls.key === undefined)) die('--tls-cert and --tls-key go together');
-  return { origin, secure, tls, token: tokenOf(flags) };
+  return { origin, tls, token: tokenOf(flags) };
 }
 
 /**
@@ -84,37 +81,40 @@ export function clientFailure(origin: string, e: unknown): string {
   return reason.startsWith('unexpected reply: ') ? reason.slice('unexpected reply: '.length) : reason;
 }
 
-/** A MemCacheClient for the flags (one connection: a command is one exchange). */
-export async function connect(flags: AccessFlags): Promise<{ client: MemCacheClient; origin: string }> {
+/**
+ * A MemCacheClient for the flags (one connection: a command is one exchange); `verifyToken`
+ * false for the open reads, which need no token.
+ */
+export async function connect(flags: AccessFlags, verifyToken = true): Promise<{ client: MemCacheClient; origin: string }> {
   const { origin, tls, token } = access(flags);
   try {
-    return { client: await MemCacheClient.connect(origin, { connections: 1, token, ...tls }), origin };
+    return { client: await MemCacheClient.connect(origin, { connections: 1, token, verifyToken, ...tls }), origin };
   } catch (e) {
     die(clientFailure(origin, e));
   }
 }
 
 /**
- * GET `path`, one of the admin API's open reads, with node:http(s) and the token when there is
- * one: the body text, or one line with the server's error body (or `HTTP <status>`).
+ * GET `path`, one of the admin API's open reads, through MemCacheClient.adminRead (with the
+ * token when there is one): the body text, or one line with the server's error body (or
+ * `HTTP <status>`).
  */
 export async function openRead(flags: AccessFlags, path: string): Promise<string> {
-  const { origin, secure, tls, token } = access(flags);
-  const mod = secure ? https : http;
-  const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-  const res = await new Promise<http.IncomingMessage>((resolve) => {
-    mod.request(`${origin}${path}`, { method: 'GET', headers, ...tls }, resolve)
-      .on('error', (e: NodeJS.ErrnoException) => die(`cannot reach ${origin}: ${e.code ?? e.message}`))
-      .end();
-  });
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (String(res.headers['content-type'] ?? '').startsWith('application/json')) {
+  const { client, origin } = await connect(flags, false);
+  let r: Awaited<ReturnType<MemCacheClient['adminRead']>>;
+  try {
+    r = await client.adminRead(path);
+  } catch (e) {
+    die(clientFailure(origin, e));
+  } finally {
+    await client.close();
+  }
+  const text = r.body.toString('utf8');
+  if (r.json) {
     let j: { success?: boolean; error_message?: string } | undefined;
     try { j = JSON.parse(text); } catch { /* plain JSON */ }
     if (j && j.success === false) die(j.error_message);
   }
-  if (res.statusCode !== 200) die(`HTTP ${res.statusCode}`);
+  if (r.status !== 200) die(`HTTP ${r.status}`);
   return text;
 }
