@@ -15,6 +15,38 @@ import { setOut, clockMs, msOf, leaseMs } from './scratch';
 import { lruOf } from './lifecycle';
 import { counted, findKey } from './call';
 
+// The OUT slots of obj_get (src/store/read.ts and batch.ts read them by the same numbers)
+// @ts-ignore: decorator
+@inline const OUT_GET_BLOB: u32 = 0;
+// @ts-ignore: decorator
+@inline const OUT_GET_T0: u32 = 1;
+// @ts-ignore: decorator
+@inline const OUT_GET_SIZE: u32 = 2;
+// @ts-ignore: decorator
+@inline const OUT_GET_SLOT: u32 = 3;
+// @ts-ignore: decorator
+@inline const OUT_GET_OFFSET: u32 = 4;
+// @ts-ignore: decorator
+@inline const OUT_GET_ID: u32 = 5;
+// @ts-ignore: decorator
+@inline const OUT_GET_GEN: u32 = 6;
+// The OUT slots of obj_query (src/store/read.ts readQuery) and obj_exists
+// @ts-ignore: decorator
+@inline const OUT_QUERY_SIZE: u32 = 0;
+// @ts-ignore: decorator
+@inline const OUT_QUERY_PROT: u32 = 1;
+// @ts-ignore: decorator
+@inline const OUT_QUERY_BLOBS: u32 = 2;
+// @ts-ignore: decorator
+@inline const OUT_QUERY_VALID: u32 = 3;
+// @ts-ignore: decorator
+@inline const OUT_QUERY_MEDIUM: u32 = 4;
+/** Per blob i: [OUT_QUERY_RANKS + i] its rank. */
+// @ts-ignore: decorator
+@inline const OUT_QUERY_RANKS: u32 = 8;
+// @ts-ignore: decorator
+@inline const OUT_EXISTS_SIZE: u32 = 0;
+
 /**
  * Finds a READABLE blob of the key and leases it. OUT: [0] blob id, [1] start time, [2] size,
  * [3] segment slot, [4] byte offset, [5] record id, [6] generation. The caller reads, then calls
@@ -36,13 +68,13 @@ export function obj_get(keyLen: u32, flags: u32): i32 {
   blobSetExpiry(bp, msOf(t0) + leaseMs);
   if ((recFlags(r) & FLAG_MOVING) == 0) listTouch(lruOf(recMedium(r)), id);
   const slot = blobSeg(bp);
-  setOut(0, <f64>b);
-  setOut(1, t0);
-  setOut(2, <f64>recSize(r));
-  setOut(3, <f64>slot);
-  setOut(4, <f64>(ra_offset(segAllocator(slot), blobNode(bp)) << alignShift));
-  setOut(5, <f64>id);
-  setOut(6, <f64>recGen(r));
+  setOut(OUT_GET_BLOB, <f64>b);
+  setOut(OUT_GET_T0, t0);
+  setOut(OUT_GET_SIZE, <f64>recSize(r));
+  setOut(OUT_GET_SLOT, <f64>slot);
+  setOut(OUT_GET_OFFSET, <f64>(ra_offset(segAllocator(slot), blobNode(bp)) << alignShift));
+  setOut(OUT_GET_ID, <f64>id);
+  setOut(OUT_GET_GEN, <f64>recGen(r));
   return MMC_OK;
 }
 
@@ -81,7 +113,7 @@ export function obj_get_end(id: u32, gen: u32, b: u32, code: i32, t0: f64, flags
 export function obj_exists(keyLen: u32, flags: u32): i32 {
   const id = findKey(keyLen);
   const code = id && recState(rec(id)) == REC_READABLE ? MMC_OK : MMC_UNMATCHED_KEY;
-  if (code == MMC_OK) setOut(0, <f64>recSize(rec(id)));
+  if (code == MMC_OK) setOut(OUT_EXISTS_SIZE, <f64>recSize(rec(id)));
   counted(OP_EXIST_KEY, code, flags);
   return code;
 }
@@ -97,13 +129,13 @@ export function obj_query(keyLen: u32, flags: u32): i32 {
   if (id) {
     code = MMC_OK;
     const r = rec(id);
-    setOut(0, <f64>recSize(r));
-    setOut(1, <f64>recProt(r));
-    setOut(2, <f64>recNumBlobs(r));
-    setOut(3, recState(r) == REC_READABLE ? 1 : 0);
-    setOut(4, <f64>recMedium(r));
+    setOut(OUT_QUERY_SIZE, <f64>recSize(r));
+    setOut(OUT_QUERY_PROT, <f64>recProt(r));
+    setOut(OUT_QUERY_BLOBS, <f64>recNumBlobs(r));
+    setOut(OUT_QUERY_VALID, recState(r) == REC_READABLE ? 1 : 0);
+    setOut(OUT_QUERY_MEDIUM, <f64>recMedium(r));
     let b = recFirstBlob(r);
-    let i: u32 = 8;
+    let i = OUT_QUERY_RANKS;
     while (b) {
       const bp = blob(b);
       setOut(i++, <f64>segRank(blobSeg(bp)));
