@@ -42,11 +42,17 @@ class Dropped implements Pending {
 }
 const DROPPED = new Dropped();
 
-/** A request without a value: runs at its end. */
+/** A request without a value: runs at its end; a failure is its error answer. */
 class Immediate implements Pending {
-  constructor(private readonly run: () => Promise<void>) {}
+  constructor(private readonly head: Head, private readonly out: Answers, private readonly run: () => Promise<void>) {}
   write(): void {}
-  end(): Promise<void> { return this.run(); }
+  async end(): Promise<void> {
+    try {
+      await this.run();
+    } catch (e) {
+      this.out.fail(this.head, e);
+    }
+  }
   async abort(): Promise<void> {}
 }
 
@@ -78,20 +84,20 @@ export class DataOps {
       switch (head.op) {
         case OP.GET: {
           const max = aux.byteLength === 0 ? undefined : decodeU64(aux);
-          return new Immediate(async () => {
+          return new Immediate(head, out, async () => {
             const v = await getValue(s, k, max, this.state.limits.valueLimit);
             if (v) out.ok(head, undefined, { chunks: [v], length: v.byteLength }); else out.absent(head);
           });
         }
         case OP.SIZE:
-          return new Immediate(async () => {
+          return new Immediate(head, out, async () => {
             const n = await valueSize(s, k);
             if (n === undefined) out.absent(head); else out.ok(head, encodeU64(n));
           });
         case OP.REMOVE:
-          return new Immediate(async () => { if (await s.remove(k)) out.ok(head); else out.absent(head); });
+          return new Immediate(head, out, async () => { if (await s.remove(k)) out.ok(head); else out.absent(head); });
         default: // QUERY
-          return new Immediate(async () => {
+          return new Immediate(head, out, async () => {
             const q = await s.query(k);
             if (!q) { out.absent(head); return; }
             const b = Buffer.from(JSON.stringify(queryJson(q)));
