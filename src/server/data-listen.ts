@@ -6,7 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseAddress, BadAddress, type ListenAddress } from '../address.js';
-import { invalid } from '../errors.js';
+import { MMC, MmcError, invalid } from '../errors.js';
 import { REASON } from '../protocol/reasons.js';
 import type { Route } from './app.js';
 import { tokenMatcher } from './auth.js';
@@ -66,10 +66,14 @@ export async function listenData(state: ServerState, batches: Batches, options: 
   const server = options.tls ? tls.createServer(tlsServerOptions(options.tls), onSocket) : net.createServer(onSocket);
   server.on('tlsClientError', () => {}); // a refused handshake concerns that peer alone
   try {
-    await tryListen(server, at.host, at.port);
+    await tryListen(server, at.host, at.port).catch((e: NodeJS.ErrnoException) => {
+      if (!fallback || e.code !== 'EADDRINUSE') throw e;
+      return tryListen(server, at.host, 0);
+    });
   } catch (e) {
-    if (!fallback || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    await tryListen(server, at.host, 0);
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new MmcError(MMC.MMC_ERROR, `cannot listen on ${at.host}:${at.port} (binary data path): ${why}`);
   }
   const a = server.address() as net.AddressInfo;
   return {

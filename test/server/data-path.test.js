@@ -11,6 +11,11 @@ import { MmcError, MMC } from '../../dist/index.js';
 import { OP, encodeRequest, encodeU64, decodeU64 } from '../../dist/protocol/data-frames.js';
 import { FrameReader } from '../../dist/protocol/data-reader.js';
 import { startServer, req } from './_helpers.js';
+import { planServe, serve } from '../../dist/server/serve.js';
+import { MemCache as Store } from '../../dist/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { opensslRuns, opensslTest, makeCerts } from '../helpers/tls.js';
 
 /** A raw data-path connection: frames out as given, answers in by id. */
@@ -217,6 +222,35 @@ test('token: the first frame must be a HELLO with it; the client finds and uses 
     assert.is(Buffer.from(await m.get('k')).toString(), 'v');
     await m.close();
   } finally { await S.close(); }
+});
+
+test('mmc serve: --data-listen and ock.mmc.data_path.listen; a taken port named; off', async () => {
+  const base = { listen: '127.0.0.1:0', hbm: '1MB', dram: '0' };
+  assert.is(planServe(base, {}).dataListen, undefined);
+  assert.is(planServe({ ...base, dataListen: 'off' }, {}).dataListen, 'off');
+  assert.equal(planServe({ ...base, dataListen: ':9123' }, {}).dataListen, { host: '127.0.0.1', port: 9123 });
+  assert.throws(() => planServe({ ...base, dataListen: 'nowhere' }, {}), /--data-listen: expected HOST:PORT, got 'nowhere'/);
+  const dir = mkdtempSync(join(tmpdir(), 'mmc-dp-'));
+  const conf = join(dir, 'dp.conf');
+  writeFileSync(conf, 'ock.mmc.data_path.listen = 127.0.0.1:9124\n');
+  assert.equal(planServe({ ...base, config: conf }, {}).dataListen, { host: '127.0.0.1', port: 9124 });
+  assert.is(planServe({ ...base, config: conf, dataListen: 'OFF' }, {}).dataListen, 'off');
+  writeFileSync(conf, 'ock.mmc.data_path.listen = here\n');
+  assert.throws(() => planServe({ ...base, config: conf }, {}), /ock\.mmc\.data_path\.listen/);
+  rmSync(dir, { recursive: true, force: true });
+  const open = (o) => Store.open(o);
+  const lines = [];
+  const a = await serve(planServe(base, {}), open, (l) => lines.push(l));
+  try {
+    assert.ok(a.running.dataPath.port > 0);
+    assert.match(lines[0], new RegExp(`^mmc: listening on http://127\\.0\\.0\\.1:\\d+, binary data path on 127\\.0\\.0\\.1:${a.running.dataPath.port} \\(starting\\)$`));
+    let e;
+    try { await serve(planServe({ ...base, dataListen: `127.0.0.1:${a.running.dataPath.port}` }, {}), open); } catch (x) { e = x; }
+    assert.is(e.message, `MMC_ERROR: cannot listen on 127.0.0.1:${a.running.dataPath.port} (binary data path): address already in use`);
+    const off = await serve(planServe({ ...base, dataListen: 'off' }, {}), open);
+    assert.is(off.running.dataPath, undefined);
+    await off.stop();
+  } finally { await a.stop(); }
 });
 
 const tlsTest = opensslTest(test, import.meta.url);
