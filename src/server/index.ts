@@ -50,21 +50,23 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   return {
     app,
     get store() { return state.mc; },
-    async listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
-      const running = await listen(handler, options, host, port, (address) => {
+    listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
+      // called now, so that options listen() refuses (a bad token) still throw here
+      const http = listen(handler, options, host, port, (address) => {
         if (options.advertise === undefined) state.advertised = address;
       });
-      try {
-        const where = dataAddress(options.dataListen, host, running.port);
-        if (where === undefined) return running;
-        data = await listenData(state, batches, options, where.at, where.fallback);
-      } catch (e) {
-        await running.close();
-        throw e;
-      }
-      const closeHttp = running.close;
-      const listener = data;
-      return { ...running, dataPath: listener.info, close: async () => { await Promise.all([listener.close(), closeHttp()]); } };
+      return http.then(async (running) => {
+        try {
+          const where = dataAddress(options.dataListen, host, running.port);
+          if (where === undefined) return running;
+          data = await listenData(state, batches, options, where.at, where.fallback);
+        } catch (e) {
+          await running.close();
+          throw e;
+        }
+        const listener = data;
+        return { ...running, dataPath: listener.info, close: async () => { await Promise.all([listener.close(), running.close()]); } };
+      });
     },
   };
 }
