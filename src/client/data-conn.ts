@@ -56,6 +56,8 @@ export class DataConn {
   /** Set once the connection is lost: every later request fails with it. */
   private lost: MmcError | undefined;
   private current: Waiting | undefined;
+  /** When a byte last arrived, or the first request went out after a quiet spell (ms). */
+  private heard = Date.now();
 
   private constructor(private readonly socket: net.Socket, readonly where: string) {
     socket.setNoDelay(true);
@@ -97,6 +99,7 @@ export class DataConn {
   /** One request; `value` (valueLen bytes in all) is written after the header, as given. */
   request(op: Op, key: string | Uint8Array, aux: Uint8Array | string, value: readonly Uint8Array[], valueLen: number, sink?: Sink): Promise<Answer> {
     if (this.lost) return Promise.reject(this.lost);
+    if (this.waiting.size === 0) this.heard = Date.now();
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
     const s = this.socket;
@@ -113,6 +116,7 @@ export class DataConn {
   }
 
   private onData(c: Buffer): void {
+    this.heard = Date.now();
     this.reader.push(c);
     try {
       for (let ev = this.reader.next(); ev !== undefined; ev = this.reader.next()) {
@@ -155,6 +159,16 @@ export class DataConn {
     for (const w of this.waiting.values()) w.reject(this.lost);
     this.waiting.clear();
     this.current = undefined;
+  }
+
+  /**
+   * Requests waiting while nothing arrived for `timeoutMs` (a server that stopped answering):
+   * they fail, and the connection is dropped (the transport opens another).
+   */
+  expire(now: number, timeoutMs: number): void {
+    if (this.waiting.size === 0 || now - this.heard < timeoutMs) return;
+    this.fail(new MmcError(MMC.MMC_TIMEOUT, `data path ${this.where}: no answer for ${timeoutMs} ms`));
+    this.socket.destroy();
   }
 
   close(): void {

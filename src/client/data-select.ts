@@ -16,6 +16,7 @@ export interface DataPathOptions {
   cert?: string | Buffer;
   key?: string | Buffer;
   passphrase?: string;
+  timeoutMs?: number;
 }
 
 interface Offer { host: string; port: number; tls: boolean }
@@ -56,7 +57,7 @@ export async function openDataPath(url: URL, o: DataPathOptions, discover: () =>
     ? { ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase, ...(/^[0-9.:]+$/.test(hostname) ? {} : { servername: hostname }) }
     : undefined;
   try {
-    return await DataTransport.open({ host, port: offer.port, tls }, o.token, o.dataConnections ?? 4);
+    return await DataTransport.open({ host, port: offer.port, tls }, o.token, o.dataConnections ?? 4, o.timeoutMs ?? 60_000);
   } catch (e) {
     return refuse(`binary data path at ${host}:${offer.port}: ${(e as Error).message}`, e);
   }

@@ -50,16 +50,25 @@ function concat(chunks: Uint8Array[]): Buffer {
 }
 
 export class DataTransport {
-  private constructor(private readonly conns: DataConn[], private readonly target: ConnTarget, private readonly token: string | undefined) {}
+  private readonly watchdog: NodeJS.Timeout;
 
-  static async open(target: ConnTarget, token: string | undefined, connections: number): Promise<DataTransport> {
+  private constructor(private readonly conns: DataConn[], private readonly target: ConnTarget, private readonly token: string | undefined, timeoutMs: number) {
+    // one timer for all requests: a connection silent for timeoutMs with requests waiting fails them
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.conns) c.expire(now, timeoutMs);
+    }, Math.max(10, Math.min(1000, timeoutMs / 4)));
+    this.watchdog.unref();
+  }
+
+  static async open(target: ConnTarget, token: string | undefined, connections: number, timeoutMs: number): Promise<DataTransport> {
     const conns = await Promise.all(Array.from({ length: connections }, () => DataConn.open(target, token).catch((e: unknown) => e as Error)));
     const failed = conns.find((c) => !(c instanceof DataConn));
     if (failed) {
       for (const c of conns) if (c instanceof DataConn) c.close();
       throw failed;
     }
-    return new DataTransport(conns as DataConn[], target, token);
+    return new DataTransport(conns as DataConn[], target, token, timeoutMs);
   }
 
   /** The least busy live connection; a lost one is replaced on the way. */
@@ -162,6 +171,7 @@ export class DataTransport {
   }
 
   close(): void {
+    clearInterval(this.watchdog);
     for (const c of this.conns) c.close();
   }
 }

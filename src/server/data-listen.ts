@@ -54,14 +54,17 @@ function tryListen(server: net.Server, host: string, port: number): Promise<void
   });
 }
 
-export async function listenData(state: ServerState, batches: Batches, options: ServerOptions, at: ListenAddress, fallback: boolean): Promise<DataListener> {
+/** Listen at `at`; `onError` hears unexpected failures (answered with the generic reason). */
+export async function listenData(
+  state: ServerState, batches: Batches, options: ServerOptions, at: ListenAddress, fallback: boolean, onError?: (e: unknown) => void,
+): Promise<DataListener> {
   const ops = new DataOps(state, batches);
   const token = options.token === undefined ? undefined : tokenMatcher(options.token);
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    new DataSession(socket, ops, { token, timeoutMs: state.limits.bodyTimeoutMs });
+    new DataSession(socket, ops, { token, timeoutMs: state.limits.bodyTimeoutMs, onError });
   };
   const server = options.tls ? tls.createServer(tlsServerOptions(options.tls), onSocket) : net.createServer(onSocket);
   server.on('tlsClientError', () => {}); // a refused handshake concerns that peer alone

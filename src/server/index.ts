@@ -59,7 +59,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
         try {
           const where = dataAddress(options.dataListen, host, running.port);
           if (where === undefined) return running;
-          data = await listenData(state, batches, options, where.at, where.fallback);
+          data = await listenData(state, batches, options, where.at, where.fallback, (e) => app.emit('error', e));
         } catch (e) {
           await running.close();
           throw e;
