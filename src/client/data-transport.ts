@@ -45,6 +45,9 @@ class OwnSink implements Sink {
   write(chunk: Uint8Array): void { this.buf!.set(chunk, this.at); this.at += chunk.byteLength; }
 }
 
+/** Requests waiting on one connection before the next one is used. */
+const DEPTH = 16;
+
 function concat(chunks: Uint8Array[]): Buffer {
   return chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
 }
@@ -71,14 +74,19 @@ export class DataTransport {
     return new DataTransport(conns as DataConn[], target, token, timeoutMs);
   }
 
-  /** The least busy live connection; a lost one is replaced on the way. */
+  /**
+   * The first live connection with fewer than DEPTH requests waiting, else the least busy; a lost
+   * one is replaced on the way. Filling one connection first lets requests made together share
+   * one socket write and one read each way (measured: 16 concurrent 4 KiB gets ran faster on one
+   * connection than spread over four); the others take the overflow.
+   */
   private async pick(): Promise<DataConn> {
     let best: DataConn | undefined;
     for (let i = 0; i < this.conns.length; i++) {
       let c = this.conns[i];
       if (!c.alive) c = this.conns[i] = await DataConn.open(this.target, this.token);
+      if (c.busy < DEPTH) return c;
       if (best === undefined || c.busy < best.busy) best = c;
-      if (best.busy === 0) break;
     }
     return best!;
   }

@@ -114,10 +114,13 @@ export function encodeRequest(op: Op, id: number, key: string | Uint8Array, aux:
   return b;
 }
 
-/** An answer's header and aux in one buffer; `payloadLen` bytes of payload are to follow it. */
-export function encodeAnswer(op: number, id: number, code: number, aux: Uint8Array | undefined, payloadLen: number): Buffer {
+/**
+ * An answer's header and aux in one buffer; `payloadLen` bytes of payload are to follow it.
+ * `room`: bytes left at the end of the buffer for the caller to copy (a small payload) into.
+ */
+export function encodeAnswer(op: number, id: number, code: number, aux: Uint8Array | undefined, payloadLen: number, room = 0): Buffer {
   const aLen = aux ? aux.byteLength : 0;
-  const b = Buffer.allocUnsafe(HEADER_BYTES + aLen);
+  const b = Buffer.allocUnsafe(HEADER_BYTES + aLen + room);
   writeHead(b, op, id, code | 0, aLen, payloadLen);
   if (aux) b.set(aux, HEADER_BYTES);
   return b;

@@ -19,6 +19,8 @@ import type { Answers, DataOps, Pending } from './data-ops.js';
 
 /** Bytes read ahead of the requests being run before the socket is paused. */
 const READ_HIGH = 4 << 20;
+/** Payloads up to this size are copied behind their header: one buffer, one write. */
+const SMALL_PAYLOAD = 16 * 1024;
 /** Answer bytes queued on a slow reader before requests stop being run. */
 const WRITE_HIGH = 8 << 20;
 
@@ -157,8 +159,17 @@ export class DataSession implements Answers {
       s.cork();
       setImmediate(() => { this.corked = false; s.uncork(); });
     }
-    s.write(encodeAnswer(head.op, head.id, code, aux, payload ? payload.length : 0));
-    if (payload) for (const c of payload.chunks) if (c.byteLength) s.write(c);
+    const len = payload ? payload.length : 0;
+    const h = encodeAnswer(head.op, head.id, code, aux, len, len <= SMALL_PAYLOAD ? len : 0);
+    if (len <= SMALL_PAYLOAD) {
+      // a small answer in one buffer: one write, where head and value apart would be a writev
+      let at = h.length - len;
+      for (const c of payload?.chunks ?? []) { h.set(c, at); at += c.byteLength; }
+      s.write(h);
+      return;
+    }
+    s.write(h);
+    for (const c of payload!.chunks) if (c.byteLength) s.write(c);
   }
 
   /** The stream cannot be trusted (or is gone): answer where possible, then close. */
