@@ -154,10 +154,10 @@ export class DataSession implements Answers {
     const s = this.socket;
     if (this.closing || !s.writable) return;
     if (!this.corked) {
-      // answers finished in this turn of the event loop go out in one write
+      // answers finished before the pending callbacks run (the requests of one socket read) go out in one write
       this.corked = true;
       s.cork();
-      setImmediate(() => { this.corked = false; s.uncork(); });
+      process.nextTick(() => { this.corked = false; s.uncork(); });
     }
     const len = payload ? payload.length : 0;
     const h = encodeAnswer(head.op, head.id, code, aux, len, len <= SMALL_PAYLOAD ? len : 0);
