@@ -15,6 +15,8 @@ export interface Sink {
   /** The payload's length, before any byte: an error refuses it (its bytes are dropped). */
   begin(len: number): MmcError | undefined;
   write(chunk: Uint8Array): void;
+  /** The answer is complete (`error`: it will not be, the connection is lost). */
+  end?(error?: MmcError): void;
 }
 
 export interface Answer {
@@ -129,7 +131,7 @@ export class DataConn {
         if (ev.kind === 'head') {
           const w = this.waiting.get(h.id);
           if (h.op === 0) { // about the connection (the server closes it): the request it names fails
-            if (w) { this.waiting.delete(h.id); w.reject(answerError({ code: h.a, aux: ev.aux, length: 0 })); }
+            if (w) { this.waiting.delete(h.id); w.sink?.end?.(); w.reject(answerError({ code: h.a, aux: ev.aux, length: 0 })); }
             continue;
           }
           if (w === undefined) throw new MmcError(MMC.MMC_ERROR, `data path ${this.where}: answer to unknown request ${h.id}`);
@@ -145,6 +147,7 @@ export class DataConn {
         this.current = undefined;
         if (!w) continue;
         this.waiting.delete(h.id);
+        w.sink?.end?.();
         if (w.refused) w.reject(w.refused);
         else w.resolve({ code: h.a, aux: w.aux ?? new Uint8Array(0), length: w.got });
       }
@@ -156,7 +159,7 @@ export class DataConn {
 
   private fail(e: MmcError): void {
     this.lost ??= e;
-    for (const w of this.waiting.values()) w.reject(this.lost);
+    for (const w of this.waiting.values()) { w.sink?.end?.(this.lost); w.reject(this.lost); }
     this.waiting.clear();
     this.current = undefined;
   }

@@ -91,8 +91,8 @@ export class DataTransport {
     return best!;
   }
 
-  /** One request; a code other than 0 (and -3102 where `absentOk`) is thrown as its MmcError. */
-  private async call(op: Op, key: string, aux: Uint8Array | string, value: readonly Uint8Array[], len: number, sink?: Sink, absentOk = false): Promise<Answer> {
+  /** One request; a code other than 0 (and -3102 where `absentOk`) is thrown as its MmcError (also used by data-layers.ts). */
+  async call(op: Op, key: string, aux: Uint8Array | string, value: readonly Uint8Array[], len: number, sink?: Sink, absentOk = false): Promise<Answer> {
     const a = await (await this.pick()).request(op, key, aux, value, len, sink);
     if (a.code !== 0 && !(absentOk && a.code === MMC.MMC_UNMATCHED_KEY && a.aux.byteLength === 0)) throw answerError(a);
     return a;

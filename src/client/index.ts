@@ -21,6 +21,7 @@ import { invalid, checkKeys } from '../store/validate.js';
 import { checkKey, keyRefusal, putQuery } from './checks.js';
 import { checkDataPathOptions, openDataPath, type DataPathMode } from './data-select.js';
 import type { DataTransport } from './data-transport.js';
+import { BinaryLayers } from './data-layers.js';
 import * as layers from './layers.js';
 
 const OCTET = 'application/octet-stream';
@@ -401,7 +402,7 @@ export class MemCacheClient implements LayerCalls {
   private layerClient?: layers.LayerClient;
   private get layerCalls(): layers.LayerClient {
     return this.layerClient ??= {
-      transport: layers.httpLayers({ pool: this.pool, url: this.url, headers: this.headers, batchKeyLimit: this.batchKeyLimit, fail: (status, body) => this.fail({ status, body, json: true }) }),
+      transport: this.data ? new BinaryLayers(this.data, this.batchKeyLimit) : layers.httpLayers({ pool: this.pool, url: this.url, headers: this.headers, batchKeyLimit: this.batchKeyLimit, fail: (status, body) => this.fail({ status, body, json: true }) }),
       alive: () => this.alive(), keyRefusal,
     };
   }
