@@ -8,7 +8,7 @@
 import type { PutOptions } from '../store/types.js';
 import type { Budget, Hold } from './budget.js';
 import type { Pending } from './data-ops.js';
-import { Refusal } from './refusal.js';
+import { putsInFlightFull } from './data-routes.js';
 import type { PutWriter, StoreLike } from './store-api.js';
 
 export interface PutOutcome {
@@ -36,7 +36,7 @@ export class PutSink implements Pending {
       if (!this.started) {
         this.started = true;
         if (!this.inFlight.grow(this.size * (this.opts.replicas ?? 1), true)) {
-          throw new Refusal(`MMC_NOT_ENOUGH_MEMORY: puts receiving their bodies hold the in-flight limit (${this.budget.limit} bytes), retry later`, 503);
+          throw putsInFlightFull(this.budget.limit);
         }
         this.w = await this.store.beginPut(this.key, this.size, this.opts);
       }

@@ -24,6 +24,11 @@ export function dataRoutes(route: Route, state: ServerState, batches: Batches): 
   batchRoutes(route, state, batches);
 }
 
+/** The refusal of a put when puts still receiving their values hold the in-flight limit. */
+export function putsInFlightFull(limit: number): Refusal {
+  return new Refusal(`MMC_NOT_ENOUGH_MEMORY: puts receiving their bodies hold the in-flight limit (${limit} bytes), retry later`, 503);
+}
+
 export function tooLargeValue(valueLimit: number): Refusal {
   return new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
 }
@@ -125,7 +130,7 @@ async function streamPut(ctx: Context, state: ServerState, key: string, opts: Pu
     let chunk = await reader.next();
     if (chunk === null) throw new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
     if (!inFlight.grow(size * (opts.replicas ?? 1), true)) {
-      throw new Refusal(`MMC_NOT_ENOUGH_MEMORY: puts receiving their bodies hold the in-flight limit (${budget.limit} bytes), retry later`, 503);
+      throw putsInFlightFull(budget.limit);
     }
     w = await state.need(503).beginPut(key, size, opts);
     let got = 0;

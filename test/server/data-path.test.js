@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { MemCacheClient } from '../../dist/client/index.js';
 import { MmcError, MMC } from '../../dist/index.js';
 import { OP, encodeRequest, encodeU64, decodeU64 } from '../../dist/protocol/data-frames.js';
+import { encodeKeyList } from '../../dist/protocol/framing.js';
 import { FrameReader } from '../../dist/protocol/data-reader.js';
 import { startServer, req } from './_helpers.js';
 import { planServe, serve } from '../../dist/server/serve.js';
@@ -138,6 +139,36 @@ test('refusals keep the connection: bad key, bad options, empty and oversized va
       await m.close();
     }
   } finally { c.s.destroy(); await S.close(); }
+});
+
+test('the HTTP side limits: puts in flight, batch keys, batch size, malformed batch frames; the connection carries on', async () => {
+  const S = await startServer({ server: { putInFlightLimit: 1000, batchKeyLimit: 2, batchLimit: 64 } });
+  const port = (await req(S.url, 'GET', '/api/v1/data_path')).json().port;
+  const a = raw(port);
+  const b = raw(port);
+  try {
+    a.send(encodeRequest(OP.PUT, 1, 'slow', '', 800), Buffer.alloc(100, 1)); // holds 800 of 1000
+    await until(() => used(S) > 0);
+    b.send(...put(1, 'other', Buffer.alloc(800, 2)));
+    assert.is((await b.answer(1)).reason, 'MMC_NOT_ENOUGH_MEMORY: puts receiving their bodies hold the in-flight limit (1000 bytes), retry later');
+    a.send(Buffer.alloc(700, 1));
+    assert.is((await a.answer(1)).code, 0);
+    const list = (keys) => { const l = encodeKeyList(keys); return [encodeRequest(OP.BATCH_GET, 0, '', '', l.length), l]; };
+    const [h3, l3] = list(['x', 'y', 'z']);
+    h3.writeUInt32LE(2, 4);
+    b.send(h3, l3);
+    assert.is((await b.answer(2)).reason, 'MMC_INVALID_PARAM: 3 keys in one batch (limit 2)');
+    const bad = Buffer.from([9, 0, 0, 0]); // a key list that says 9 keys and has none
+    b.send(encodeRequest(OP.BATCH_EXISTS, 3, '', '', 4), bad);
+    assert.is((await b.answer(3)).reason, 'MMC_INVALID_PARAM: malformed batch frame');
+    b.send(encodeRequest(OP.BATCH_PUT, 4, '', '', 100), Buffer.alloc(100));
+    assert.is((await b.answer(4)).reason, 'MMC_INVALID_PARAM: batch too large (limit 64 bytes)');
+    const [h5, l5] = list(['slow', 'nope']);
+    h5.writeUInt32LE(5, 4);
+    b.send(h5, l5);
+    const got = await b.answer(5);
+    assert.equal([got.code, [...got.value.subarray(0, 12)]], [0, [2, 0, 0, 0, 0, 0, 0, 0, 0xe2, 0xf3, 0xff, 0xff]]);
+  } finally { a.s.destroy(); b.s.destroy(); await S.close(); }
 });
 
 test('garbage and untrusted frames: an error answer (id 0 when unknown), then the connection closes; others unaffected', async () => {
