@@ -6,6 +6,7 @@ import net from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import { MemCacheClient } from '../../dist/client/index.js';
 import { MmcError, MMC } from '../../dist/index.js';
 import { OP, encodeRequest, encodeU64, decodeU64 } from '../../dist/protocol/data-frames.js';
@@ -194,6 +195,29 @@ test('garbage and untrusted frames: an error answer (id 0 when unknown), then th
     other.send(get(2, 'keep'));
     assert.is((await other.answer(2)).value.toString(), 'kept');
   } finally { other.s.destroy(); await S.close(); }
+});
+
+test('fuzz over TCP: mutated request streams get answers or a close, never a hang; the server carries on', async () => {
+  const S = await startServer({ server: { valueLimit: 1 << 16 } });
+  const port = (await req(S.url, 'GET', '/api/v1/data_path')).json().port;
+  const valid = [Buffer.concat(put(1, 'f', Buffer.from('xyz'), 'replicas=1')), get(2, 'f'), encodeRequest(OP.SIZE, 3, 'f', '', 0),
+    Buffer.concat([encodeRequest(OP.BATCH_GET, 4, '', '', 9), encodeKeyList(['f'])]), encodeRequest(OP.REMOVE, 5, 'f', '', 0)];
+  try {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.integer({ min: 0, max: valid.length - 1 }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      async (picks, flips) => {
+        const b = Buffer.concat(picks.map((i) => valid[i]));
+        for (const [at, v] of flips) b[at % b.length] = v;
+        const c = raw(port);
+        c.s.end(b); // the peer sends, then stops: every connection must end
+        await c.closed;
+      }), { numRuns: 60 });
+    const c = raw(port);
+    c.send(...put(1, 'after', Buffer.from('ok')), get(2, 'after'));
+    assert.is((await c.answer(2)).value.toString(), 'ok');
+    c.s.destroy();
+  } finally { await S.close(); }
 });
 
 test('a stall mid-value: MMC_TIMEOUT for that request, connection closed, reservation freed, store intact', async () => {
