@@ -49,6 +49,12 @@ export class DataSession implements Answers {
     socket.on('end', this.onEnd);
     socket.on('close', this.onEnd);
     socket.on('error', () => {}); // a reset peer: 'close' follows
+    if (!this.authed) {
+      // a peer that never shows the token holds no connection for longer than a stalled body
+      const t = setTimeout(() => { if (!this.authed) this.shut(); }, opts.timeoutMs);
+      t.unref();
+      socket.once('close', () => clearTimeout(t));
+    }
     void this.run();
   }
 

@@ -256,7 +256,7 @@ test('a peer killed mid-value: nothing half written, reservation freed; other co
 });
 
 test('token: the first frame must be a HELLO with it; the client finds and uses the data path with it', async () => {
-  const S = await startServer({ server: { token: 'sekret' } });
+  const S = await startServer({ server: { token: 'sekret', bodyTimeoutMs: 300 } });
   const port = (await req(S.url, 'GET', '/api/v1/data_path', undefined, { authorization: 'Bearer sekret' })).json().port;
   try {
     assert.is((await req(S.url, 'GET', '/api/v1/data_path')).status, 401);
@@ -268,6 +268,8 @@ test('token: the first frame must be a HELLO with it; the client finds and uses 
     wrong.send(encodeRequest(OP.HELLO, 1, 'nope', '', 0), get(2, 'k'));
     assert.is((await wrong.answer(1)).reason, 'Forbidden: wrong bearer token');
     await wrong.closed;
+    const silent = raw(port); // never says HELLO: closed after bodyTimeoutMs
+    await silent.closed;
     const right = raw(port);
     right.send(encodeRequest(OP.HELLO, 1, 'sekret', '', 0), ...put(2, 'k', Buffer.from('v')));
     assert.equal([(await right.answer(1)).code, (await right.answer(2)).code], [0, 0]);
