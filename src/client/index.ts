@@ -19,7 +19,8 @@ import { REASON, readReason } from '../protocol/reasons.js';
 import { checkToken } from '../protocol/token.js';
 import { invalid, checkKeys } from '../store/validate.js';
 import { checkKey, keyRefusal, putQuery } from './checks.js';
-import { checkDataPathOptions, openDataPath, type DataPathMode } from './data-select.js';
+import { checkDataPathOptions, openDataPath } from './data-select.js';
+import type { ClientOptions } from './options.js';
 import type { DataTransport } from './data-transport.js';
 import { BinaryLayers } from './data-layers.js';
 import * as layers from './layers.js';
@@ -28,31 +29,8 @@ const OCTET = 'application/octet-stream';
 /** The server's default batchKeyLimit: keys in one batch request. */
 const DEFAULT_BATCH_KEYS = 16384;
 
-export interface ClientOptions {
-  /** Keep-alive connections to the server (default 8). */
-  connections?: number;
-  /** Per-request timeout for headers and body, ms (default 60000). */
-  timeoutMs?: number;
-  /** Bearer token sent with every request (`Authorization: Bearer <token>`). */
-  token?: string;
-  /** https: CA certificate(s), PEM, to verify the server with (default: the system's CAs). */
-  ca?: string | Buffer | Array<string | Buffer>;
-  /** https: client certificate, PEM, for a server that requires one (mutual TLS). */
-  cert?: string | Buffer;
-  /** https: the client certificate's private key, PEM. */
-  key?: string | Buffer;
-  /** https: the key's passphrase. */
-  passphrase?: string;
-  /**
-   * Keys in one batch request (default 16384, the server's default `batchKeyLimit`): a larger
-   * batch is sent as several requests in turn, and is counted by the server as that many batches.
-   */
-  batchKeyLimit?: number;
-  /** The binary data path (README "Binary data path"): 'auto' (default), 'off' (HTTP) or 'require'. */
-  dataPath?: DataPathMode;
-  /** Connections of the binary data path (default 4). */
-  dataConnections?: number;
-}
+export type { ClientOptions } from './options.js';
+export type { DataPathMode } from './data-select.js';
 
 export { encodeKey };
 
