@@ -37,12 +37,24 @@ class ViewsSink implements Sink {
   }
 }
 
-/** The value into a buffer of its own size (get without a buffer of the caller's). */
+/**
+ * The value into a buffer of its own size (get without a buffer of the caller's); a value that
+ * arrived in one socket read is that read's view, as the HTTP client answers it (no copy).
+ */
 class OwnSink implements Sink {
   buf: Buffer | undefined;
+  private len = 0;
   private at = 0;
-  begin(len: number): undefined { this.buf = Buffer.allocUnsafe(len); return undefined; }
-  write(chunk: Uint8Array): void { this.buf!.set(chunk, this.at); this.at += chunk.byteLength; }
+  begin(len: number): undefined { this.len = len; return undefined; }
+  write(chunk: Uint8Array): void {
+    if (this.at === 0 && chunk.byteLength === this.len) {
+      this.buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    } else {
+      this.buf ??= Buffer.allocUnsafe(this.len);
+      this.buf.set(chunk, this.at);
+    }
+    this.at += chunk.byteLength;
+  }
 }
 
 /** Requests waiting on one connection before the next one is used. */
