@@ -31,6 +31,8 @@ export interface ConfConfig {
   tls?: ConfTls;
   /** ock.mmc.auth.token.path: the file holding the bearer token (ours, not the reference's). */
   tokenPath?: string;
+  /** ock.mmc.data_path.listen: the binary data path's `host:port`, or 'off' (ours). */
+  dataListen?: ListenAddress | 'off';
 }
 
 /** The reference's ock.mmc.tls.* keys. Empty values count as unset. */
@@ -246,6 +248,10 @@ const KEYS: Record<string, Setter> = {
   'ock.mmc.auth.token.path': (c, v) => {
     if (v === '') delete c.tokenPath;
     else c.tokenPath = v;
+  },
+  'ock.mmc.data_path.listen': (c, v) => {
+    if (v === '') delete c.dataListen;
+    else c.dataListen = v.toLowerCase() === 'off' ? 'off' : listenAddress(v);
   },
 };
 

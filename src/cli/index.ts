@@ -43,6 +43,7 @@ program
   .option('--put-in-flight-limit <size>', 'store space held by puts still receiving their bodies (default half the capacity)')
   .option('--body-memory-limit <size>', 'memory held by buffered request bodies in flight (default 1GB)')
   .option('--batch-key-limit <n>', 'keys in one batch call (default 16384)')
+  .option('--data-listen <host:port|off>', 'binary data path address (default the HTTP port + 1; ock.mmc.data_path.listen)')
   .option('-q, --quiet', 'no log lines')
   .action(async (opts) => (await import('./serve.js')).serve(opts));
 

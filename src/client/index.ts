@@ -13,86 +13,30 @@ import type { LayerCalls, PutOptions, QueryResult, SegmentInfo, Stats } from '..
 import {
   decodeBatchGetChunks, decodeCodes, decodeKeyList, encodeBatchPut, encodeKeyList,
 } from '../protocol/framing.js';
-import { MAX_KEY_BYTES, encodeKey, keyTooLong } from '../protocol/key.js';
-import { encodePutOptions } from '../protocol/put-options.js';
-import { REASON, readReason } from '../protocol/reasons.js';
+import { encodeKey } from '../protocol/key.js';
+import { OP } from '../protocol/data-frames.js';
+import { REASON, errorFromReason } from '../protocol/reasons.js';
 import { checkToken } from '../protocol/token.js';
-import { invalid, checkKeys, checkRank, checkReplicas, parseMedium } from '../store/validate.js';
+import { invalid, checkKeys } from '../store/validate.js';
+import { checkKey, keyRefusal, putQuery } from './checks.js';
+import { checkDataPathOptions, openDataPath } from './data-select.js';
+import type { ClientOptions } from './options.js';
+import type { DataTransport } from './data-transport.js';
+import { BinaryLayers } from './data-layers.js';
 import * as layers from './layers.js';
 
 const OCTET = 'application/octet-stream';
 /** The server's default batchKeyLimit: keys in one batch request. */
 const DEFAULT_BATCH_KEYS = 16384;
 
-export interface ClientOptions {
-  /** Keep-alive connections to the server (default 8). */
-  connections?: number;
-  /** Per-request timeout for headers and body, ms (default 60000). */
-  timeoutMs?: number;
-  /** Bearer token sent with every request (`Authorization: Bearer <token>`). */
-  token?: string;
-  /** https: CA certificate(s), PEM, to verify the server with (default: the system's CAs). */
-  ca?: string | Buffer | Array<string | Buffer>;
-  /** https: client certificate, PEM, for a server that requires one (mutual TLS). */
-  cert?: string | Buffer;
-  /** https: the client certificate's private key, PEM. */
-  key?: string | Buffer;
-  /** https: the key's passphrase. */
-  passphrase?: string;
-  /**
-   * Keys in one batch request (default 16384, the server's default `batchKeyLimit`): a larger
-   * batch is sent as several requests in turn, and is counted by the server as that many batches.
-   */
-  batchKeyLimit?: number;
-  /**
-   * Check the token at connect with GET /api/v1/objects/stats (default true); false for a client
-   * that makes only the admin API's open reads (adminRead), which need no token.
-   */
-  verifyToken?: boolean;
-}
+export type { ClientOptions } from './options.js';
+export type { DataPathMode } from './data-select.js';
 
-export { encodeKey };
-
-/** The MmcError an error body stands for: `MMC_X: text` gives code MMC_X (see readReason). */
-export function errorFromReason(reason: string, status?: number): MmcError {
-  const { code, message } = readReason(reason);
-  return new MmcError(code, message, status ? { status } : undefined);
-}
+export { encodeKey, errorFromReason };
 
 interface Reply { status: number; body: Buffer; json: boolean }
 /** A reply as the chunks it arrived in (batch responses are decoded from them in place). */
 interface ChunkReply { status: number; chunks: Buffer[]; length: number; json: boolean; contentLength: number }
-
-
-/**
- * A key's refusal as the embedded store words it (MmcError MMC_INVALID_PARAM), or undefined for
- * a key the store accepts. Bad input is refused here, before any request, as MemCache refuses it
- * before its core: same code, same message, nothing counted.
- */
-function keyRefusal(key: unknown): MmcError | undefined {
-  if (typeof key !== 'string') return invalid('key must be a string');
-  if (key.length === 0) return invalid('key is empty');
-  if (key.length > MAX_KEY_BYTES) return invalid('key too long');
-  if (key.indexOf('\n') >= 0 || key.indexOf('\r') >= 0) return invalid('key contains a line break');
-  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) return invalid('key is not well-formed Unicode (a lone surrogate)');
-  if (keyTooLong(key)) return invalid('key too long');
-  return undefined;
-}
-
-function checkKey(key: unknown): string {
-  const e = keyRefusal(key);
-  if (e) throw e;
-  return key as string;
-}
-
-/** The put options checked as MemCache checks them, then as a query string ('' when none). */
-function putQuery(opts?: PutOptions): string {
-  if (opts === undefined) return '';
-  parseMedium(opts.medium);
-  checkReplicas(opts.replicas);
-  checkRank(opts.preferredRank);
-  return encodePutOptions(opts);
-}
 
 export class MemCacheClient implements LayerCalls {
   readonly url: string;
@@ -102,6 +46,13 @@ export class MemCacheClient implements LayerCalls {
   private readonly bodyHeaders: Record<string, string>;
   private readonly batchKeyLimit: number;
   private closed = false;
+  /** The binary data path when in use: every put/get/exists/remove/query goes over it. */
+  private data: DataTransport | undefined;
+
+  /** The transport of the data operations: 'binary' (the data path) or 'http'. */
+  get transport(): 'binary' | 'http' {
+    return this.data ? 'binary' : 'http';
+  }
 
   private constructor(url: string, opts: ClientOptions, PoolClass: typeof Pool) {
     this.url = url;
@@ -129,6 +80,7 @@ export class MemCacheClient implements LayerCalls {
   static async connect(url = 'http://127.0.0.1:8000', opts: ClientOptions = {}): Promise<MemCacheClient> {
     const u = new URL(/^[a-z]+:\/\//i.test(url) ? url : `http://${url}`);
     if (opts.token !== undefined) checkToken(opts.token);
+    checkDataPathOptions(opts);
     if (u.protocol !== 'https:' && (opts.ca !== undefined || opts.cert !== undefined || opts.key !== undefined)) {
       throw new MmcError(MMC.MMC_INVALID_PARAM, `ca, cert and key need an https:// URL, got ${u.origin}`);
     }
@@ -141,6 +93,7 @@ export class MemCacheClient implements LayerCalls {
       if (r.status !== 200) throw new MmcError(MMC.MMC_ERROR, `${u.origin} is not a memcache server (GET /health: HTTP ${r.status})`);
       const s = opts.verifyToken === false ? undefined : await c.request('GET', '/api/v1/objects/stats');
       if (s && (s.status === 401 || s.status === 403)) throw c.fail(s);
+      if (opts.verifyToken !== false) c.data = await openDataPath(u, opts, () => c.request('GET', '/api/v1/data_path'));
     } catch (e) {
       await c.pool.destroy().catch(() => {});
       throw e;
@@ -217,11 +170,13 @@ export class MemCacheClient implements LayerCalls {
     checkKey(key);
     if (bytes.length === 0) throw invalid('size must be a positive integer, got 0');
     const q = putQuery(opts);
+    if (this.data) return this.data.put(key, bytes, q);
     this.ok(await this.request('PUT', `/api/v1/objects?key=${encodeKey(key)}${q ? '&' + q : ''}`, bytes));
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
     this.alive();
+    if (this.data) return this.data.get(checkKey(key));
     const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
     if (r.status === 404) return this.absent(r);
     return this.ok(r).body;
@@ -242,6 +197,7 @@ export class MemCacheClient implements LayerCalls {
   async getInto(key: string, dst: Uint8Array): Promise<number | undefined> {
     if (!(dst instanceof Uint8Array)) throw invalid('dst must be a Uint8Array');
     this.alive();
+    if (this.data) return this.data.getInto(checkKey(key), dst);
     const r = await this.requestChunks('GET', `/api/v1/objects?key=${encodeKey(checkKey(key))}&max_size=${dst.length}`);
     if (r.status !== 200) {
       const reply = { status: r.status, body: Buffer.concat(r.chunks, r.length), json: r.json };
@@ -261,6 +217,7 @@ export class MemCacheClient implements LayerCalls {
   /** exist_key that also tells the size: the object's length in bytes, or undefined when absent (as MemCache.sizeOf). */
   async sizeOf(key: string): Promise<number | undefined> {
     this.alive();
+    if (this.data) return this.data.sizeOf(checkKey(key));
     const r = await this.requestChunks('HEAD', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
     if (r.status === 404) return undefined;
     if (r.status === 200) return r.contentLength;
@@ -269,6 +226,7 @@ export class MemCacheClient implements LayerCalls {
 
   async query(key: string): Promise<QueryResult | undefined> {
     this.alive();
+    if (this.data) return this.data.query(checkKey(key));
     const r = this.ok(await this.request('GET', `/query_key?key=${encodeKey(checkKey(key))}`));
     const j = JSON.parse(r.body.toString('utf8'));
     if (j.success === false) {
@@ -280,6 +238,7 @@ export class MemCacheClient implements LayerCalls {
 
   async remove(key: string): Promise<boolean> {
     this.alive();
+    if (this.data) return this.data.remove(checkKey(key));
     const r = await this.request('DELETE', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
     if (r.status === 404) return false;
     this.ok(r);
@@ -312,16 +271,20 @@ export class MemCacheClient implements LayerCalls {
       else sent.push([keyRefusal(e[0]) ? '' : e[0], e[1]]);
     });
     const q = putQuery(opts);
-    const { chunks, length } = encodeBatchPut(sent);
-    const r = await this.request('POST', `/api/v1/objects/batch_put${q ? '?' + q : ''}`, chunks, length);
-    const codes = decodeCodes(this.ok(r).body);
+    const codes = this.data ? await this.data.batchPut(sent, q) : await this.httpBatchPut(sent, q);
     if (bad.size === 0) return codes;
     let j = 0;
     return entries.map((_, i) => (bad.has(i) ? MMC.MMC_INVALID_PARAM : codes[j++]));
   }
 
+  private async httpBatchPut(sent: [string, Uint8Array][], q: string): Promise<number[]> {
+    const { chunks, length } = encodeBatchPut(sent);
+    return decodeCodes(this.ok(await this.request('POST', `/api/v1/objects/batch_put${q ? '?' + q : ''}`, chunks, length)).body);
+  }
+
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchGet(part));
+    if (this.data) return this.data.batchGet(this.wireKeys(keys));
     const r = await this.requestChunks('POST', '/api/v1/objects/batch_get', encodeKeyList(this.wireKeys(keys)));
     if (r.status !== 200) throw this.fail({ status: r.status, body: Buffer.concat(r.chunks, r.length), json: r.json });
     const { values } = decodeBatchGetChunks(r.chunks, r.length);
@@ -335,20 +298,23 @@ export class MemCacheClient implements LayerCalls {
 
   async batchExists(keys: readonly string[]): Promise<boolean[]> {
     if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchExists(part));
+    if (this.data) return (await this.data.batchCodes(OP.BATCH_EXISTS, this.wireKeys(keys))).map((c) => c === 0);
     const r = await this.request('POST', '/api/v1/objects/batch_exists', encodeKeyList(this.wireKeys(keys)));
     return decodeCodes(this.ok(r).body).map((c) => c === 0);
   }
 
   async batchRemove(keys: readonly string[]): Promise<number[]> {
     if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchRemove(part));
+    if (this.data) return this.data.batchCodes(OP.BATCH_REMOVE, this.wireKeys(keys));
     const r = await this.request('POST', '/api/v1/objects/batch_remove', encodeKeyList(this.wireKeys(keys)));
     return decodeCodes(this.ok(r).body);
   }
 
   async batchQuery(keys: readonly string[]): Promise<QueryResult[]> {
     if (keys?.length > this.batchKeyLimit) return this.sliced(keys, (part) => this.batchQuery(part));
-    const r = await this.request('POST', '/api/v1/objects/batch_query', encodeKeyList(this.wireKeys(keys)));
-    const data = (JSON.parse(this.ok(r).body.toString('utf8')) as { data: QueryResult[] }).data;
+    const wk = this.wireKeys(keys);
+    const data = this.data ? await this.data.batchQuery(wk)
+      : (JSON.parse(this.ok(await this.request('POST', '/api/v1/objects/batch_query', encodeKeyList(wk))).body.toString('utf8')) as { data: QueryResult[] }).data;
     // an item sent as the empty key is named as given, as embedded
     for (let i = 0; i < data.length; i++) if (data[i].key !== keys[i]) data[i].key = String(keys[i]);
     return data;
@@ -397,6 +363,7 @@ export class MemCacheClient implements LayerCalls {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.data?.close();
     await this.pool.close();
   }
 
@@ -406,7 +373,7 @@ export class MemCacheClient implements LayerCalls {
   private layerClient?: layers.LayerClient;
   private get layerCalls(): layers.LayerClient {
     return this.layerClient ??= {
-      transport: layers.httpLayers({ pool: this.pool, url: this.url, headers: this.headers, batchKeyLimit: this.batchKeyLimit, fail: (status, body) => this.fail({ status, body, json: true }) }),
+      transport: this.data ? new BinaryLayers(this.data, this.batchKeyLimit) : layers.httpLayers({ pool: this.pool, url: this.url, headers: this.headers, batchKeyLimit: this.batchKeyLimit, fail: (status, body) => this.fail({ status, body, json: true }) }),
       alive: () => this.alive(), keyRefusal,
     };
   }

@@ -214,7 +214,7 @@ function byteSum(chunks: readonly Uint8Array[]): number {
 }
 
 /** A batch over `limit` keys sent as requests of at most that many, one after another. */
-async function sliced<L>(limit: number, keys: readonly string[], lists: readonly L[], send: (keys: readonly string[], lists: readonly L[], base: number) => Promise<number[]>): Promise<number[]> {
+export async function sliced<L>(limit: number, keys: readonly string[], lists: readonly L[], send: (keys: readonly string[], lists: readonly L[], base: number) => Promise<number[]>): Promise<number[]> {
   if (keys.length <= limit) return send(keys, lists, 0);
   const out: number[] = [];
   for (let at = 0; at < keys.length; at += limit) out.push(...await send(keys.slice(at, at + limit), lists.slice(at, at + limit), at));
@@ -228,7 +228,7 @@ const malformed = (): MmcError => new MmcError(MMC.MMC_ERROR, 'malformed respons
  * u32 valueLen × N | the found values): each value poured into its views (or dropped when they do
  * not fit); only the header is ever copied.
  */
-async function readBatchGet(r: Reader, lists: readonly ByteList[], accept: (i: number, size: number) => boolean): Promise<number[]> {
+export async function readBatchGet(r: Reader, lists: readonly ByteList[], accept: (i: number, size: number) => boolean): Promise<number[]> {
   const n = (await r.bytes(4)).readUInt32LE(0);
   if (n !== lists.length) throw malformed();
   const table = await r.bytes(8 * n);
@@ -245,7 +245,7 @@ async function readBatchGet(r: Reader, lists: readonly ByteList[], accept: (i: n
 }
 
 /** The bytes of a response body pulled as needed, as views of the reads undici made. */
-class Reader {
+export class Reader {
   private readonly it: AsyncIterator<Buffer>;
   private chunk: Buffer = Buffer.alloc(0);
   private at = 0;
@@ -309,7 +309,7 @@ class Reader {
 }
 
 /** Writes a value's bytes, as they arrive, over a list of views in order. */
-class Sink {
+export class Sink {
   private i = 0;
   private off = 0;
 

@@ -5,7 +5,7 @@
  * fixed reason back through the same table, so a reason renamed on one side and not the other
  * does not compile.
  */
-import { MMC, type MmcCodeName } from '../errors.js';
+import { MMC, MmcError, type MmcCodeName } from '../errors.js';
 
 /** The server's fixed reasons (the contract's own wording, no MMC code in the text). */
 export const REASON = {
@@ -60,4 +60,10 @@ export function readReason(reason: string): { code: number; message: string } {
   let code = CODE_OF_FIXED.get(reason);
   if (code === undefined) code = MISSING.test(reason) ? MMC.MMC_INVALID_PARAM : MMC.MMC_ERROR;
   return { code, message: reason };
+}
+
+/** The MmcError an error body stands for: `MMC_X: text` gives code MMC_X (see readReason). */
+export function errorFromReason(reason: string, status?: number): MmcError {
+  const { code, message } = readReason(reason);
+  return new MmcError(code, message, status ? { status } : undefined);
 }

@@ -51,16 +51,24 @@ function refuse(res: http.ServerResponse, status: 401 | 403, reason: typeof REAS
  */
 export function accessGate(token: string | undefined, handler: Handler): Handler {
   if (token === undefined) return handler;
-  const want = createHash('sha256').update(checkToken(token)).digest();
+  const matches = tokenMatcher(token);
   return (req, res) => {
     if (!needsToken(req.method, req.url ?? '')) { handler(req, res); return; }
     const auth = req.headers.authorization;
     const m = auth === undefined ? null : /^Bearer +([^ ]+) *$/i.exec(auth);
     if (m === null) { refuse(res, 401, REASON.NO_TOKEN); return; }
-    const got = createHash('sha256').update(m[1]!).digest();
-    if (!timingSafeEqual(got, want)) { refuse(res, 403, REASON.WRONG_TOKEN); return; }
+    if (!matches(m[1]!)) { refuse(res, 403, REASON.WRONG_TOKEN); return; }
     handler(req, res);
   };
+}
+
+/**
+ * A check of presented tokens against `token`, in constant time (as SHA-256 digests, so the
+ * length does not show either); shared by the HTTP gate and the binary data path's HELLO.
+ */
+export function tokenMatcher(token: string): (got: string | Uint8Array) => boolean {
+  const want = createHash('sha256').update(checkToken(token)).digest();
+  return (got) => timingSafeEqual(createHash('sha256').update(got).digest(), want);
 }
 
 /** Options of createServer; both apply to what listen() serves (not to `app` used on its own). */

@@ -38,8 +38,10 @@ function withBad<T>(got: T[], n: number, bad: readonly number[], fill: T): T[] {
   return out;
 }
 
+type CodesOp = (keys: string[]) => number[] | Promise<number[]>;
+
 export class Batches {
-  private readonly rule: BodyRule;
+  readonly rule: BodyRule;
 
   constructor(private readonly state: ServerState) {
     const { batchLimit } = state.limits;
@@ -55,13 +57,20 @@ export class Batches {
 
   /** Keys of a key-list body (at most batchKeyLimit); those not valid UTF-8 listed in `bad`. */
   async keys(req: http.IncomingMessage, res: http.ServerResponse): Promise<ReturnType<typeof decodeKeyListChunks>> {
-    const body = await this.body(req, res);
+    return this.keysOf(await this.body(req, res));
+  }
+
+  /** keys() of a body already read (the binary data path reads its own). */
+  keysOf(body: BodyChunks): ReturnType<typeof decodeKeyListChunks> {
     return decodeKeyListChunks(body.chunks, body.length, this.state.limits.batchKeyLimit);
   }
 
   async put(opts: PutOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<Reply> {
+    return this.putOf(opts, await this.body(req, res));
+  }
+
+  async putOf(opts: PutOptions, body: BodyChunks): Promise<Reply> {
     const { valueLimit, batchKeyLimit } = this.state.limits;
-    const body = await this.body(req, res);
     const { entries, bad } = decodeBatchPutChunks(body.chunks, body.length, batchKeyLimit);
     for (const [, v] of entries) if (v.byteLength > valueLimit) throw new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
     const codes = await this.state.need(503).batchPut(withoutBad(entries, bad), opts);
@@ -70,14 +79,22 @@ export class Batches {
   }
 
   async get(req: http.IncomingMessage, res: http.ServerResponse): Promise<Reply> {
-    const { keys, bad } = await this.keys(req, res);
+    return this.getOf(await this.body(req, res));
+  }
+
+  async getOf(body: BodyChunks): Promise<Reply> {
+    const { keys, bad } = this.keysOf(body);
     const { values, codes } = await this.state.need(503).batchGetCodes(withoutBad(keys, bad));
     return encodeBatchGet(withBad(values, keys.length, bad, undefined), withBad(codes, keys.length, bad, MMC.MMC_INVALID_PARAM));
   }
 
   /** A key-list call answered with one code per key (batch_exists, batch_remove). */
-  async codes(req: http.IncomingMessage, res: http.ServerResponse, op: (keys: string[]) => number[] | Promise<number[]>): Promise<Reply> {
-    const { keys, bad } = await this.keys(req, res);
+  async codes(req: http.IncomingMessage, res: http.ServerResponse, op: CodesOp): Promise<Reply> {
+    return this.codesOf(await this.body(req, res), op);
+  }
+
+  async codesOf(body: BodyChunks, op: CodesOp): Promise<Reply> {
+    const { keys, bad } = this.keysOf(body);
     const codes = await op(withoutBad(keys, bad));
     const b = encodeCodes(withBad(codes, keys.length, bad, MMC.MMC_INVALID_PARAM));
     return { chunks: [b], length: b.length };

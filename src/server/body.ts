@@ -142,7 +142,8 @@ export class BufferedBodies {
     return { chunks, length };
   }
 
-  private overBudget(rule: BodyRule): Refusal {
+  /** The refusal of a body that does not fit the memory budget of bodies in flight. */
+  overBudget(rule: BodyRule): Refusal {
     return new Refusal(
       `MMC_NOT_ENOUGH_MEMORY: request bodies in flight are over the limit (${this.budget.limit} bytes), retry later`, rule.overBudgetStatus);
   }

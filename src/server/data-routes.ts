@@ -24,7 +24,12 @@ export function dataRoutes(route: Route, state: ServerState, batches: Batches): 
   batchRoutes(route, state, batches);
 }
 
-function tooLargeValue(valueLimit: number): Refusal {
+/** The refusal of a put when puts still receiving their values hold the in-flight limit. */
+export function putsInFlightFull(limit: number): Refusal {
+  return new Refusal(`MMC_NOT_ENOUGH_MEMORY: puts receiving their bodies hold the in-flight limit (${limit} bytes), retry later`, 503);
+}
+
+export function tooLargeValue(valueLimit: number): Refusal {
   return new Refusal(`MMC_INVALID_PARAM: value too large (limit ${valueLimit} bytes)`, 413);
 }
 
@@ -48,11 +53,7 @@ function objectRoutes(route: Route, state: ServerState): void {
   }, true);
   route('head', OBJ, async (ctx) => {
     const key = keyParam(queryOf(ctx), 'key', 400);
-    const s = state.need(503);
-    let size: number | undefined;
-    const sizeOf = (s as { sizeOf?: (k: string) => number | undefined | Promise<number | undefined> }).sizeOf;
-    if (typeof sizeOf === 'function') size = await sizeOf.call(s, key);
-    else if (await s.exists(key)) size = (await s.query(key))?.size;
+    const size = await valueSize(state.need(503), key);
     if (size === undefined) { ctx.status = 404; ctx.set('Content-Type', CT_JSON); return; }
     ctx.status = 200;
     ctx.set('Content-Type', CT_BINARY);
@@ -85,6 +86,13 @@ function objectRoutes(route: Route, state: ServerState): void {
   route('get', `${OBJ}/stats`, (ctx) => {
     sendJson(ctx, JSON.stringify(state.need(503).stats()));
   }, true);
+}
+
+/** The size of a key's value, or undefined when absent (HEAD, and the binary data path's SIZE). */
+export async function valueSize(s: StoreLike, key: string): Promise<number | undefined> {
+  const sizeOf = (s as { sizeOf?: (k: string) => number | undefined | Promise<number | undefined> }).sizeOf;
+  if (typeof sizeOf === 'function') return sizeOf.call(s, key);
+  return (await s.exists(key)) ? (await s.query(key))?.size : undefined;
 }
 
 /**
@@ -122,7 +130,7 @@ async function streamPut(ctx: Context, state: ServerState, key: string, opts: Pu
     let chunk = await reader.next();
     if (chunk === null) throw new Refusal('MMC_INVALID_PARAM: incomplete body', 400);
     if (!inFlight.grow(size * (opts.replicas ?? 1), true)) {
-      throw new Refusal(`MMC_NOT_ENOUGH_MEMORY: puts receiving their bodies hold the in-flight limit (${budget.limit} bytes), retry later`, 503);
+      throw putsInFlightFull(budget.limit);
     }
     w = await state.need(503).beginPut(key, size, opts);
     let got = 0;

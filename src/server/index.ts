@@ -13,6 +13,7 @@ import { contractRoutes } from './contract-routes.js';
 import { dataRoutes } from './data-routes.js';
 import { fastPath } from './fast-path.js';
 import { listen, type RunningServer } from './listen.js';
+import { dataAddress, discoveryRoute, listenData, type DataListener } from './data-listen.js';
 import type { ServerOptions } from './options.js';
 import { ServerState } from './state.js';
 import type { StoreLike } from './store-api.js';
@@ -21,6 +22,7 @@ export type { StoreLike, PutWriter } from './store-api.js';
 export type { ServerOptions } from './options.js';
 export type { RunningServer } from './listen.js';
 export type { TlsOptions } from './tls.js';
+export type { DataPathInfo, DataListen } from './data-listen.js';
 export {
   DEFAULT_VALUE_LIMIT, DEFAULT_METADATA_LIMIT, DEFAULT_BATCH_LIMIT, DEFAULT_BATCH_KEY_LIMIT, DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_BODY_MEMORY_LIMIT, DEFAULT_METADATA_KEY_LIMIT, DEFAULT_METADATA_TOTAL_LIMIT,
@@ -37,9 +39,11 @@ export interface MmcServer {
 export function createServer(store: StoreLike | Promise<StoreLike>, options: ServerOptions = {}): MmcServer {
   const state = new ServerState(store, options);
   const batches = new Batches(state);
+  let data: DataListener | undefined;
   const app = createApp((route) => {
     contractRoutes(route, state);
     dataRoutes(route, state, batches);
+    discoveryRoute(route, () => data?.info);
   });
   const koaHandler = app.callback();
   const handler = options.fastPath === false ? koaHandler : fastPath(state, batches, app, koaHandler);
@@ -47,8 +51,21 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
     app,
     get store() { return state.mc; },
     listen(host = '127.0.0.1', port = 8000): Promise<RunningServer> {
-      return listen(handler, options, host, port, (address) => {
+      // called now, so that options listen() refuses (a bad token) still throw here
+      const http = listen(handler, options, host, port, (address) => {
         if (options.advertise === undefined) state.advertised = address;
+      });
+      return http.then(async (running) => {
+        try {
+          const where = dataAddress(options.dataListen, host, running.port);
+          if (where === undefined) return running;
+          data = await listenData(state, batches, options, where.at, where.fallback, (e) => app.emit('error', e));
+        } catch (e) {
+          await running.close();
+          throw e;
+        }
+        const listener = data;
+        return { ...running, dataPath: listener.info, close: async () => { await Promise.all([listener.close(), running.close()]); } };
       });
     },
   };

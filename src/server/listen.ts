@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { answerSocket, clientErrorAnswer } from './answer.js';
 import { accessGate, type AccessOptions } from './auth.js';
 import { inOrder } from './inorder.js';
+import type { DataPathInfo } from './data-listen.js';
 import { createHttpServer } from './tls.js';
 
 export interface RunningServer {
@@ -17,6 +18,8 @@ export interface RunningServer {
   address: string;
   port: number;
   server: http.Server | https.Server;
+  /** Where the binary data path listens (undefined: off). */
+  dataPath?: DataPathInfo;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 /** createServer's options, their defaults, and the limits they resolve to. */
 import type { AccessOptions } from './auth.js';
+import type { DataListen } from './data-listen.js';
 import { DEFAULT_METADATA_KEY_LIMIT, DEFAULT_METADATA_TOTAL_LIMIT } from './metadata.js';
 
 export interface ServerOptions extends AccessOptions {
@@ -41,6 +42,12 @@ export interface ServerOptions extends AccessOptions {
    * Koa (the batch fast path answers its own errors, as the Koa route would).
    */
   fastPath?: boolean;
+  /**
+   * The binary data path (README "Binary data path"): 'off', 'HOST:PORT' or { host, port };
+   * default the HTTP host and port + 1, an ephemeral port where that one is taken. It takes the
+   * token, TLS and limits of the HTTP side.
+   */
+  dataListen?: DataListen;
 }
 
 export const DEFAULT_VALUE_LIMIT = 256 * 1024 * 1024;

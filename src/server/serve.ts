@@ -39,6 +39,8 @@ export interface ServeFlags {
   batchKeyLimit?: string;
   metadataTotalLimit?: string;
   metadataKeyLimit?: string;
+  /** The binary data path: HOST:PORT or off (default the HTTP port + 1). */
+  dataListen?: string;
 }
 
 export interface ServePlan {
@@ -51,6 +53,8 @@ export interface ServePlan {
   token?: string;
   /** PEM contents, when serving HTTPS. */
   tls?: TlsOptions;
+  /** The binary data path's address, 'off', or undefined for the default. */
+  dataListen?: ListenAddress | 'off';
   /** The server's limits from the flags (undefined: its defaults). */
   limits: Pick<ServerOptions, 'bodyTimeoutMs' | 'putInFlightLimit' | 'bodyMemoryLimit' | 'batchKeyLimit' | 'metadataTotalLimit' | 'metadataKeyLimit'>;
   warnings: string[];
@@ -172,6 +176,8 @@ export function planServe(flags: ServeFlags, env: NodeJS.ProcessEnv = process.en
     valueLimit: flags.valueLimit !== undefined ? size(flags.valueLimit, '--value-limit', false) : undefined,
     metadataLimit: flags.metadataLimit !== undefined ? size(flags.metadataLimit, '--metadata-limit', false) : undefined,
     token: planToken(flags, c, env),
+    dataListen: flags.dataListen === undefined ? c.dataListen
+      : flags.dataListen.trim().toLowerCase() === 'off' ? 'off' : parseListen(flags.dataListen, '--data-listen'),
     tls: planTls(flags, c, conf.warnings),
     limits: {
       bodyTimeoutMs: flags.bodyTimeout !== undefined ? count(flags.bodyTimeout, '--body-timeout') : undefined,
@@ -207,6 +213,7 @@ export async function serve(
   pending.catch(() => {});
   const server = createServer(pending, {
     valueLimit: plan.valueLimit, metadataLimit: plan.metadataLimit, token: plan.token, tls: plan.tls, ...plan.limits,
+    dataListen: plan.dataListen,
   });
   // Unexpected failures answer a generic reason; the detail goes to the log (stderr), one line.
   server.app.on('error', (e: unknown) => log(`mmc: internal error: ${e instanceof Error ? e.message : String(e)}`.split('\n')[0]!));
@@ -214,6 +221,7 @@ export async function serve(
   try {
     running = await server.listen(plan.host, plan.port);
   } catch (e) {
+    if (e instanceof MmcError) throw e; // the data path's, naming its address
     const err = e as NodeJS.ErrnoException;
     const where = `${plan.host}:${plan.port}`;
     if (err.code === 'EADDRINUSE') throw new MmcError(MMC.MMC_ERROR, `cannot listen on ${where}: address already in use`);
@@ -221,7 +229,8 @@ export async function serve(
     if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new MmcError(MMC.MMC_ERROR, `cannot listen on ${where}: address not available`);
     throw new MmcError(MMC.MMC_ERROR, `cannot listen on ${where}: ${err.message}`);
   }
-  log(`mmc: listening on ${running.url} (starting)`);
+  const dp = running.dataPath;
+  log(`mmc: listening on ${running.url}${dp ? `, binary data path on ${dp.host.includes(':') ? `[${dp.host}]` : dp.host}:${dp.port}` : ''} (starting)`);
   let store: StoreLike;
   try {
     store = await open(plan.store);

@@ -19,6 +19,8 @@ export class ServerState {
   /** leader_address: the option, else the address listened on. */
   advertised: string;
   readonly bodies: BufferedBodies;
+  /** Memory held by request bodies buffered in flight, HTTP and binary data path alike. */
+  readonly bodyBudget: Budget;
   readonly metadata: MetadataStore;
   readonly registry: Registry;
   /** Set once the store is ready (its default is half the store's capacity). */
@@ -30,7 +32,8 @@ export class ServerState {
       (store as Promise<StoreLike>).then((s) => { this.mc = s; }, (e) => { this.startError = e; });
     } else this.mc = store as StoreLike;
     this.advertised = options.advertise ?? 'unknown';
-    this.bodies = new BufferedBodies(new Budget(limits.bodyMemoryLimit), limits.bodyTimeoutMs);
+    this.bodyBudget = new Budget(limits.bodyMemoryLimit);
+    this.bodies = new BufferedBodies(this.bodyBudget, limits.bodyTimeoutMs);
     this.metadata = new MetadataStore(limits.metadataTotalLimit, limits.metadataKeyLimit);
     this.registry = createMetricsRegistry(() => this.mc);
   }

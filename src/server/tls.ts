@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type TlsOptions as TlsServerOptions } from 'node:tls';
 import { readFailure } from '../config.js';
 import { MMC, MmcError } from '../errors.js';
 
@@ -32,12 +32,16 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 /** node:http without `tls`, else node:https with it; the same handler either way. */
 export function createHttpServer(tls: TlsOptions | undefined, options: http.ServerOptions, handler: Handler): http.Server | https.Server {
   if (tls === undefined) return http.createServer(options, handler);
+  return https.createServer({ ...options, ...tlsServerOptions(tls) }, handler);
+}
+
+/** The node:tls server options of `tls` (HTTPS and the binary data path alike). */
+export function tlsServerOptions(tls: TlsOptions): TlsServerOptions {
   const mutual = tls.ca !== undefined;
-  return https.createServer({
-    ...options,
+  return {
     cert: tls.cert, key: tls.key, passphrase: tls.passphrase, ca: tls.ca, crl: tls.crl,
     requestCert: mutual, rejectUnauthorized: mutual, minVersion: 'TLSv1.2',
-  }, handler);
+  };
 }
 
 /** A file named by the flag or conf key that gave it. */

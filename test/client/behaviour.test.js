@@ -12,17 +12,23 @@ behaviour('embedded MemCache', async () => {
   return { mc, stats: async () => mc.stats(), alloc: (k, n) => mc.alloc(k, n), close: () => mc.close() };
 }).run();
 
-const remote = behaviour('remote MemCacheClient', async () => {
+/** The remote client over one transport: 'off' is HTTP, 'require' the binary data path. */
+const remoteOver = (dataPath) => async () => {
   const store = await MemCache.open({ segments: SEGMENTS });
   const running = await createServer(store).listen('127.0.0.1', 0);
-  const mc = await MemCacheClient.connect(running.url);
+  const mc = await MemCacheClient.connect(running.url, { dataPath });
+  assert.is(mc.transport, dataPath === 'off' ? 'http' : 'binary');
   return {
     mc,
     stats: async () => store.stats(),
     alloc: (k, n) => store.alloc(k, n),
     async close() { await mc.close(); await running.close(); await store.close(); },
   };
-});
+};
+
+behaviour('remote MemCacheClient (binary data path)', remoteOver('require')).run();
+
+const remote = behaviour('remote MemCacheClient', remoteOver('off'));
 
 remote('connect: refused and non-server URLs are MmcError; closed client refuses', async () => {
   let e;
@@ -115,9 +121,12 @@ remote.run();
 // Both ran the same calls: every counter they changed, test by test, agrees.
 const agree = suite('embedded and remote count alike');
 agree('the counters of every counted test agree', () => {
-  const [embedded, remoteCounts] = [COUNTED['embedded MemCache'], COUNTED['remote MemCacheClient']];
+  const embedded = COUNTED['embedded MemCache'];
   assert.ok(Object.keys(embedded).length >= 5, Object.keys(embedded).join(', '));
-  assert.equal(Object.keys(remoteCounts).sort(), Object.keys(embedded).sort());
-  for (const title of Object.keys(embedded)) assert.equal(remoteCounts[title], embedded[title], title);
+  for (const name of ['remote MemCacheClient', 'remote MemCacheClient (binary data path)']) {
+    const remoteCounts = COUNTED[name];
+    assert.equal(Object.keys(remoteCounts).sort(), Object.keys(embedded).sort(), name);
+    for (const title of Object.keys(embedded)) assert.equal(remoteCounts[title], embedded[title], `${name}: ${title}`);
+  }
 });
 agree.run();

@@ -13,7 +13,8 @@ import { SEGMENTS } from './_suite.js';
 async function serve(serverOpts = {}, clientOpts = {}) {
   const store = await MemCache.open({ segments: SEGMENTS });
   const running = await createServer(store, serverOpts).listen('127.0.0.1', 0);
-  const mc = await MemCacheClient.connect(running.url, clientOpts);
+  // HTTP unless asked: the wire tests below are about the HTTP data plane
+  const mc = await MemCacheClient.connect(running.url, { dataPath: 'off', ...clientOpts });
   return {
     mc, store, running,
     stats: async () => store.stats(),
@@ -22,12 +23,13 @@ async function serve(serverOpts = {}, clientOpts = {}) {
 }
 
 sdkCalls('remote MemCacheClient', () => serve()).run();
+sdkCalls('remote MemCacheClient (binary data path)', () => serve({}, { dataPath: 'require' })).run();
 
 const wire = suite('layer calls: remote only');
 
-wire('fast path and Koa alike: values spanning many socket reads stream into their views byte-exact', async () => {
-  for (const fastPath of [true, false]) {
-    const h = await serve({ fastPath });
+wire('fast path, Koa and the binary data path alike: values spanning many socket reads stream into their views byte-exact', async () => {
+  for (const [fastPath, dataPath] of [[true, 'off'], [false, 'off'], [true, 'require']]) {
+    const h = await serve({ fastPath }, { dataPath });
     try {
       const values = Array.from({ length: 9 }, (_, i) => Buffer.from(pattern(i, 100_000 + i * 7919)));
       const keys = values.map((_, i) => `big/${i}`);

@@ -1,0 +1,169 @@
+/**
+ * The binary data path's operations: each request, once its header is read, becomes a Pending
+ * that takes its value as it arrives and answers at its end. The store is called exactly as the
+ * HTTP data plane calls it (the same helpers), so counts, limits and refusals are the same.
+ */
+import { MMC } from '../errors.js';
+import { OP, encodeU64, decodeU64, type Head } from '../protocol/data-frames.js';
+import { decodePutOptions } from '../protocol/put-options.js';
+import { missingParameter } from '../protocol/reasons.js';
+import { decodeStrict } from '../protocol/utf8.js';
+import type { PutOptions } from '../store/types.js';
+import type { Batches, Reply } from './batch.js';
+import type { Hold } from './budget.js';
+import { getValue, tooLargeValue, valueSize } from './data-routes.js';
+import { PutSink } from './data-put.js';
+import { Query } from './query.js';
+import { Refusal } from './refusal.js';
+import { queryJson } from './reply.js';
+import type { ServerState } from './state.js';
+
+/** Where a request's answer goes (the session's socket). */
+export interface Answers {
+  ok(head: Head, aux?: Uint8Array, payload?: Reply): void;
+  /** code -3102, nothing else: an absent key. */
+  absent(head: Head): void;
+  fail(head: Head, e: unknown): void;
+}
+
+/** A request whose header is read: its value arrives through write(), then end() answers it. */
+export interface Pending {
+  write(chunk: Uint8Array): void | Promise<void>;
+  end(): Promise<void>;
+  /** The stream broke mid-value: free what the request holds (its answer is the session's). */
+  abort(): Promise<void>;
+}
+
+/** A refused request: its answer is sent at once, its value is read and dropped. */
+class Dropped implements Pending {
+  write(): void {}
+  async end(): Promise<void> {}
+  async abort(): Promise<void> {}
+}
+const DROPPED = new Dropped();
+
+/** A request without a value: runs at its end; a failure is its error answer. */
+class Immediate implements Pending {
+  constructor(private readonly head: Head, private readonly out: Answers, private readonly run: () => Promise<void>) {}
+  write(): void {}
+  async end(): Promise<void> {
+    try {
+      await this.run();
+    } catch (e) {
+      this.out.fail(this.head, e);
+    }
+  }
+  async abort(): Promise<void> {}
+}
+
+/** A batch: its frame buffered (held against the memory of bodies in flight), run at its end. */
+class BatchBody implements Pending {
+  private readonly chunks: Uint8Array[] = [];
+  constructor(private readonly hold: Hold, private readonly length: number, private readonly run: (body: { chunks: Buffer[]; length: number }) => Promise<void>) {}
+  write(chunk: Uint8Array): void { this.chunks.push(chunk); }
+  async end(): Promise<void> {
+    try {
+      await this.run({ chunks: this.chunks as Buffer[], length: this.length });
+    } finally {
+      this.chunks.length = 0;
+      this.hold.release();
+    }
+  }
+  async abort(): Promise<void> { this.chunks.length = 0; this.hold.release(); }
+}
+
+export class DataOps {
+  constructor(private readonly state: ServerState, private readonly batches: Batches) {}
+
+  /** The Pending of a request (HELLO is the session's); a refusal is answered here. */
+  begin(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending {
+    try {
+      if (head.op === OP.PUT || head.op >= OP.BATCH_PUT) return this.withValue(head, key, aux, out);
+      const k = this.key(key);
+      const s = this.state.need(503);
+      switch (head.op) {
+        case OP.GET: {
+          const max = aux.byteLength === 0 ? undefined : decodeU64(aux);
+          return new Immediate(head, out, async () => {
+            const v = await getValue(s, k, max, this.state.limits.valueLimit);
+            if (v) out.ok(head, undefined, { chunks: [v], length: v.byteLength }); else out.absent(head);
+          });
+        }
+        case OP.SIZE:
+          return new Immediate(head, out, async () => {
+            const n = await valueSize(s, k);
+            if (n === undefined) out.absent(head); else out.ok(head, encodeU64(n));
+          });
+        case OP.REMOVE:
+          return new Immediate(head, out, async () => { if (await s.remove(k)) out.ok(head); else out.absent(head); });
+        default: // QUERY
+          return new Immediate(head, out, async () => {
+            const q = await s.query(k);
+            if (!q) { out.absent(head); return; }
+            const b = Buffer.from(JSON.stringify(queryJson(q)));
+            out.ok(head, undefined, { chunks: [b], length: b.length });
+          });
+      }
+    } catch (e) {
+      out.fail(head, e);
+      return DROPPED;
+    }
+  }
+
+  /** A key from the wire: UTF-8 (else refused as the HTTP side refuses it), not empty. */
+  private key(bytes: Uint8Array): string {
+    if (bytes.byteLength === 0) throw new Refusal(missingParameter('key'), 400);
+    const k = decodeStrict(bytes);
+    if (k === undefined) throw new Refusal("MMC_INVALID_PARAM: 'key' is not valid UTF-8", 400);
+    return k;
+  }
+
+  private options(aux: Uint8Array): PutOptions {
+    return decodePutOptions(new Query(Buffer.from(aux.buffer, aux.byteOffset, aux.byteLength).toString('latin1')));
+  }
+
+  private withValue(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending {
+    const { valueLimit } = this.state.limits;
+    if (head.op === OP.PUT) {
+      const k = this.key(key);
+      const opts = this.options(aux);
+      if (head.len === 0) throw new Refusal('MMC_INVALID_PARAM: empty value', 400);
+      if (head.len > valueLimit) throw tooLargeValue(valueLimit);
+      const s = this.state.need(503);
+      return new PutSink(s, this.state.putsInFlight(s), k, head.len, opts, {
+        done: () => out.ok(head),
+        refused: (e) => out.fail(head, e),
+      });
+    }
+    const rule = this.batches.rule;
+    if (head.len > rule.limit) throw rule.tooLarge();
+    const opts = head.op === OP.BATCH_PUT ? this.options(aux) : undefined;
+    const hold = this.state.bodyBudget.hold();
+    if (!hold.grow(head.len)) throw this.state.bodies.overBudget(rule);
+    return new BatchBody(hold, head.len, async (body) => {
+      try {
+        out.ok(head, undefined, await this.batch(head.op, opts, body));
+      } catch (e) {
+        out.fail(head, e);
+      }
+    });
+  }
+
+  private async batch(op: number, opts: PutOptions | undefined, body: { chunks: Buffer[]; length: number }): Promise<Reply> {
+    const b = this.batches;
+    switch (op) {
+      case OP.BATCH_PUT: return b.putOf(opts!, body);
+      case OP.BATCH_GET: return b.getOf(body);
+      case OP.BATCH_EXISTS:
+        return b.codesOf(body, async (keys) => (await this.state.need(503).batchExists(keys)).map((x) => (x ? 0 : MMC.MMC_UNMATCHED_KEY)));
+      case OP.BATCH_REMOVE: return b.codesOf(body, (keys) => this.state.need(503).batchRemove(keys));
+      default: { // BATCH_QUERY: JSON has no per-item code, so a key that is not UTF-8 refuses the call (as HTTP)
+        const { keys, bad } = b.keysOf(body);
+        if (bad.length) throw new Refusal('MMC_INVALID_PARAM: key is not valid UTF-8', 400);
+        const r = await this.state.need(503).batchQuery(keys);
+        const j = Buffer.from(JSON.stringify(r.map(queryJson)));
+        return { chunks: [j], length: j.length };
+      }
+    }
+  }
+}
