@@ -3,27 +3,26 @@
 // put.ts, the reads in get.ts, eviction and demotion in evict.ts. Every call takes its key
 // from the scratch area (written there by the TS side) and leaves its results in OUT.
 import { MMC_OK, MMC_INVALID_PARAM, MMC_NOT_ENOUGH_MEMORY, MMC_UNMATCHED_KEY } from './codes';
-import { poolFree, poolHigh, poolLive } from './pool';
+import { poolHigh, poolLive } from './pool';
 import { metaSetLimit, metaUsed, metaLimit } from './meta';
 import {
-  records, blobs, objectPoolsInit, rec, blob, recKeyPtr, recKeyLen, recNumBlobs, recSetNumBlobs, recState,
-  recFirstBlob, recSetFirstBlob, recNext, blobSeg, blobSetState, blobNext, blobSetNext, blobExpiry,
-  REC_FREE, REC_ALLOCATED, REC_READABLE, REC_ZOMBIE, REC_SHADOW, BLOB_FREE,
+  records, blobs, objectPoolsInit, rec, blob, recKeyPtr, recKeyLen, recState, recFirstBlob, recNext, blobExpiry,
+  REC_ALLOCATED, REC_READABLE, REC_ZOMBIE,
 } from './object';
 import { indexInit } from './keyindex';
 import { listsInit, listHead, listLength, LIST_PENDING } from './lists';
 import {
-  segmentsInit, segmentMount, segmentUnmount, segAllocator, segBytes, segActive, mediumTotal, mediumUsed,
-  alignShift, segmentUsed, MEDIA,
+  segmentsInit, segmentMount, segAllocator, segBytes, segMounted, mediumTotal, mediumUsed, alignShift, segmentUsed, MEDIA,
 } from './segment';
 import { ra_largest_free } from './allocator';
 import {
   statsInit, countOp, countBatch, tpBegin, tpEnd, statsPtr,
-  OP_REMOVE, OP_REMOVE_ALL, OP_GET_ALL_KEYS, OP_MOUNT, OP_UNMOUNT, TP_REMOVE,
+  OP_REMOVE, OP_REMOVE_ALL, OP_GET_ALL_KEYS, OP_MOUNT, TP_REMOVE,
 } from './stats';
 import { scratch, scratchInit, outPtr, setOut, clockMs, msOf, nowMs, expired, SCRATCH_SIZE, LIST_OFFSET } from './scratch';
-import { readableCount, dropEmpty, dropAllocated, reapZombie, removeRecord } from './lifecycle';
+import { readableCount, dropAllocated, reapZombie, removeRecord } from './lifecycle';
 import { counted, findKey } from './call';
+import { survivesDrain } from './drain';
 
 /**
  * Sets up the core; the scratch area's address. `shift` is log2 of the alignment, `metaLimit`
@@ -75,50 +74,14 @@ export function seg_mount(rank: u32, medium: u32, bytes: f64): i32 {
   return slot >= 0 ? slot : code;
 }
 
-/** Unmounts a slot: its blobs are dropped, and objects left without any blob with them. */
-export function seg_unmount(slot: u32): i32 {
-  if (!segActive(slot)) {
-    countOp(OP_UNMOUNT, MMC_INVALID_PARAM);
-    return MMC_INVALID_PARAM;
-  }
-  const high = poolHigh(records);
-  for (let id: u32 = 1; id < high; id++) {
-    const r = rec(id);
-    const st = recState(r);
-    if (st == REC_FREE) continue;
-    // unlink this slot's blobs; the allocator goes as a whole below
-    let prev: u32 = 0;
-    let b = recFirstBlob(r);
-    let n = recNumBlobs(r);
-    while (b) {
-      const bp = blob(b);
-      const next = blobNext(bp);
-      if (blobSeg(bp) == slot) {
-        if (prev) blobSetNext(blob(prev), next); else recSetFirstBlob(r, next);
-        blobSetState(bp, BLOB_FREE);
-        poolFree(blobs, b);
-        n--;
-      } else {
-        prev = b;
-      }
-      b = next;
-    }
-    const lost = n < recNumBlobs(r);
-    if (lost) recSetNumBlobs(r, n);
-    if (n == 0 && st != REC_SHADOW) dropEmpty(id);
-    else if (lost && st == REC_ALLOCATED) dropAllocated(id); // its writer fails at its next write
-  }
-  segmentUnmount(slot);
-  countOp(OP_UNMOUNT, MMC_OK);
-  return MMC_OK;
-}
-
+// Unmounting (seg_unmount and its slices) is in drain.ts.
 
 // Byte quantities cross to JS as f64 (exact below 2^53) so that no BigInt is made per call.
-export function seg_used(slot: u32): f64 { return segActive(slot) ? <f64>segmentUsed(slot) : 0; }
-export function seg_total(slot: u32): f64 { return segActive(slot) ? <f64>segBytes(slot) : 0; }
+// A draining segment counts nowhere (drain.ts): its figures read as an empty slot's.
+export function seg_used(slot: u32): f64 { return segMounted(slot) ? <f64>segmentUsed(slot) : 0; }
+export function seg_total(slot: u32): f64 { return segMounted(slot) ? <f64>segBytes(slot) : 0; }
 export function seg_largest_free(slot: u32): f64 {
-  return segActive(slot) ? <f64>(ra_largest_free(segAllocator(slot)) << alignShift) : 0;
+  return segMounted(slot) ? <f64>(ra_largest_free(segAllocator(slot)) << alignShift) : 0;
 }
 export function medium_used(m: u32): f64 { return m < MEDIA ? <f64>mediumUsed(m) : 0; }
 export function medium_total(m: u32): f64 { return m < MEDIA ? <f64>mediumTotal(m) : 0; }
@@ -170,7 +133,7 @@ export function keys_fill(cursor: u32): u32 {
   let id: u32 = cursor < 1 ? 1 : cursor;
   for (; id < high; id++) {
     const r = rec(id);
-    if (recState(r) != REC_READABLE) continue;
+    if (recState(r) != REC_READABLE || !survivesDrain(id)) continue;
     const len = recKeyLen(r);
     if (p + 2 + <usize>len > end) break;
     store<u16>(p, <u16>len);

@@ -10,10 +10,13 @@ import {
   REC_READABLE, REC_ZOMBIE, REC_SHADOW, FLAG_MOVING, BLOB_ALLOCATED, MAX_LEASES, records, blobs,
 } from './object';
 import { listPush, listRemove, listTail, LIST_PENDING } from './lists';
-import { segAllocator, segRank, mediumCount, mediumSlot, mediumTotal, mediumUsed, alignShift, MEDIUM_HBM, MEDIUM_DRAM } from './segment';
+import {
+  segAllocator, segRank, mediumCount, mediumSlot, mediumTotal, mediumUsed, alignShift, anyDraining, MEDIUM_HBM, MEDIUM_DRAM,
+} from './segment';
 import { ra_offset, ra_grow_need } from './allocator';
 import { countEvict, tpBegin, tpEnd, TP_EVICT } from './stats';
 import { setOut, clockMs, nowMs, msOf, expired, allocTimeoutMs, thresholdHigh, thresholdLow, nextGeneration } from './scratch';
+import { dropDrainingBlobs } from './drain';
 import { unitsOf, lruOf, placeBlobs, freeAllBlobs, freeRecord, reapBlobs, reapZombie, removeRecord, markReadable } from './lifecycle';
 
 // How far eviction walks from the LRU tail past leased objects before giving up.
@@ -152,6 +155,9 @@ export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): v
   const now = nowMs();
   const r = rec(id);
   const sr = rec(shadow);
+  // The swap below is the one move of blobs between records: none of a draining segment may
+  // cross it, or a drain's cursor could miss it (drain.ts). The object's own stay in its chain.
+  if (anyDraining()) dropDrainingBlobs(shadow);
   // release the demotion's leases on the sources
   let b = recFirstBlob(r);
   while (b) {
@@ -178,6 +184,7 @@ export function demote_end(id: u32, gen: u32, shadow: u32, ok: bool, t0: f64): v
     markReadable(id);
     recSetFirstBlob(sr, oldFirst);
     recSetNumBlobs(sr, oldCount);
+    if (anyDraining()) dropDrainingBlobs(shadow);
     if (reapBlobs(shadow, now) == 0) freeRecord(shadow);
     else { recSetState(sr, REC_ZOMBIE); listPush(LIST_PENDING, shadow); }
     countEvict();

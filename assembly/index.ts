@@ -7,6 +7,7 @@ export {
 } from './allocator';
 export { IN_BATCH } from './call';
 export * from './engine';
+export { seg_unmount, seg_unmount_begin, seg_unmount_step, seg_unmount_end } from './drain';
 export * from './put';
 export * from './get';
 export * from './evict';

@@ -17,7 +17,7 @@ import {
 } from './object';
 import { indexRemove, keyHash } from './keyindex';
 import { listPush, listRemove, LIST_PENDING } from './lists';
-import { segAllocator, segRank, segMedium, mediumCount, mediumSlot, addUsed, alignShift } from './segment';
+import { segAllocator, segRank, segMedium, segDraining, mediumCount, mediumSlot, addUsed, alignShift } from './segment';
 import { ra_alloc, ra_free, ra_offset, ra_size, RA_NONE } from './allocator';
 import { scratch, setOut, expired } from './scratch';
 
@@ -98,7 +98,8 @@ function freeBlob(b: u32): void {
   const ra = segAllocator(slot);
   const node = blobNode(bp);
   if (DEBUG) assert(blobState(bp) != BLOB_FREE, 'blob freed twice');
-  addUsed(segMedium(slot), -<i64>(ra_size(ra, node) << alignShift));
+  // a draining segment's bytes left its medium's usage when its drain began
+  if (!segDraining(slot)) addUsed(segMedium(slot), -<i64>(ra_size(ra, node) << alignShift));
   ra_free(ra, node);
   blobSetState(bp, BLOB_FREE);
   poolFree(blobs, b);

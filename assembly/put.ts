@@ -15,7 +15,7 @@ import {
 import { indexFind, indexInsert, indexNeed, keyHash } from './keyindex';
 import { listPush, listRemove, listLength, LIST_PENDING } from './lists';
 import {
-  segAllocator, mediumCount, mediumSlot, mediumTotal, mediumUsed, alignShift, mediumLargestUnits,
+  segAllocator, mediumCount, mediumSlot, mediumTotal, mediumUsed, alignShift, mediumLargestUnits, anyDraining,
   MEDIUM_HBM, MEDIUM_DRAM, MEDIA,
 } from './segment';
 import { ra_grow_need } from './allocator';
@@ -27,6 +27,7 @@ import {
   keyNeed, storeKey, markReadable, unitsOf, lruOf, dropAllocated, freeRecord, reapZombie, placeBlobs, outBlobs,
 } from './lifecycle';
 import { counted, findKey } from './call';
+import { survivesDrain, dropDrainingBlobs } from './drain';
 
 // @ts-ignore: decorator
 @inline const MAX_REPLICAS: u32 = 8;
@@ -144,7 +145,8 @@ export function obj_alloc(keyLen: u32, sizeBytes: f64, medium: i32, replicas: u3
     return allocDone(MMC_INVALID_PARAM, t0, flags);
   }
   const h = keyHash(scratch, keyLen);
-  if (indexFind(scratch, keyLen, h)) return allocDone(MMC_DUPLICATED_OBJECT, t0, flags);
+  const found = indexFind(scratch, keyLen, h);
+  if (found && survivesDrain(found)) return allocDone(MMC_DUPLICATED_OBJECT, t0, flags);
   const size = <u64>sizeBytes;
   const units = unitsOf(size);
   const mi = medium >= 0 ? medium : chooseMedium(units, replicas);
@@ -189,6 +191,8 @@ export function obj_commit(id: u32, gen: u32, ok: bool, t0: f64, flags: u32): i3
   let code = MMC_OK;
   let putCode = MMC_OK;
   const r = id > 0 && id < poolHigh(records) ? rec(id) : 0;
+  // a blob on a draining segment ends the put (drain.ts)
+  if (r && anyDraining()) dropDrainingBlobs(id);
   const st = r ? recState(r) : REC_FREE;
   if (r == 0 || recGen(r) != gen || (st != REC_ALLOCATED && st != REC_ZOMBIE)) {
     code = MMC_UNMATCHED_KEY;
@@ -232,6 +236,7 @@ function writerRecord(id: u32, gen: u32): usize {
  */
 export function obj_write_begin(id: u32, gen: u32): i32 {
   const r = writerRecord(id, gen);
+  if (r && anyDraining()) dropDrainingBlobs(id); // a blob on a draining segment ends the put
   if (r == 0 || recState(r) != REC_ALLOCATED) return MMC_UNMATCHED_KEY;
   if (expired(blobExpiry(blob(recFirstBlob(r))), nowMs())) {
     dropAllocated(id);

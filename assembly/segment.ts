@@ -1,5 +1,10 @@
 // The segment table: one range allocator per mounted segment, per-medium capacity and usage,
 // and per medium the mounted slots in rank order for placement.
+//
+// A slot being unmounted is DRAINING (see drain.ts): it has left its medium's rank list (so
+// placement never picks it) and its medium's capacity and usage (its bytes count nowhere from
+// the start of the unmount on), but keeps its allocator until the drain ends, so that blobs not
+// yet dropped can still be freed into it.
 import { ra_create, ra_create_need, ra_destroy, ra_used, ra_capacity } from './allocator';
 import { metaAlloc, metaRoom } from './meta';
 
@@ -16,17 +21,24 @@ export const MEDIUM_DRAM: u32 = 1;
 // @ts-ignore: decorator
 @inline const S_RANK: usize = 4;      // u32
 // @ts-ignore: decorator
-@inline const S_MEDIUM: usize = 8;    // u32 (12: padding)
+@inline const S_MEDIUM: usize = 8;    // u32
+// @ts-ignore: decorator
+@inline const S_DRAINING: usize = 12; // u32: 1 from seg_unmount_begin until seg_unmount_end
 // @ts-ignore: decorator
 @inline const S_BYTES: usize = 16;    // u64: the size mounted
 // @ts-ignore: decorator
-@inline const SEG_SIZE: usize = 24;
+@inline const S_CURSOR: usize = 24;   // u32: while draining, the next record id to scan
+// @ts-ignore: decorator
+@inline const S_END: usize = 28;      // u32: while draining, the records' high mark at its begin
+// @ts-ignore: decorator
+@inline const SEG_SIZE: usize = 32;
 
 let table: usize = 0;
 let byRank: usize = 0;  // per medium: MAX_SEGMENTS u16 slots, sorted by rank
 let counts: usize = 0;  // per medium: u32 number of mounted slots
 let totals: usize = 0;  // per medium: u64 capacity in bytes (whole units)
 let used: usize = 0;    // per medium: u64 allocated bytes (whole units)
+let draining: u32 = 0;  // slots DRAINING: 0 lets every per-blob check be skipped
 export let alignShift: u32 = 12;
 
 export function segmentsInit(shift: u32): void {
@@ -56,6 +68,19 @@ export function segmentsInit(shift: u32): void {
 // @ts-ignore: decorator
 @inline export function segBytes(slot: u32): u64 { return load<u64>(slotAddr(slot), S_BYTES); }
 export function segActive(slot: u32): bool { return slot < MAX_SEGMENTS && segAllocator(slot) != 0; }
+// @ts-ignore: decorator
+@inline export function segDraining(slot: u32): bool { return load<u32>(slotAddr(slot), S_DRAINING) != 0; }
+/** Mounted and not draining: the slots whose figures count. */
+export function segMounted(slot: u32): bool { return segActive(slot) && !segDraining(slot); }
+/** True while some slot is draining. */
+// @ts-ignore: decorator
+@inline export function anyDraining(): bool { return draining != 0; }
+// @ts-ignore: decorator
+@inline export function drainCursor(slot: u32): u32 { return load<u32>(slotAddr(slot), S_CURSOR); }
+// @ts-ignore: decorator
+@inline export function drainSetCursor(slot: u32, id: u32): void { store<u32>(slotAddr(slot), id, S_CURSOR); }
+// @ts-ignore: decorator
+@inline export function drainEnd(slot: u32): u32 { return load<u32>(slotAddr(slot), S_END); }
 
 // @ts-ignore: decorator
 @inline export function mediumCount(m: u32): u32 { return load<u32>(counts + (<usize>m << 2)); }
@@ -95,16 +120,31 @@ export function segmentMount(rank: u32, medium: u32, bytes: u64): i32 {
   return free;
 }
 
-/** Drops the slot's allocator; the caller has already detached its blobs. */
-export function segmentUnmount(slot: u32): void {
-  if (DEBUG) assert(segActive(slot), 'segmentUnmount: no segment in the slot');
+/**
+ * Starts draining a mounted slot: out of placement, its capacity and usage out of its medium's;
+ * its records are scanned over [1, end).
+ */
+export function segmentDrain(slot: u32, end: u32): void {
+  if (DEBUG) assert(segMounted(slot), 'segmentDrain: no mounted segment in the slot');
   const m = segMedium(slot);
   const ra = segAllocator(slot);
   addUsed(m, -<i64>(ra_used(ra) << alignShift));
   store<u64>(totals + (<usize>m << 3), mediumTotal(m) - (ra_capacity(ra) << alignShift));
-  ra_destroy(ra);
-  store<u32>(slotAddr(slot), 0, S_ALLOCATOR);
   removeByRank(m, slot);
+  const a = slotAddr(slot);
+  store<u32>(a, 1, S_DRAINING);
+  store<u32>(a, 1, S_CURSOR);
+  store<u32>(a, end, S_END);
+  draining++;
+}
+
+/** Drops a drained slot's allocator; the drain has already detached its blobs. */
+export function segmentUnmount(slot: u32): void {
+  if (DEBUG) assert(segActive(slot) && segDraining(slot), 'segmentUnmount: the slot is not draining');
+  if (DEBUG) assert(drainCursor(slot) >= drainEnd(slot), 'segmentUnmount: the drain has not ended');
+  ra_destroy(segAllocator(slot));
+  memory.fill(slotAddr(slot), 0, SEG_SIZE);
+  draining--;
 }
 
 function insertByRank(m: u32, slot: u32): void {

@@ -31,6 +31,9 @@ export interface CoreExports {
   count_batch(op: number, anyFailure: number, anyNotFound: number): void;
   seg_mount(rank: number, medium: number, bytes: number): number;
   seg_unmount(slot: number): number;
+  seg_unmount_begin(slot: number): number;
+  seg_unmount_step(slot: number, maxRecords: number): number;
+  seg_unmount_end(slot: number): number;
   seg_used(slot: number): number;
   seg_total(slot: number): number;
   seg_largest_free(slot: number): number;
@@ -126,11 +129,32 @@ export const ABI: Readonly<Record<string, number>> = Object.freeze({
 });
 
 /**
- * Throws MMC_NOT_INITIALIZED naming every constant of `expected` that the core's `exports`
- * lack or give another value, and every MMC_* code of the core that MMC does not have.
+ * The functions of CoreExports, checked as the constants are: a core built before one of them
+ * (e.g. the sliced unmount's seg_unmount_begin/step/end) is refused at instantiation rather than
+ * failing at its first call.
  */
-export function checkAbi(exports: Record<string, unknown>, expected: Readonly<Record<string, number>> = ABI): void {
+export const CORE_FUNCTIONS = Object.freeze([
+  'core_init', 'out_ptr', 'list_ptr', 'stats_ptr', 'stored_keys', 'pending_count', 'metadata_bytes',
+  'metadata_limit', 'core_trap', 'live_records', 'live_blobs', 'count_op', 'count_batch', 'seg_mount',
+  'seg_unmount', 'seg_unmount_begin', 'seg_unmount_step', 'seg_unmount_end', 'seg_used', 'seg_total',
+  'seg_largest_free', 'medium_used', 'medium_total', 'obj_alloc', 'obj_commit', 'obj_write_begin', 'obj_pin',
+  'obj_write_end', 'obj_find_allocated', 'obj_handle_live', 'obj_get', 'obj_get_end', 'obj_exists',
+  'obj_query', 'obj_remove', 'obj_remove_all', 'keys_fill', 'over_low', 'evict_next', 'demote_end', 'sweep',
+] as const satisfies readonly (keyof CoreExports)[]);
+// every function of CoreExports is in the list (a compile error names the one left out)
+const everyFunction: Exclude<keyof CoreExports, 'memory' | (typeof CORE_FUNCTIONS)[number]> extends never ? true : never = true;
+void everyFunction;
+
+/**
+ * Throws MMC_NOT_INITIALIZED naming every constant of `expected` that the core's `exports`
+ * lack or give another value, every MMC_* code of the core that MMC does not have, and every
+ * function of `functions` it does not export.
+ */
+export function checkAbi(
+  exports: Record<string, unknown>, expected: Readonly<Record<string, number>> = ABI, functions: readonly string[] = CORE_FUNCTIONS,
+): void {
   const wrong: string[] = [];
+  for (const name of functions) if (typeof exports[name] !== 'function') wrong.push(`function ${name} is missing in the core`);
   const valueOf = (name: string): number | undefined => {
     const g = exports[name] as { value?: unknown } | null | undefined;
     return typeof g === 'object' && g !== null && typeof g.value === 'number' ? g.value : undefined;
