@@ -40,16 +40,14 @@ export async function mountSegment(s: StoreState, n: NormalizedSegment): Promise
   return m;
 }
 
+export interface DrainSteps { first: number; min: number; max: number; targetMs: number }
 /**
  * Records the first step of an unmount scans, and the bounds of the steps after it. Each step's
- * size follows the time the last one took, aiming at STEP_TARGET_MS: scanning a record the drain
+ * size follows the time the last one took, aiming at targetMs: scanning a record the drain
  * drops costs about 0.2 µs here, one it only passes over far less, so a fixed size would either
  * crawl over a store of other ranks' objects or hold the event loop too long over the rank's own.
  */
-const STEP_FIRST = 4096;
-const STEP_MIN = 1024;
-const STEP_MAX = 65536;
-const STEP_TARGET_MS = 1;
+const STEPS: DrainSteps = Object.freeze({ first: 4096, min: 1024, max: 65536, targetMs: 1 });
 
 /** The drains in flight per store, by segment id: a second unmount and a mount of the id wait for them. */
 const drains = new WeakMap<StoreState, Map<string, Promise<void>>>();
@@ -61,9 +59,9 @@ function drainsOf(s: StoreState): Map<string, Promise<void>> {
 }
 
 /** The next step's size after one of `size` records took `ms`. */
-function nextStep(size: number, ms: number): number {
-  if (ms < STEP_TARGET_MS / 2) return Math.min(size * 2, STEP_MAX);
-  if (ms > STEP_TARGET_MS * 1.5) return Math.max(size >> 1, STEP_MIN);
+function nextStep(steps: DrainSteps, size: number, ms: number): number {
+  if (ms < steps.targetMs / 2) return Math.min(size * 2, steps.max);
+  if (ms > steps.targetMs * 1.5) return Math.max(size >> 1, steps.min);
   return size;
 }
 
@@ -74,9 +72,10 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  * seg_unmount_begin: nothing is placed on it or read from it any more), then its records are
  * scanned in steps of about a millisecond with a turn of the event loop between them (its blobs
  * go, and objects left without any), then its slot and device segment are released. A second
- * unmount of the same id meanwhile waits for the same drain.
+ * unmount of the same id meanwhile waits for the same drain. `steps`: for tests that want the
+ * drain in many small slices.
  */
-export function unmountSegment(s: StoreState, id: string): Promise<void> {
+export function unmountSegment(s: StoreState, id: string, steps: DrainSteps = STEPS): Promise<void> {
   const d = drainsOf(s);
   const inFlight = d.get(id);
   if (inFlight) return inFlight;
@@ -88,19 +87,19 @@ export function unmountSegment(s: StoreState, id: string): Promise<void> {
   const code = s.core.x.seg_unmount_begin(m.slot);
   if (code !== MMC.MMC_OK) return Promise.reject(new MmcError(code, `cannot unmount ${id}`));
   s.byId.delete(id);
-  const p = drain(s, m).finally(() => d.delete(id));
+  const p = drain(s, m, steps).finally(() => d.delete(id));
   d.set(id, p);
   return p;
 }
 
 /** The steps and the end of an unmount begun in the core. Stops with the store's error if it closes meanwhile. */
-async function drain(s: StoreState, m: MountedSegment): Promise<void> {
+async function drain(s: StoreState, m: MountedSegment, steps: DrainSteps): Promise<void> {
   const x = s.core.x;
-  let size = STEP_FIRST;
+  let size = steps.first;
   for (;;) {
     const t0 = performance.now();
     const more = x.seg_unmount_step(m.slot, size);
-    size = nextStep(size, performance.now() - t0);
+    size = nextStep(steps, size, performance.now() - t0);
     if (more === 0) break;
     await turn();
     s.check();
