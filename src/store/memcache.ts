@@ -109,7 +109,10 @@ export class MemCache implements WriterHost, LayerCalls {
     return segmentInfo(this.s, await mountSegment(this.s, normalizeSegment(spec, this.s.alignment)));
   }
 
-  /** Unmounts a segment by id ('rank-1-dram'): its blobs go, and objects left without any. */
+  /**
+   * Unmounts a segment by id ('rank-1-dram'): it leaves segments() at once, then its blobs go, and
+   * objects left without any, in ~1 ms steps between turns of the event loop (segments.ts).
+   */
   async unmount(id: string): Promise<void> {
     this.check();
     await unmountSegment(this.s, id);

@@ -49,10 +49,13 @@ export interface DrainSteps { first: number; min: number; max: number; targetMs:
  */
 const STEPS: DrainSteps = Object.freeze({ first: 4096, min: 1024, max: 65536, targetMs: 1 });
 
-/** The drains in flight per store, by segment id: a second unmount and a mount of the id wait for them. */
-const drains = new WeakMap<StoreState, Map<string, Promise<void>>>();
+/** How a drain went: for the bench and tests (MemCache.unmount resolves with nothing). */
+export interface DrainReport { steps: number; longestStepMs: number; totalMs: number }
 
-function drainsOf(s: StoreState): Map<string, Promise<void>> {
+/** The drains in flight per store, by segment id: a second unmount and a mount of the id wait for them. */
+const drains = new WeakMap<StoreState, Map<string, Promise<DrainReport>>>();
+
+function drainsOf(s: StoreState): Map<string, Promise<DrainReport>> {
   let d = drains.get(s);
   if (!d) drains.set(s, (d = new Map()));
   return d;
@@ -75,7 +78,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  * unmount of the same id meanwhile waits for the same drain. `steps`: for tests that want the
  * drain in many small slices.
  */
-export function unmountSegment(s: StoreState, id: string, steps: DrainSteps = STEPS): Promise<void> {
+export function unmountSegment(s: StoreState, id: string, steps: DrainSteps = STEPS): Promise<DrainReport> {
   const d = drainsOf(s);
   const inFlight = d.get(id);
   if (inFlight) return inFlight;
@@ -93,13 +96,18 @@ export function unmountSegment(s: StoreState, id: string, steps: DrainSteps = ST
 }
 
 /** The steps and the end of an unmount begun in the core. Stops with the store's error if it closes meanwhile. */
-async function drain(s: StoreState, m: MountedSegment, steps: DrainSteps): Promise<void> {
+async function drain(s: StoreState, m: MountedSegment, steps: DrainSteps): Promise<DrainReport> {
   const x = s.core.x;
+  const report: DrainReport = { steps: 0, longestStepMs: 0, totalMs: 0 };
+  const start = performance.now();
   let size = steps.first;
   for (;;) {
     const t0 = performance.now();
     const more = x.seg_unmount_step(m.slot, size);
-    size = nextStep(steps, size, performance.now() - t0);
+    const ms = performance.now() - t0;
+    report.steps++;
+    report.longestStepMs = Math.max(report.longestStepMs, ms);
+    size = nextStep(steps, size, ms);
     if (more === 0) break;
     await turn();
     s.check();
@@ -108,6 +116,8 @@ async function drain(s: StoreState, m: MountedSegment, steps: DrainSteps): Promi
   // reads and writes begun before the unmount found their device through bySlot until now
   s.bySlot[m.slot] = undefined;
   await s.backend.release(m.device);
+  report.totalMs = performance.now() - start;
+  return report;
 }
 
 /** Mounted segments: HBM first, then DRAM, each by rank. */

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { loadCore } from '../helpers/core.js';
-import { MMC } from '../../dist/errors.js';
+import { MMC, MmcError } from '../../dist/errors.js';
+import { checkAbi, CORE_FUNCTIONS } from '../../dist/store/core.js';
 
 const HBM = 0;
 const DRAM = 1;
@@ -131,6 +132,21 @@ test('seg_unmount in one call still drops the slot\'s objects and keeps the othe
   assert.is(x.stored_keys(), 25);
   assert.is(x.medium_used(DRAM), 25 * 64);
   assert.is(x.seg_unmount(slots[`1/${DRAM}`]), MMC.MMC_INVALID_PARAM);
+});
+
+test('the loader refuses a core without the sliced unmount, naming the function', () => {
+  const x = loadCore('release');
+  assert.ok(['seg_unmount_begin', 'seg_unmount_step', 'seg_unmount_end'].every((f) => CORE_FUNCTIONS.includes(f)));
+  checkAbi(x);
+  const { seg_unmount_step: _, ...old } = x;
+  try {
+    checkAbi(old);
+    assert.unreachable('a core without seg_unmount_step passed');
+  } catch (e) {
+    assert.instance(e, MmcError);
+    assert.is(e.codeName, 'MMC_NOT_INITIALIZED');
+    assert.match(e.message, 'function seg_unmount_step is missing in the core');
+  }
 });
 
 // ---- property: random operations on the core, a sliced unmount among them ----
