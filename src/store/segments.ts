@@ -108,11 +108,12 @@ async function drain(s: StoreState, m: MountedSegment, steps: DrainSteps): Promi
     report.steps++;
     report.longestStepMs = Math.max(report.longestStepMs, ms);
     size = nextStep(steps, size, ms);
-    if (more === 0) break;
+    if (more !== 1) break; // 0: done (a negative code: not draining, which end reports)
     await turn();
     s.check();
   }
-  x.seg_unmount_end(m.slot);
+  const code = x.seg_unmount_end(m.slot);
+  if (code !== MMC.MMC_OK) throw new MmcError(code, `cannot end the unmount of ${m.id}`);
   // reads and writes begun before the unmount found their device through bySlot until now
   s.bySlot[m.slot] = undefined;
   await s.backend.release(m.device);
