@@ -33,6 +33,8 @@ export interface ConfConfig {
   tokenPath?: string;
   /** ock.mmc.data_path.listen: the binary data path's `host:port`, or 'off' (ours). */
   dataListen?: ListenAddress | 'off';
+  /** ock.mmc.meta_service_url: the meta service a rank agent (mmc local) registers at, as `http://host:port`. */
+  metaServiceUrl?: string;
 }
 
 /** The reference's ock.mmc.tls.* keys. Empty values count as unset. */
@@ -120,7 +122,6 @@ export function parseSize(v: string | number): number {
 
 /** Keys the reference defines that we accept and do not use. */
 export const KNOWN_UNUSED_KEYS: ReadonlySet<string> = new Set([
-  'ock.mmc.meta_service_url',
   'ock.mmc.meta_service.config_store_url',
   'ock.mmc.meta_service.discovery_url',
   'ock.mmc.meta_service.world_size',
@@ -233,6 +234,10 @@ const KEYS: Record<string, Setter> = {
       throw new BadValue('expected debug, info, warn or error');
     }
     c.logLevel = l;
+  },
+  'ock.mmc.meta_service_url': (c, v) => {
+    const a = listenAddress(v.replace(/^tcp:\/\//i, ''));
+    c.metaServiceUrl = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
   },
   'ock.mmc.meta.ha.enable': (c, v) => {
     c.haEnable = bool(v);

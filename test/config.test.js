@@ -181,11 +181,11 @@ test('parseConf: unknown keys warn with source and line; known reference keys ar
     'some.other.key = x',
   ].join('\n');
   const { config, warnings } = parseConf(text, 'mmc-local.conf');
-  assert.equal(config, { tls: { enable: false } });
+  assert.equal(config, { metaServiceUrl: 'http://127.0.0.1:5000', tls: { enable: false } });
   assert.is(warnings.length, 2);
   assert.match(warnings[0], /mmc-local\.conf:8: unknown key 'ock\.mmc\.evict_treshold_high'/);
   assert.match(warnings[1], /mmc-local\.conf:9: unknown key 'some\.other\.key'/);
-  assert.ok(KNOWN_UNUSED_KEYS.has('ock.mmc.meta_service_url'));
+  assert.not.ok(KNOWN_UNUSED_KEYS.has('ock.mmc.meta_service_url'), 'read: where mmc local finds the meta service');
 });
 
 test('parseConf: duplicate keys warn, the later value wins', () => {
@@ -297,6 +297,7 @@ ock.mmc.config_store.tls.package.path = /opt/ock/security/libs/
   const m = parseConf(meta, 'mmc-meta.conf');
   assert.equal(m.warnings, []);
   assert.equal(m.config, {
+    metaServiceUrl: 'http://127.0.0.1:5000',
     listen: { host: '127.0.0.1', port: 8000 },
     haEnable: false,
     logLevel: 'info',
@@ -328,7 +329,7 @@ ock.mmc.client.write_thread_pool.size = 4
 `;
   const l = parseConf(local, 'mmc-local.conf');
   assert.equal(l.warnings, []);
-  assert.equal(l.config, { logLevel: 'info', worldSize: 16, dramSize: 128 * MiB, hbmSize: 0 });
+  assert.equal(l.config, { metaServiceUrl: 'http://127.0.0.1:5000', logLevel: 'info', worldSize: 16, dramSize: 128 * MiB, hbmSize: 0 });
 });
 
 test('loadConf: reads a file, names it in messages; missing file names the path', () => {

@@ -47,6 +47,31 @@ program
   .option('-q, --quiet', 'no log lines')
   .action(async (opts) => (await import('./serve.js')).serve(opts));
 
+program
+  .command('meta')
+  .description("run the pool's meta service: metadata, allocators, the REST contract; no value bytes")
+  .option('--listen <host:port>', 'listen address (default 127.0.0.1:5000; the data path on the next port)')
+  .option('--advertise <host:port>', 'the address given out as the leader address')
+  .option('--config <file>', 'reference mmc-meta.conf (ock.mmc.meta_service_url sets the listen address)')
+  .option('-q, --quiet', 'no log lines')
+  .action(async (opts) => (await import('./meta.js')).meta(opts));
+
+program
+  .command('local')
+  .description('run a rank agent: its HBM/DRAM segments, registered at the meta service, read and written by clients')
+  .option('--meta <url>', 'the meta service, http://host:port (ock.mmc.meta_service_url)')
+  .option('--rank <n>', 'this agent\'s rank, 0..65535')
+  .option('--listen <host:port>', 'data path address (default 127.0.0.1, any free port)')
+  .option('--advertise <host:port>', 'the address clients reach this agent at (default the listen address)')
+  .option('--hbm <size>', 'HBM of this rank, 0 for none (default 1GB; ock.mmc.local_service.hbm.size)')
+  .option('--dram <size>', 'DRAM of this rank, 0 for none (default 1GB; ock.mmc.local_service.dram.size)')
+  .addOption(new Option('--backend <name>', 'device backend').choices(['sim', 'acl']))
+  .option('--devices <ids>', 'acl: device of each rank, e.g. 0,1,2,3')
+  .option('--acl-library <path>', 'acl: path of libascendcl.so')
+  .option('--config <file>', 'reference mmc-local.conf')
+  .option('-q, --quiet', 'no log lines')
+  .action(async (opts) => (await import('./local.js')).local(opts));
+
 const withServer = (c: Command) => c
   .option('-s, --server <url>', 'server URL ($MMC_SERVER)', DEFAULT_SERVER)
   .option('--token-file <file>', 'send the bearer token in this file (default: $MMC_TOKEN)')

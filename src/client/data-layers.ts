@@ -49,7 +49,7 @@ class Pipe implements ConnSink, AsyncIterable<Buffer> {
 }
 
 export class BinaryLayers implements LayerTransport {
-  constructor(private readonly t: DataTransport, private readonly batchKeyLimit: number) {}
+  constructor(private readonly t: Pick<DataTransport, 'call' | 'putChunks'>, private readonly batchKeyLimit: number) {}
 
   put(key: string, chunks: readonly Uint8Array[], length: number, opts?: PutOptions): Promise<void> {
     return this.t.putChunks(key, chunks, length, encodePutOptions(opts));

@@ -4,6 +4,7 @@
  */
 import { MMC, MmcError, invalid } from '../errors.js';
 import { DataTransport } from './data-transport.js';
+import { PoolTransport, type DataPlane } from './pool-transport.js';
 
 /** 'auto': the data path when the server offers it and it connects, else HTTP; 'off': HTTP; 'require': the data path or fail. */
 export type DataPathMode = 'auto' | 'off' | 'require';
@@ -39,7 +40,7 @@ export function checkDataPathOptions(o: DataPathOptions): void {
  * The data path of the server at `url`, or undefined for HTTP. `discover` answers GET
  * /api/v1/data_path over HTTP (status and body).
  */
-export async function openDataPath(url: URL, o: DataPathOptions, discover: () => Promise<{ status: number; body: Buffer }>): Promise<DataTransport | undefined> {
+export async function openDataPath(url: URL, o: DataPathOptions, discover: () => Promise<{ status: number; body: Buffer }>): Promise<DataPlane | undefined> {
   const mode = o.dataPath ?? 'auto';
   if (mode === 'off') return undefined;
   const refuse = (why: string, cause?: unknown): undefined => {
@@ -57,7 +58,9 @@ export async function openDataPath(url: URL, o: DataPathOptions, discover: () =>
     ? { ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase, ...(/^[0-9.:]+$/.test(hostname) ? {} : { servername: hostname }) }
     : undefined;
   try {
-    return await DataTransport.open({ host, port: offer.port, tls }, o.token, o.dataConnections ?? 4, o.timeoutMs ?? 60_000);
+    // a meta service (mmc meta) offers a pool: control there, value bytes at its rank agents
+    const open = (offer as { pool?: unknown }).pool === true ? PoolTransport.open : DataTransport.open;
+    return await open({ host, port: offer.port, tls }, o.token, o.dataConnections ?? 4, o.timeoutMs ?? 60_000);
   } catch (e) {
     return refuse(`binary data path at ${host}:${offer.port}: ${(e as Error).message}`, e);
   }

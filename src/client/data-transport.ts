@@ -14,7 +14,7 @@ import type { QueryResult } from '../store/types.js';
 import { ChunkSink, DataConn, answerError, type Answer, type ConnTarget, type Sink } from './data-conn.js';
 
 /** The value written into consecutive views; `exact`: their lengths must add up to its size. */
-class ViewsSink implements Sink {
+export class ViewsSink implements Sink {
   private i = 0;
   private at = 0;
   constructor(private readonly views: readonly Uint8Array[], private readonly exact: boolean, private readonly what: string) {}
@@ -41,7 +41,7 @@ class ViewsSink implements Sink {
  * The value into a buffer of its own size (get without a buffer of the caller's); a value that
  * arrived in one socket read is that read's view, as the HTTP client answers it (no copy).
  */
-class OwnSink implements Sink {
+export class OwnSink implements Sink {
   buf: Buffer | undefined;
   private len = 0;
   private at = 0;

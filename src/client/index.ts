@@ -21,7 +21,7 @@ import { invalid, checkKeys } from '../store/validate.js';
 import { checkKey, keyRefusal, putQuery } from './checks.js';
 import { checkDataPathOptions, openDataPath } from './data-select.js';
 import type { ClientOptions } from './options.js';
-import type { DataTransport } from './data-transport.js';
+import type { DataPlane } from './pool-transport.js';
 import { BinaryLayers } from './data-layers.js';
 import * as layers from './layers.js';
 
@@ -47,7 +47,7 @@ export class MemCacheClient implements LayerCalls {
   private readonly batchKeyLimit: number;
   private closed = false;
   /** The binary data path when in use: every put/get/exists/remove/query goes over it. */
-  private data: DataTransport | undefined;
+  private data: DataPlane | undefined;
 
   /** The transport of the data operations: 'binary' (the data path) or 'http'. */
   get transport(): 'binary' | 'http' {

@@ -78,17 +78,19 @@ const MAX_HIGH = 1 << 21;
 export const OP = {
   HELLO: 1, PUT: 2, GET: 3, SIZE: 4, REMOVE: 5, QUERY: 6,
   BATCH_PUT: 7, BATCH_GET: 8, BATCH_EXISTS: 9, BATCH_REMOVE: 10, BATCH_QUERY: 11,
+  // the pool's ops (src/protocol/pool-frames.ts): rank agents and the meta service
+  WRITE: 12, READ: 13, ALLOC: 14, COMMIT: 15, LOOKUP: 16, RELEASE: 17, REGISTER: 18, HEARTBEAT: 19, COPY: 20,
 } as const;
 export type Op = (typeof OP)[keyof typeof OP];
-const LAST_OP = 11;
+const LAST_OP = 20;
 
 /** True for the ops whose request carries a key (HELLO's key is the token). */
 export function hasKey(op: number): boolean {
-  return op >= OP.HELLO && op <= OP.QUERY;
+  return (op >= OP.HELLO && op <= OP.QUERY) || op === OP.WRITE || op === OP.READ;
 }
 /** True for the ops whose request carries a value. */
 export function hasValue(op: number): boolean {
-  return op === OP.PUT || op >= OP.BATCH_PUT;
+  return op === OP.PUT || (op >= OP.BATCH_PUT && op !== OP.READ);
 }
 
 /** A decoded header. `a` is the key length of a request, the code of an answer. */

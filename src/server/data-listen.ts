@@ -11,7 +11,8 @@ import { REASON } from '../protocol/reasons.js';
 import type { Route } from './app.js';
 import { tokenMatcher } from './auth.js';
 import type { Batches } from './batch.js';
-import { DataOps } from './data-ops.js';
+import { DataOps, type Answers, type Pending } from './data-ops.js';
+import type { Head } from '../protocol/data-frames.js';
 import { DataSession } from './data-session.js';
 import type { ServerOptions } from './options.js';
 import { Refusal } from './refusal.js';
@@ -21,6 +22,12 @@ import { tlsServerOptions } from './tls.js';
 
 /** Where the data path listens, as GET /api/v1/data_path answers it. */
 export interface DataPathInfo { host: string; port: number; tls: boolean }
+
+/** ServerOptions.poolOps: ops the meta service adds to the data path, and its discovery answer. */
+export interface PoolOps {
+  begin(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending | undefined;
+  info: Record<string, unknown>;
+}
 
 export interface DataListener {
   info: DataPathInfo;
@@ -58,7 +65,9 @@ function tryListen(server: net.Server, host: string, port: number): Promise<void
 export async function listenData(
   state: ServerState, batches: Batches, options: ServerOptions, at: ListenAddress, fallback: boolean, onError?: (e: unknown) => void,
 ): Promise<DataListener> {
-  const ops = new DataOps(state, batches);
+  const store = new DataOps(state, batches);
+  const pool = options.poolOps;
+  const ops = pool ? { begin: (h: Head, k: Uint8Array, a: Uint8Array, out: Answers) => pool.begin(h, k, a, out) ?? store.begin(h, k, a, out) } : store;
   const token = options.token === undefined ? undefined : tokenMatcher(options.token);
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {
@@ -89,10 +98,10 @@ export async function listenData(
 }
 
 /** GET /api/v1/data_path: where the data path listens, 404 when it is off (or not yet listening). */
-export function discoveryRoute(route: Route, info: () => DataPathInfo | undefined): void {
+export function discoveryRoute(route: Route, info: () => DataPathInfo | undefined, extra?: Record<string, unknown>): void {
   route('get', '/api/v1/data_path', (ctx) => {
     const i = info();
     if (i === undefined) throw new Refusal(REASON.NOT_FOUND, 404);
-    sendJson(ctx, JSON.stringify(i));
+    sendJson(ctx, JSON.stringify(extra ? { ...i, ...extra } : i));
   }, true);
 }

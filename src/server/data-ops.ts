@@ -78,6 +78,8 @@ export class DataOps {
   /** The Pending of a request (HELLO is the session's); a refusal is answered here. */
   begin(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending {
     try {
+      // the pool's ops go to a meta service or a rank agent (src/pool/), never to a store's server
+      if (head.op > OP.BATCH_QUERY) throw new Refusal(`MMC_INVALID_PARAM: op ${head.op} is a pool op (mmc meta, mmc local)`, 400);
       if (head.op === OP.PUT || head.op >= OP.BATCH_PUT) return this.withValue(head, key, aux, out);
       const k = this.key(key);
       const s = this.state.need(503);

@@ -42,7 +42,7 @@ export class DataSession implements Answers {
   private wake: (() => void) | undefined;
   private corked = false;
 
-  constructor(private readonly socket: Socket, private readonly ops: DataOps, private readonly opts: SessionOptions) {
+  constructor(private readonly socket: Socket, private readonly ops: Pick<DataOps, 'begin'>, private readonly opts: SessionOptions) {
     this.authed = opts.token === undefined;
     socket.setNoDelay(true);
     socket.on('data', this.onData);

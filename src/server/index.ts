@@ -43,7 +43,7 @@ export function createServer(store: StoreLike | Promise<StoreLike>, options: Ser
   const app = createApp((route) => {
     contractRoutes(route, state);
     dataRoutes(route, state, batches);
-    discoveryRoute(route, () => data?.info);
+    discoveryRoute(route, () => data?.info, options.poolOps?.info);
   });
   const koaHandler = app.callback();
   const handler = options.fastPath === false ? koaHandler : fastPath(state, batches, app, koaHandler);

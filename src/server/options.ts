@@ -1,6 +1,6 @@
 /** createServer's options, their defaults, and the limits they resolve to. */
 import type { AccessOptions } from './auth.js';
-import type { DataListen } from './data-listen.js';
+import type { DataListen, PoolOps } from './data-listen.js';
 import { DEFAULT_METADATA_KEY_LIMIT, DEFAULT_METADATA_TOTAL_LIMIT } from './metadata.js';
 
 export interface ServerOptions extends AccessOptions {
@@ -48,6 +48,11 @@ export interface ServerOptions extends AccessOptions {
    * token, TLS and limits of the HTTP side.
    */
   dataListen?: DataListen;
+  /**
+   * The pool's meta service (src/pool/meta.ts): the data path's pool ops (a Pending, or undefined
+   * for the store's own ops) and what GET /api/v1/data_path adds to its answer ({ pool: true }).
+   */
+  poolOps?: PoolOps;
 }
 
 export const DEFAULT_VALUE_LIMIT = 256 * 1024 * 1024;

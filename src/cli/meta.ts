@@ -1,0 +1,36 @@
+/**
+ * `mmc meta [--listen HOST:PORT] [--advertise HOST:PORT] [--config mmc-meta.conf]`: the pool's meta
+ * service (src/pool/meta.ts). Its address: --listen, else the conf's ock.mmc.meta_service_url, else
+ * ock.mmc.meta_service.metrics_url, else 127.0.0.1:5000; its data path on the next port.
+ */
+import { parseAddress } from '../address.js';
+import { startMeta } from '../pool/meta.js';
+import { parseListen } from '../server/serve.js';
+import { die, withoutCode } from './fail.js';
+import { confOf, logger, runService } from './pool-run.js';
+
+export interface MetaFlags { listen?: string; advertise?: string; config?: string; quiet?: boolean }
+
+export async function meta(flags: MetaFlags): Promise<void> {
+  const log = logger(flags.quiet);
+  const conf = confOf(flags.config, log, 'meta');
+  let at;
+  try {
+    at = flags.listen !== undefined ? parseListen(flags.listen)
+      : conf.metaServiceUrl !== undefined ? parseAddress(conf.metaServiceUrl)
+        : conf.listen ?? { host: '127.0.0.1', port: 5000 };
+    if (flags.advertise !== undefined) parseListen(flags.advertise, '--advertise');
+  } catch (e) {
+    die(withoutCode(e));
+  }
+  await runService('meta', log, async () => {
+    const m = await startMeta({
+      host: at.host, port: at.port, log,
+      server: { advertise: flags.advertise },
+      store: { config: flags.config },
+    });
+    const dp = m.server.dataPath!;
+    log(`mmc meta: listening on ${m.url}, pool data path on ${dp.host}:${dp.port}; waiting for rank agents (mmc local --meta ${m.url})`);
+    return m;
+  });
+}

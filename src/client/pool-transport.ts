@@ -1,0 +1,185 @@
+/**
+ * The client of a pool (`mmc meta` and its rank agents, DESIGN.md "The pool"): control at the meta
+ * service, value bytes straight to and from the agents. put = ALLOC at meta, WRITE of every replica
+ * to its agent in parallel, COMMIT (write_fail when a write failed: nothing is left behind); get =
+ * LOOKUP (a read lease and a grant per replica), READ from the first agent that answers (an agent
+ * that errs or no longer holds the blob: the next replica; none: absent), RELEASE. A batch is one
+ * meta round trip each way and its items' requests in parallel. The rest (exists, remove, query)
+ * is answered by the meta service over its data path, as by `mmc serve`.
+ */
+import { MMC, MmcError } from '../errors.js';
+import { parseAddress } from '../address.js';
+import { OP, type Op } from '../protocol/data-frames.js';
+import {
+  decodeJson, encodeJson, type AllocItem, type LookupAnswer, type LookupItem, type Replica,
+} from '../protocol/pool-frames.js';
+import { readReason } from '../protocol/reasons.js';
+import type { QueryResult } from '../store/types.js';
+import { ChunkSink, type Answer, type ConnTarget, type Sink } from './data-conn.js';
+import { DataTransport, OwnSink, ViewsSink } from './data-transport.js';
+
+/** What MemCacheClient asks of its binary transport: a server's data path or a pool. */
+export type DataPlane = Pick<DataTransport,
+  'call' | 'put' | 'putChunks' | 'get' | 'getInto' | 'getIntoViews' | 'sizeOf' | 'remove' | 'query'
+  | 'batchPut' | 'batchGet' | 'batchCodes' | 'batchQuery' | 'close'>;
+
+/** An agent silent this long with requests waiting is taken for dead: its reads fail over. */
+const AGENT_TIMEOUT_MS = 2000;
+const EMPTY = new Uint8Array(0);
+
+function itemError(i: { code: number; reason?: string }): MmcError {
+  return new MmcError(i.code, readReason(i.reason ?? '').message || 'pool operation failed');
+}
+
+export class PoolTransport implements DataPlane {
+  private readonly agents = new Map<string, Promise<DataTransport>>();
+
+  private constructor(private readonly meta: DataTransport, private readonly timeoutMs: number) {}
+
+  static async open(target: ConnTarget, token: string | undefined, connections: number, timeoutMs: number): Promise<PoolTransport> {
+    return new PoolTransport(await DataTransport.open(target, token, connections, timeoutMs), timeoutMs);
+  }
+
+  /** The agent at `addr` (HOST:PORT), connected on first use; a failed connect is tried again next time. */
+  private agent(addr: string): Promise<DataTransport> {
+    let t = this.agents.get(addr);
+    if (t === undefined) {
+      t = DataTransport.open(parseAddress(addr, { emptyHost: '127.0.0.1' }), undefined, 2, Math.min(this.timeoutMs, AGENT_TIMEOUT_MS));
+      this.agents.set(addr, t);
+      t.catch(() => { if (this.agents.get(addr) === t) this.agents.delete(addr); });
+    }
+    return t;
+  }
+
+  private async control<T>(op: Op, body: unknown): Promise<T> {
+    const b = encodeJson(body);
+    const sink = new ChunkSink();
+    await this.meta.call(op, '', '', [b], b.length, sink);
+    return (sink.chunks.length ? decodeJson(sink.chunks, 'pool answer') : undefined) as T;
+  }
+
+  private release(lease: number): void {
+    this.control(OP.RELEASE, { lease }).catch(() => {});
+  }
+
+  /** Every replica written, in parallel: undefined, or the MmcError of the first that failed. */
+  private async writeAll(key: string, replicas: Replica[], chunks: readonly Uint8Array[], length: number): Promise<MmcError | undefined> {
+    const rs = await Promise.allSettled(replicas.map(async (r) => {
+      const t = await this.agent(r.addr);
+      await t.call(OP.WRITE, key, Buffer.from(r.grant, 'base64'), chunks, length);
+    }));
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i];
+      if (r.status === 'fulfilled') continue;
+      const e = r.reason as Error;
+      const code = e instanceof MmcError ? e.code : MMC.MMC_ERROR;
+      return new MmcError(code, `put of '${key}': write to rank ${replicas[i].rank} (${replicas[i].addr}) failed: ${readReason(e.message).message}`);
+    }
+    return undefined;
+  }
+
+  put(key: string, bytes: Uint8Array, query: string): Promise<void> {
+    return this.putChunks(key, [bytes], bytes.byteLength, query);
+  }
+
+  async putChunks(key: string, chunks: readonly Uint8Array[], length: number, query: string): Promise<void> {
+    const [item] = await this.control<AllocItem[]>(OP.ALLOC, { keys: [key], sizes: [length], query, batch: false });
+    if (item.code !== 0) throw itemError(item);
+    const failed = await this.writeAll(key, item.replicas!, chunks, length);
+    const [c] = await this.control<number[]>(OP.COMMIT, { keys: [key], ok: [failed === undefined], batch: false });
+    if (failed) throw failed;
+    if (c !== 0) throw new MmcError(c, `'${key}' was removed or expired while being written`);
+  }
+
+  async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, query: string): Promise<number[]> {
+    const keys = entries.map((e) => e[0]);
+    const items = await this.control<AllocItem[]>(OP.ALLOC, { keys, sizes: entries.map((e) => e[1].byteLength), query, batch: true });
+    const placed = items.flatMap((it, i) => (it.code === 0 ? [i] : []));
+    const failed = await Promise.all(placed.map((i) => this.writeAll(keys[i], items[i].replicas!, [entries[i][1]], entries[i][1].byteLength)));
+    const codes = items.map((it) => it.code);
+    if (placed.length === 0) return codes;
+    const c = await this.control<number[]>(OP.COMMIT, { keys: placed.map((i) => keys[i]), ok: failed.map((f) => f === undefined), batch: true });
+    placed.forEach((i, j) => { codes[i] = failed[j] ? failed[j]!.code : c[j]; });
+    return codes;
+  }
+
+  /**
+   * One looked-up item read into the sink `make` gives (one per attempt): its Answer, or undefined
+   * when absent (no replica, or none of the agents holding one answered with it).
+   */
+  private async readItem(key: string, item: LookupItem, make: () => Sink): Promise<Answer | undefined> {
+    if (item.code === MMC.MMC_UNMATCHED_KEY) return undefined;
+    if (item.code !== 0) throw itemError(item);
+    const refused = make().begin(item.size!);
+    if (refused) throw refused;
+    for (const r of item.replicas!) {
+      try {
+        const t = await this.agent(r.addr);
+        const a = await t.call(OP.READ, key, Buffer.from(r.grant, 'base64'), [], 0, make(), true);
+        if (a.code === 0) return a;
+      } catch {
+        // this agent is gone or refused: the next replica
+      }
+    }
+    return undefined;
+  }
+
+  private async lookup(keys: readonly string[], batch: boolean): Promise<LookupAnswer> {
+    return this.control<LookupAnswer>(OP.LOOKUP, { keys, batch });
+  }
+
+  private async readOne(key: string, make: () => Sink): Promise<Answer | undefined> {
+    const ans = await this.lookup([key], false);
+    try {
+      return await this.readItem(key, ans.items[0], make);
+    } finally {
+      this.release(ans.lease);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    let sink = new OwnSink();
+    const a = await this.readOne(key, () => (sink = new OwnSink()));
+    return a ? sink.buf ?? Buffer.alloc(0) : undefined;
+  }
+
+  getInto(key: string, dst: Uint8Array): Promise<number | undefined> {
+    return this.getIntoViews(key, [dst], false);
+  }
+
+  async getIntoViews(key: string, views: readonly Uint8Array[], exact: boolean): Promise<number | undefined> {
+    return (await this.readOne(key, () => new ViewsSink(views, exact, key)))?.length;
+  }
+
+  async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    const ans = await this.lookup(keys, true);
+    try {
+      return await Promise.all(ans.items.map(async (it, i) => {
+        let sink = new OwnSink();
+        const a = await this.readItem(keys[i], it, () => (sink = new OwnSink()));
+        return a ? sink.buf ?? Buffer.alloc(0) : undefined;
+      }));
+    } finally {
+      this.release(ans.lease);
+    }
+  }
+
+  /** The layer calls' one request: a get into the caller's sink; their batches are not carried yet. */
+  async call(op: Op, key: string, _aux: Uint8Array | string, _value: readonly Uint8Array[], _len: number, sink?: Sink): Promise<Answer> {
+    if (op !== OP.GET || sink === undefined) throw new MmcError(MMC.MMC_ERROR, 'batch layer calls are not carried through the pool yet');
+    const a = await this.readOne(key, () => sink);
+    return a ?? { code: MMC.MMC_UNMATCHED_KEY, aux: EMPTY, length: 0 };
+  }
+
+  sizeOf(key: string): Promise<number | undefined> { return this.meta.sizeOf(key); }
+  remove(key: string): Promise<boolean> { return this.meta.remove(key); }
+  query(key: string): Promise<QueryResult | undefined> { return this.meta.query(key); }
+  batchCodes(op: typeof OP.BATCH_EXISTS | typeof OP.BATCH_REMOVE, keys: readonly string[]): Promise<number[]> { return this.meta.batchCodes(op, keys); }
+  batchQuery(keys: readonly string[]): Promise<QueryResult[]> { return this.meta.batchQuery(keys); }
+
+  close(): void {
+    this.meta.close();
+    for (const t of this.agents.values()) t.then((a) => a.close(), () => {});
+    this.agents.clear();
+  }
+}

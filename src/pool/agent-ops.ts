@@ -1,0 +1,128 @@
+/**
+ * A rank agent's data path (mmc local, DESIGN.md "The pool"): WRITE and READ of its segments, each
+ * carrying a grant of the meta service (protocol/grant.ts) that the agent checks alone: the mac
+ * (the key and the secret of its registration), the op, its rank and incarnation, the range inside
+ * the segment, the value's length. Anything else is refused with a clear MMC error and changes
+ * nothing. A write is recorded in the blob map before it is acknowledged; a read is served only
+ * while the map still holds the granted key at the granted range (else it reads absent).
+ */
+import { MMC, MmcError, invalid } from '../errors.js';
+import type { DeviceBackend, DeviceSegment, Medium } from '../device/types.js';
+import { OP, type Head } from '../protocol/data-frames.js';
+import { GRANT_READ, GRANT_WRITE, verifyGrant, type Grant } from '../protocol/grant.js';
+import { checkCopy, copyKey } from '../protocol/pool-frames.js';
+import { decodeStrict } from '../protocol/utf8.js';
+import type { Answers, Pending } from '../server/data-ops.js';
+import { SegmentBlobs } from './agent-blobs.js';
+import { controlBody, refused } from './control-body.js';
+
+export interface AgentSegment { device: DeviceSegment; blobs: SegmentBlobs }
+
+/** What the agent's ops share with its link to the meta service. */
+export interface AgentState {
+  readonly rank: number;
+  readonly incarnation: number;
+  readonly backend: DeviceBackend;
+  readonly segments: Map<Medium, AgentSegment>;
+  /** The secret of the current registration (undefined until registered). */
+  secret: Buffer | undefined;
+}
+
+const refuse = (why: string) => invalid(`refused by rank agent: ${why}`);
+
+/** The grant in `aux` for `key`, checked against this agent; the segment it names. */
+export function checkGrant(s: AgentState, op: number, aux: Uint8Array, key: string): { g: Grant; seg: AgentSegment } {
+  if (s.secret === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} is not registered at the meta service yet`);
+  const g = verifyGrant(s.secret, aux, key);
+  if (g === undefined) throw refuse('the grant does not verify (forged, altered, for another key, or from another registration)');
+  if (g.op !== op) throw refuse(`the grant is for a ${g.op === GRANT_WRITE ? 'write' : 'read'}`);
+  if (g.rank !== s.rank || g.incarnation !== s.incarnation) {
+    throw refuse(`the grant is for rank ${g.rank} incarnation ${g.incarnation}, this is rank ${s.rank} incarnation ${s.incarnation}`);
+  }
+  const seg = s.segments.get(g.medium);
+  if (seg === undefined) throw refuse(`rank ${s.rank} has no ${g.medium} segment`);
+  if (g.offset + g.size > seg.device.bytes) throw refuse(`range ${g.offset}+${g.size} outside segment of ${seg.device.bytes} bytes`);
+  return { g, seg };
+}
+
+function keyOf(bytes: Uint8Array): string {
+  const k = bytes.byteLength === 0 ? undefined : decodeStrict(bytes);
+  if (k === undefined) throw refuse('the key is empty or not UTF-8');
+  return k;
+}
+
+function write(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Answers): Pending {
+  const { g, seg } = checkGrant(s, GRANT_WRITE, aux, key);
+  if (head.len !== g.size) throw refuse(`a value of ${head.len} bytes for a grant of ${g.size}`);
+  const secret = s.secret;
+  seg.blobs.free(g.offset, g.size); // the range is overwritten: what it held is gone
+  let at = 0;
+  let failed: unknown;
+  return {
+    async write(chunk: Uint8Array) {
+      if (failed !== undefined) return;
+      try {
+        const r = s.backend.write(seg.device, g.offset + at, chunk);
+        if (r) await r;
+      } catch (e) {
+        failed = e;
+      }
+      at += chunk.byteLength;
+    },
+    async end() {
+      if (failed !== undefined) { out.fail(head, failed); return; }
+      // a registration meanwhile (the meta service restarted) forgot this grant: keep nothing of it
+      if (s.secret !== secret) { out.fail(head, new MmcError(MMC.MMC_ERROR, `rank ${s.rank} registered again during the write`)); return; }
+      seg.blobs.record({ key, offset: g.offset, size: g.size, gen: g.gen });
+      out.ok(head);
+    },
+    async abort() {},
+  };
+}
+
+function read(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Answers): Pending {
+  const { g, seg } = checkGrant(s, GRANT_READ, aux, key);
+  const run = async () => {
+    const e = seg.blobs.find(key);
+    if (e === undefined || e.offset !== g.offset || e.size !== g.size || e.gen !== g.gen) { out.absent(head); return; }
+    const dst = Buffer.allocUnsafe(g.size);
+    const r = s.backend.read(seg.device, g.offset, dst);
+    if (r) await r;
+    out.ok(head, undefined, { chunks: [dst], length: dst.length });
+  };
+  return {
+    write() {},
+    async end() { try { await run(); } catch (e) { out.fail(head, e); } },
+    async abort() {},
+  };
+}
+
+/** A demotion ordered by the meta service: copy within this rank and move the blob's entry. */
+async function copy(s: AgentState, v: unknown): Promise<undefined> {
+  const c = checkCopy(v);
+  const { g, seg: dst } = checkGrant(s, GRANT_WRITE, Buffer.from(c.grant, 'base64'), copyKey(c.srcMedium, c.srcOffset));
+  if (g.medium !== c.dstMedium || g.offset !== c.dstOffset || g.size !== c.size) throw refuse('the copy does not match its grant');
+  const src = s.segments.get(c.srcMedium);
+  const e = src?.blobs.startingAt(c.srcOffset);
+  if (src === undefined || e === undefined || e.size !== c.size) throw new MmcError(MMC.MMC_ERROR, `nothing recorded at ${c.srcMedium} ${c.srcOffset}`);
+  const r = s.backend.copy(src.device, c.srcOffset, dst.device, c.dstOffset, c.size);
+  if (r) await r;
+  src.blobs.free(c.srcOffset, c.size);
+  dst.blobs.record({ ...e, offset: c.dstOffset });
+  return undefined;
+}
+
+export function agentOps(s: AgentState): { begin(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending } {
+  return {
+    begin(head, key, aux, out) {
+      try {
+        if (head.op === OP.WRITE) return write(s, head, keyOf(key), aux, out);
+        if (head.op === OP.READ) return read(s, head, keyOf(key), aux, out);
+        if (head.op === OP.COPY) return controlBody(head, out, 'copy', (v) => copy(s, v));
+        throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY)`);
+      } catch (e) {
+        return refused(head, out, e);
+      }
+    },
+  };
+}
