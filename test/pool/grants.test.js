@@ -1,0 +1,152 @@
+// What the pool's processes refuse: an agent checks every WRITE and READ against a grant of the
+// meta service (mac, key, op, rank, incarnation, range inside the segment, length); garbage frames
+// close the connection; the meta service refuses agent ops and bad control messages; mmc serve
+// refuses pool ops. Each refusal is a clear MMC error and changes nothing.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import { MemCacheClient, MemCache } from '../../dist/index.js';
+import { createServer } from '../../dist/server/index.js';
+import { startMeta } from '../../dist/pool/meta.js';
+import { startAgent } from '../../dist/pool/agent.js';
+import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
+import { DataConn, ChunkSink, answerError } from '../../dist/client/data-conn.js';
+import { OP } from '../../dist/protocol/data-frames.js';
+import { signGrant, GRANT_READ, GRANT_WRITE } from '../../dist/protocol/grant.js';
+
+const SEG = 1 << 20;
+let meta, agent, c, conn;
+
+test.before(async () => {
+  meta = await startMeta();
+  let registered;
+  const done = new Promise((r) => { registered = r; });
+  agent = await startAgent({ meta: meta.url, rank: 0, hbm: SEG, dram: SEG, onRegistered: () => registered() });
+  await done;
+  c = await MemCacheClient.connect(meta.url);
+  const [host, port] = agent.address.split(':');
+  conn = await DataConn.open({ host, port: Number(port) });
+});
+test.after(async () => {
+  conn?.close();
+  await c?.close();
+  await agent?.close();
+  await meta?.close();
+});
+
+const secret = () => meta.registry.agent(0).secret;
+const grant = (over, key) => signGrant(secret(), {
+  op: GRANT_WRITE, medium: 'hbm', rank: 0, incarnation: agent.incarnation, view: 0, gen: 1, offset: 0, size: 4, ...over,
+}, key);
+async function refusedWith(op, key, g, value, re) {
+  const a = await conn.request(op, key, g, value ? [value] : [], value ? value.length : 0);
+  assert.is.not(a.code, 0, `accepted: ${re}`);
+  const e = answerError(a);
+  assert.match(e.message, re);
+  return e;
+}
+
+test('the agent refuses writes and reads its grant does not allow, and nothing changes', async () => {
+  const v = Buffer.from('kept intact');
+  await c.put('good', v);
+  const before = JSON.stringify(agent.blobs());
+  const four = Buffer.from('evil');
+  await refusedWith(OP.WRITE, 'good', Buffer.alloc(48, 1), four, /grant does not verify/);
+  await refusedWith(OP.WRITE, 'good', Buffer.alloc(3), four, /grant does not verify/);
+  await refusedWith(OP.WRITE, 'good', grant({}, 'other'), four, /grant does not verify/);
+  await refusedWith(OP.WRITE, 'good', grant({ offset: SEG - 2 }, 'good'), four, /outside segment/);
+  await refusedWith(OP.WRITE, 'good', grant({ offset: 2 ** 40 }, 'good'), four, /outside segment/);
+  await refusedWith(OP.WRITE, 'good', grant({ incarnation: agent.incarnation ^ 1 }, 'good'), four, /incarnation/);
+  await refusedWith(OP.WRITE, 'good', grant({ rank: 1 }, 'good'), four, /rank 1/);
+  await refusedWith(OP.WRITE, 'good', grant({ op: GRANT_READ }, 'good'), four, /for a read/);
+  await refusedWith(OP.WRITE, 'good', grant({ size: 5 }, 'good'), four, /a value of 4 bytes for a grant of 5/);
+  await refusedWith(OP.READ, 'good', grant({}, 'good'), undefined, /for a write/);
+  await refusedWith(OP.READ, 'good', Buffer.alloc(48), undefined, /grant does not verify/);
+  await refusedWith(OP.GET, 'good', '', undefined, /not a rank agent's/);
+  await refusedWith(OP.BATCH_PUT, '', '', Buffer.alloc(10), /not a rank agent's/);
+  assert.is(JSON.stringify(agent.blobs()), before);
+  assert.equal(Buffer.from(await c.get('good')), v);
+  assert.ok(conn.alive, 'refusals keep the connection');
+});
+
+test('a read grant for a range that no longer holds its key reads absent', async () => {
+  // a valid read grant for a key the agent never stored (or lost): absent, not someone else's bytes
+  const a = await conn.request(OP.READ, 'ghost', grant({ op: GRANT_READ, offset: 0, size: 11 }, 'ghost'), [], 0);
+  assert.is(a.code, -3102);
+});
+
+test('garbage framing: the agent answers and closes that connection; others carry on', async () => {
+  const [host, port] = agent.address.split(':');
+  const s = net.connect(Number(port), host);
+  const got = [];
+  s.on('data', (d) => got.push(d));
+  await new Promise((r) => s.once('connect', r));
+  s.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n and more garbage'));
+  await new Promise((r) => s.once('close', r));
+  const b = Buffer.concat(got);
+  assert.ok(b.length >= 24);
+  assert.is(b[3], 0, 'an answer about the connection');
+  assert.is(b.readInt32LE(8), -3000);
+  assert.match(b.subarray(24).toString(), /bad magic/);
+  assert.ok(Buffer.from(await c.get('good')).equals(Buffer.from('kept intact')));
+});
+
+test('the meta service refuses agent ops and bad control messages', async () => {
+  const dp = meta.server.dataPath;
+  const m = await DataConn.open({ host: dp.host, port: dp.port });
+  try {
+    const ask = async (op, body) => {
+      const b = Buffer.from(body);
+      const a = await m.request(op, op === OP.WRITE ? 'k' : '', op === OP.WRITE ? Buffer.alloc(48) : '', [b], b.length, new ChunkSink());
+      assert.is.not(a.code, 0);
+      return answerError(a).message;
+    };
+    assert.match(await ask(OP.WRITE, 'abcd'), /goes to a rank agent/);
+    assert.match(await ask(OP.ALLOC, 'not json'), /bad alloc message: not JSON/);
+    assert.match(await ask(OP.ALLOC, '{"keys":"x"}'), /bad alloc message/);
+    assert.match(await ask(OP.COMMIT, '{"keys":["a"],"ok":[]}'), /bad commit message/);
+    assert.match(await ask(OP.REGISTER, '{"rank":70000,"incarnation":1,"advertise":"x:1","segments":[]}'), /bad register message/);
+    assert.ok(m.alive);
+  } finally {
+    m.close();
+  }
+  // value bytes never go through meta, over HTTP neither
+  const r = await fetch(`${meta.url}/api/v1/objects?key=x`, { method: 'PUT', body: Buffer.from('v') });
+  assert.is.not(r.status, 200);
+  assert.match(await r.text(), /holds no value bytes/);
+});
+
+test('mmc serve refuses the pool ops on its data path', async () => {
+  const store = await MemCache.open({ segments: [{ rank: 0, medium: 'dram', bytes: 1 << 20 }] });
+  const running = await createServer(store).listen('127.0.0.1', 0);
+  const d = await DataConn.open({ host: running.dataPath.host, port: running.dataPath.port });
+  try {
+    const b = Buffer.from('{}');
+    const a = await d.request(OP.ALLOC, '', '', [b], b.length);
+    assert.match(answerError(a).message, /is a pool op/);
+  } finally {
+    d.close();
+    await running.close();
+    await store.close();
+  }
+});
+
+test('SegmentBlobs: a write over a range drops what overlapped it; a key lives at one place', () => {
+  const s = new SegmentBlobs();
+  s.record({ key: 'a', offset: 0, size: 100, gen: 1 });
+  s.record({ key: 'b', offset: 100, size: 100, gen: 1 });
+  s.record({ key: 'c', offset: 300, size: 50, gen: 1 });
+  s.record({ key: 'd', offset: 150, size: 200, gen: 2 }); // over b's tail and all of c
+  assert.ok(s.find('a'));
+  assert.is(s.find('b'), undefined);
+  assert.is(s.find('c'), undefined);
+  assert.is(s.startingAt(150).key, 'd');
+  s.record({ key: 'a', offset: 400, size: 10, gen: 3 });
+  assert.is(s.startingAt(0), undefined);
+  assert.is(s.find('a').offset, 400);
+  assert.is(s.count, 2);
+  s.free(0, 1000);
+  assert.is(s.count, 0);
+});
+
+test.run();
