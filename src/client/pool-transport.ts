@@ -23,6 +23,15 @@ export type DataPlane = Pick<DataTransport,
   'call' | 'put' | 'putChunks' | 'get' | 'getInto' | 'getIntoViews' | 'sizeOf' | 'remove' | 'query'
   | 'batchPut' | 'batchGet' | 'batchCodes' | 'batchQuery' | 'close'>;
 
+/** What the pool client asks of an agent: a request, as DataTransport.call. */
+export type AgentCall = Pick<DataTransport, 'call' | 'close'>;
+
+/**
+ * Agents living in this process (embedded ranks, src/pool/agent-local.ts), by advertised address:
+ * their requests run in-process, no socket, so a rank's own blobs never leave the process.
+ */
+export const inProcessAgents = new Map<string, AgentCall>();
+
 /** An agent silent this long with requests waiting is taken for dead: its reads fail over. */
 const AGENT_TIMEOUT_MS = 2000;
 const EMPTY = new Uint8Array(0);
@@ -32,7 +41,7 @@ function itemError(i: { code: number; reason?: string }): MmcError {
 }
 
 export class PoolTransport implements DataPlane {
-  private readonly agents = new Map<string, Promise<DataTransport>>();
+  private readonly agents = new Map<string, Promise<AgentCall>>();
 
   private constructor(private readonly meta: DataTransport, private readonly timeoutMs: number) {}
 
@@ -41,7 +50,9 @@ export class PoolTransport implements DataPlane {
   }
 
   /** The agent at `addr` (HOST:PORT), connected on first use; a failed connect is tried again next time. */
-  private agent(addr: string): Promise<DataTransport> {
+  private agent(addr: string): Promise<AgentCall> {
+    const local = inProcessAgents.get(addr);
+    if (local) return Promise.resolve(local);
     let t = this.agents.get(addr);
     if (t === undefined) {
       t = DataTransport.open(parseAddress(addr, { emptyHost: '127.0.0.1' }), undefined, 2, Math.min(this.timeoutMs, AGENT_TIMEOUT_MS));

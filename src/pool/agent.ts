@@ -13,6 +13,8 @@ import { DEFAULT_BODY_TIMEOUT_MS } from '../server/options.js';
 import { SegmentBlobs } from './agent-blobs.js';
 import { agentOps, type AgentSegment, type AgentState } from './agent-ops.js';
 import { MetaLink } from './agent-link.js';
+import { localAgent } from './agent-local.js';
+import { inProcessAgents } from '../client/pool-transport.js';
 
 export interface AgentOptions extends CreateBackendOptions {
   /** The meta service's URL (http://host:port). */
@@ -88,11 +90,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   const address = o.advertise ?? `${at.address.includes(':') ? `[${at.address}]` : at.address}:${at.port}`;
   const link = new MetaLink(state, { meta: o.meta, advertise: address, token: o.token, log, onRegistered: o.onRegistered });
+  // clients in this process (an embedded rank's own) reach it without a socket
+  inProcessAgents.set(address, localAgent(ops));
   link.start();
   return {
     rank: o.rank, incarnation: state.incarnation, address,
     blobs: () => Object.fromEntries([...segments].map(([m, s]) => [m, s.blobs.count])),
     async close() {
+      inProcessAgents.delete(address);
       link.close();
       await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
       await backend.close();

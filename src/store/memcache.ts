@@ -28,6 +28,7 @@ import { put, allocItem, updateStateItem, commitOwn, writeChunk, sweepWriters } 
 import { readValue, exists, sizeOf, query, remove } from './read.js';
 import { mountSegment, unmountSegment, listSegments, segmentInfo } from './segments.js';
 import * as layers from './layers.js';
+import type { PoolRank, PoolRankOptions } from '../pool/embedded.js';
 
 export { PutWriter };
 
@@ -64,8 +65,15 @@ export class MemCache implements WriterHost, LayerCalls {
     this.sweeper.unref?.();
   }
 
-  /** Opens a store: loads the WASM core, opens the backend and mounts the segments. */
-  static async open(options: MemCacheOptions = {}): Promise<MemCache> {
+  /**
+   * Opens a store: loads the WASM core, opens the backend and mounts the segments. With `pool`,
+   * an embedded rank of a pool instead (src/pool/embedded.ts): the pool's client, with this
+   * process's segments served as rank `pool.rank`.
+   */
+  static open(options: MemCacheOptions & { pool: PoolRankOptions }): Promise<PoolRank>;
+  static open(options?: MemCacheOptions): Promise<MemCache>;
+  static async open(options: MemCacheOptions = {}): Promise<MemCache | PoolRank> {
+    if (options.pool !== undefined) return (await import('../pool/embedded.js')).openPoolRank({ ...options, pool: options.pool });
     const o = resolveOptions(options);
     const backend = await openBackend(options);
     const core = new Core({

@@ -10,6 +10,11 @@ export interface SegmentSpec {
 }
 
 export interface MemCacheOptions {
+  /**
+   * An embedded rank of a pool (README "Pool"): { meta: URL, rank: N, listen: 'HOST:PORT' }. The
+   * segments (all of rank N) go to the pool; the store opened is the whole pool's.
+   */
+  pool?: import('../pool/embedded.js').PoolRankOptions;
   /** Segments to mount at open. Default: from `config`, else one rank with 1 GiB HBM + 1 GiB DRAM. */
   segments?: SegmentSpec[];
   /** 'sim' (default), 'acl', or a backend object. */
