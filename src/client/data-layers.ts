@@ -15,7 +15,7 @@ import type { MmcError } from '../errors.js';
 import { Reader, Sink as ViewSink, readBatchGet, sliced, type LayerTransport } from './layers.js';
 
 /** A value poured over a list of views when `accept` takes its size, else dropped. */
-class AcceptSink implements ConnSink {
+export class AcceptSink implements ConnSink {
   size = 0;
   private into: ViewSink | undefined;
   constructor(private readonly list: ByteList, private readonly accept: (size: number) => boolean) {}

@@ -373,7 +373,7 @@ export class MemCacheClient implements LayerCalls {
   private layerClient?: layers.LayerClient;
   private get layerCalls(): layers.LayerClient {
     return this.layerClient ??= {
-      transport: this.data ? new BinaryLayers(this.data, this.batchKeyLimit) : layers.httpLayers({ pool: this.pool, url: this.url, headers: this.headers, batchKeyLimit: this.batchKeyLimit, fail: (status, body) => this.fail({ status, body, json: true }) }),
+      transport: this.data ? this.data.layerTransport?.(this.batchKeyLimit) ?? new BinaryLayers(this.data, this.batchKeyLimit) : layers.httpLayers({ pool: this.pool, url: this.url, headers: this.headers, batchKeyLimit: this.batchKeyLimit, fail: (status, body) => this.fail({ status, body, json: true }) }),
       alive: () => this.alive(), keyRefusal,
     };
   }

@@ -17,11 +17,16 @@ import { readReason } from '../protocol/reasons.js';
 import type { QueryResult } from '../store/types.js';
 import { ChunkSink, type Answer, type ConnTarget, type Sink } from './data-conn.js';
 import { DataTransport, OwnSink, ViewsSink } from './data-transport.js';
+import type { LayerTransport } from './layers.js';
+import { PoolLayers } from './pool-layers.js';
 
 /** What MemCacheClient asks of its binary transport: a server's data path or a pool. */
 export type DataPlane = Pick<DataTransport,
   'call' | 'put' | 'putChunks' | 'get' | 'getInto' | 'getIntoViews' | 'sizeOf' | 'remove' | 'query'
-  | 'batchPut' | 'batchGet' | 'batchCodes' | 'batchQuery' | 'close'>;
+  | 'batchPut' | 'batchGet' | 'batchCodes' | 'batchQuery' | 'close'> & {
+  /** The layer calls' transport where it is not BinaryLayers over `call` (a pool's). */
+  layerTransport?(batchKeyLimit: number): LayerTransport;
+};
 
 /** What the pool client asks of an agent: a request, as DataTransport.call. */
 export type AgentCall = Pick<DataTransport, 'call' | 'close'>;
@@ -69,8 +74,12 @@ export class PoolTransport implements DataPlane {
     return (sink.chunks.length ? decodeJson(sink.chunks, 'pool answer') : undefined) as T;
   }
 
-  private release(lease: number): void {
-    this.control(OP.RELEASE, { lease }).catch(() => {});
+  /**
+   * Ends a lookup's lease. Awaited: the meta service counts a get when its lease ends (as the
+   * store counts one when its read ends), so the counters are right when the call returns.
+   */
+  private async release(lease: number): Promise<void> {
+    await this.control(OP.RELEASE, { lease }).catch(() => {});
   }
 
   /** Every replica written, in parallel: undefined, or the MmcError of the first that failed. */
@@ -102,11 +111,15 @@ export class PoolTransport implements DataPlane {
     if (c !== 0) throw new MmcError(c, `'${key}' was removed or expired while being written`);
   }
 
-  async batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, query: string): Promise<number[]> {
-    const keys = entries.map((e) => e[0]);
-    const items = await this.control<AllocItem[]>(OP.ALLOC, { keys, sizes: entries.map((e) => e[1].byteLength), query, batch: true });
+  batchPut(entries: ReadonlyArray<readonly [string, Uint8Array]>, query: string): Promise<number[]> {
+    return this.batchPutLists(entries.map((e) => e[0]), entries.map((e) => [e[1]]), entries.map((e) => e[1].byteLength), query);
+  }
+
+  /** batchPut of values each gathered from a list of chunks (`lengths[i]` bytes in all). */
+  async batchPutLists(keys: readonly string[], values: readonly (readonly Uint8Array[])[], lengths: readonly number[], query: string): Promise<number[]> {
+    const items = await this.control<AllocItem[]>(OP.ALLOC, { keys, sizes: lengths, query, batch: true });
     const placed = items.flatMap((it, i) => (it.code === 0 ? [i] : []));
-    const failed = await Promise.all(placed.map((i) => this.writeAll(keys[i], items[i].replicas!, [entries[i][1]], entries[i][1].byteLength)));
+    const failed = await Promise.all(placed.map((i) => this.writeAll(keys[i], items[i].replicas!, values[i], lengths[i])));
     const codes = items.map((it) => it.code);
     if (placed.length === 0) return codes;
     const c = await this.control<number[]>(OP.COMMIT, { keys: placed.map((i) => keys[i]), ok: failed.map((f) => f === undefined), batch: true });
@@ -118,10 +131,11 @@ export class PoolTransport implements DataPlane {
    * One looked-up item read into the sink `make` gives (one per attempt): its Answer, or undefined
    * when absent (no replica, or none of the agents holding one answered with it).
    */
-  private async readItem(key: string, item: LookupItem, make: () => Sink): Promise<Answer | undefined> {
+  private async readItem(key: string, item: LookupItem, make: () => Sink, precheck: boolean): Promise<Answer | undefined> {
     if (item.code === MMC.MMC_UNMATCHED_KEY) return undefined;
     if (item.code !== 0) throw itemError(item);
-    const refused = make().begin(item.size!);
+    // a sink that refuses the size (a buffer too small) refuses it before any agent is asked
+    const refused = precheck ? make().begin(item.size!) : undefined;
     if (refused) throw refused;
     for (const r of item.replicas!) {
       try {
@@ -139,12 +153,13 @@ export class PoolTransport implements DataPlane {
     return this.control<LookupAnswer>(OP.LOOKUP, { keys, batch });
   }
 
-  private async readOne(key: string, make: () => Sink): Promise<Answer | undefined> {
+  /** get of one key into the sink `make` gives (one per attempt); `precheck`: ask it about the size first. */
+  async readOne(key: string, make: () => Sink, precheck = true): Promise<Answer | undefined> {
     const ans = await this.lookup([key], false);
     try {
-      return await this.readItem(key, ans.items[0], make);
+      return await this.readItem(key, ans.items[0], make, precheck);
     } finally {
-      this.release(ans.lease);
+      await this.release(ans.lease);
     }
   }
 
@@ -163,22 +178,32 @@ export class PoolTransport implements DataPlane {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    const sinks = keys.map(() => new OwnSink());
+    const got = await this.batchRead(keys, (i) => (sinks[i] = new OwnSink()), true);
+    // as over the data path: undefined where absent or failed
+    return got.map((a, i) => (a && !(a instanceof MmcError) ? sinks[i].buf ?? Buffer.alloc(0) : undefined));
+  }
+
+  /** get of each key (one lookup, the reads in parallel): its Answer, undefined when absent, or its error. */
+  async batchRead(keys: readonly string[], make: (i: number) => Sink, precheck: boolean): Promise<(Answer | undefined | MmcError)[]> {
     const ans = await this.lookup(keys, true);
     try {
-      return await Promise.all(ans.items.map(async (it, i) => {
-        let sink = new OwnSink();
-        const a = await this.readItem(keys[i], it, () => (sink = new OwnSink()));
-        return a ? sink.buf ?? Buffer.alloc(0) : undefined;
-      }));
+      return await Promise.all(ans.items.map((it, i) => this.readItem(keys[i], it, () => make(i), precheck).catch((e: unknown) => (
+        e instanceof MmcError ? e : new MmcError(MMC.MMC_ERROR, String(e))))));
     } finally {
-      this.release(ans.lease);
+      await this.release(ans.lease);
     }
   }
 
-  /** The layer calls' one request: a get into the caller's sink; their batches are not carried yet. */
+  /** The layer calls' transport (pool-layers.ts). */
+  layerTransport(batchKeyLimit: number): LayerTransport {
+    return new PoolLayers(this, batchKeyLimit);
+  }
+
+  /** A data path request by op: only GET is one in a pool (the rest is pool-layers.ts's). */
   async call(op: Op, key: string, _aux: Uint8Array | string, _value: readonly Uint8Array[], _len: number, sink?: Sink): Promise<Answer> {
-    if (op !== OP.GET || sink === undefined) throw new MmcError(MMC.MMC_ERROR, 'batch layer calls are not carried through the pool yet');
-    const a = await this.readOne(key, () => sink);
+    if (op !== OP.GET || sink === undefined) throw new MmcError(MMC.MMC_ERROR, `op ${op} is not carried through the pool as such`);
+    const a = await this.readOne(key, () => sink, false);
     return a ?? { code: MMC.MMC_UNMATCHED_KEY, aux: EMPTY, length: 0 };
   }
 

@@ -33,6 +33,8 @@ export interface AgentOptions extends CreateBackendOptions {
   token?: string;
   log?: (line: string) => void;
   onRegistered?: () => void;
+  /** Clients in this process call it without a socket (default true; false: over TCP as any client). */
+  inProcess?: boolean;
 }
 
 export interface RunningAgent {
@@ -91,7 +93,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const address = o.advertise ?? `${at.address.includes(':') ? `[${at.address}]` : at.address}:${at.port}`;
   const link = new MetaLink(state, { meta: o.meta, advertise: address, token: o.token, log, onRegistered: o.onRegistered });
   // clients in this process (an embedded rank's own) reach it without a socket
-  inProcessAgents.set(address, localAgent(ops));
+  if (o.inProcess !== false) inProcessAgents.set(address, localAgent(ops));
   link.start();
   return {
     rank: o.rank, incarnation: state.incarnation, address,

@@ -5,7 +5,7 @@
  * the client), lookup leases a READABLE blob and grants reads of every replica, release ends the
  * lease. A grant is signed with the secret of the agent's registration (protocol/grant.ts).
  */
-import { MMC, MmcError } from '../errors.js';
+import { MMC, MmcError, codeName } from '../errors.js';
 import type { DeviceSegment, Medium } from '../device/types.js';
 import { GRANT_READ, GRANT_WRITE, signGrant } from '../protocol/grant.js';
 import type { AllocRequest, AllocItem, CommitRequest, LookupAnswer, LookupItem, LookupRequest, Replica } from '../protocol/pool-frames.js';
@@ -80,8 +80,7 @@ export class MetaPool {
 
   async lookup(r: LookupRequest): Promise<LookupAnswer> {
     const holds: (() => void)[] = [];
-    const items: LookupItem[] = [];
-    for (const key of r.keys) items.push(await this.lookupOne(key, holds));
+    const items: LookupItem[] = r.batch ? await this.lookupBatch(r.keys) : [await this.lookupOne(r.keys[0], holds)];
     const lease = this.nextLease;
     this.nextLease = lease >= 0xffffffff ? 1 : lease + 1;
     if (holds.length) this.leases.set(lease, { holds, until: Date.now() + LEASE_MS });
@@ -111,6 +110,33 @@ export class MetaPool {
     }
     p.catch(() => {}); // settles at release
     return this.readGrants(key, got);
+  }
+
+  /**
+   * A batch's lookup through MemCache.batchGetCodes (counted once, as batch_get): it leases every
+   * key in order and then reads the found ones, in key order, in the same turn; the captured blobs
+   * are matched to the keys whose code is 0. Its leases end at once: a batch's reads are guarded
+   * by the agents alone (a range that no longer holds the granted key reads absent there).
+   */
+  private async lookupBatch(keys: readonly string[]): Promise<LookupItem[]> {
+    const got: { seg: DeviceSegment; offset: number; size: number }[] = [];
+    this.backend.capture = (seg, offset, size) => {
+      got.push({ seg, offset, size });
+      return Promise.resolve();
+    };
+    let p: Promise<{ codes: number[] }>;
+    try {
+      p = this.mc.batchGetCodes(keys);
+    } finally {
+      this.backend.capture = undefined;
+    }
+    const { codes } = await p;
+    let j = 0;
+    return codes.map((code, i) => {
+      if (code === 0) return this.readGrants(keys[i], got[j++]);
+      if (code === MMC.MMC_UNMATCHED_KEY) this.placed.delete(keys[i]);
+      return { code, reason: code === MMC.MMC_UNMATCHED_KEY ? undefined : `${codeName(code)}: get of '${keys[i]}' failed` };
+    });
   }
 
   /** Read grants: the blob the core chose first, then the other replicas placed with it. */
