@@ -41,6 +41,13 @@ export const inProcessAgents = new Map<string, AgentCall>();
 const AGENT_TIMEOUT_MS = 2000;
 const EMPTY = new Uint8Array(0);
 
+function withTimeout<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new MmcError(MMC.MMC_TIMEOUT, why)), ms);
+    p.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e); });
+  });
+}
+
 function itemError(i: { code: number; reason?: string }): MmcError {
   return new MmcError(i.code, readReason(i.reason ?? '').message || 'pool operation failed');
 }
@@ -54,17 +61,39 @@ export class PoolTransport implements DataPlane {
     return new PoolTransport(await DataTransport.open(target, token, connections, timeoutMs), timeoutMs);
   }
 
-  /** The agent at `addr` (HOST:PORT), connected on first use; a failed connect is tried again next time. */
+  /**
+   * The agent at `addr` (HOST:PORT), connected on first use; a failed connect is tried again next
+   * time. A connect that gets no answer to its HELLO within AGENT_TIMEOUT_MS fails: a hung agent's
+   * kernel still accepts connections.
+   */
   private agent(addr: string): Promise<AgentCall> {
     const local = inProcessAgents.get(addr);
     if (local) return Promise.resolve(local);
     let t = this.agents.get(addr);
     if (t === undefined) {
-      t = DataTransport.open(parseAddress(addr, { emptyHost: '127.0.0.1' }), undefined, 2, Math.min(this.timeoutMs, AGENT_TIMEOUT_MS));
+      const ms = Math.min(this.timeoutMs, AGENT_TIMEOUT_MS);
+      const opening = DataTransport.open(parseAddress(addr, { emptyHost: '127.0.0.1' }), undefined, 2, ms);
+      t = withTimeout(opening, ms, `rank agent ${addr}: no answer for ${ms} ms`);
+      opening.then((late) => { if (this.agents.get(addr) !== t) late.close(); }, () => {});
       this.agents.set(addr, t);
-      t.catch(() => { if (this.agents.get(addr) === t) this.agents.delete(addr); });
+      const mine = t;
+      t.catch(() => { if (this.agents.get(addr) === mine) this.agents.delete(addr); });
     }
     return t;
+  }
+
+  /**
+   * Forgets the connections to an agent that failed a request: the next request connects again,
+   * with agent()'s timeout (a hung agent's kernel still accepts connections, and DataTransport
+   * would reconnect without one).
+   */
+  private drop(addr: string, t: AgentCall): void {
+    if (inProcessAgents.get(addr) === t) return;
+    void this.agents.get(addr)?.then((cur) => {
+      if (cur !== t) return;
+      this.agents.delete(addr);
+      t.close();
+    }, () => {});
   }
 
   private async control<T>(op: Op, body: unknown): Promise<T> {
@@ -86,7 +115,12 @@ export class PoolTransport implements DataPlane {
   private async writeAll(key: string, replicas: Replica[], chunks: readonly Uint8Array[], length: number): Promise<MmcError | undefined> {
     const rs = await Promise.allSettled(replicas.map(async (r) => {
       const t = await this.agent(r.addr);
-      await t.call(OP.WRITE, key, Buffer.from(r.grant, 'base64'), chunks, length);
+      try {
+        await t.call(OP.WRITE, key, Buffer.from(r.grant, 'base64'), chunks, length);
+      } catch (e) {
+        this.drop(r.addr, t);
+        throw e;
+      }
     }));
     for (let i = 0; i < rs.length; i++) {
       const r = rs[i];
@@ -138,12 +172,14 @@ export class PoolTransport implements DataPlane {
     const refused = precheck ? make().begin(item.size!) : undefined;
     if (refused) throw refused;
     for (const r of item.replicas!) {
+      let t: AgentCall | undefined;
       try {
-        const t = await this.agent(r.addr);
+        t = await this.agent(r.addr);
         const a = await t.call(OP.READ, key, Buffer.from(r.grant, 'base64'), [], 0, make(), true);
         if (a.code === 0) return a;
       } catch {
-        // this agent is gone or refused: the next replica
+        // this agent is gone, hung or refused: the next replica
+        if (t) this.drop(r.addr, t);
       }
     }
     return undefined;

@@ -113,4 +113,36 @@ test('a checksummed put/get load while an agent is killed: nothing wrong is ever
   }
 });
 
+test('a hung agent (SIGSTOP): reads fail over to another replica or read absent, a put to it fails cleanly and frees its space', async () => {
+  const meta = track(await startMetaProc(await freePort()));
+  track(await startLocalProc(meta.url, 0));
+  const hung = track(await startLocalProc(meta.url, 1));
+  const c = await MemCacheClient.connect(meta.url);
+  try {
+    for (let i = 0; i < 10; i++) await c.put(`rep${i}`, valueOf(`rep${i}`, 0, 3000), { replicas: 2 });
+    await c.put('only1', valueOf('only1', 0, 3000), { preferredRank: 1, medium: 'hbm' });
+    const used0 = async () => (await c.segments()).find((s) => s.id === 'rank-0-hbm').usedBytes;
+    const before = await used0();
+    hung.p.kill('SIGSTOP');
+    let t0 = Date.now();
+    for (let i = 0; i < 10; i++) assert.ok(intact(`rep${i}`, await c.get(`rep${i}`)), `rep${i}`);
+    console.log(`  10 replicated gets with rank 1 hung: ${Date.now() - t0} ms`);
+    t0 = Date.now();
+    const only = await c.get('only1');
+    console.log(`  a get of an object only the hung rank holds: ${only === undefined ? 'absent' : 'found'} in ${Date.now() - t0} ms`);
+    assert.ok(only === undefined || intact('only1', only));
+    try {
+      await c.put('torn', valueOf('torn', 0, 3000), { replicas: 2, medium: 'hbm' });
+      assert.unreachable('a put to a hung agent succeeded');
+    } catch (e) {
+      assert.match(e.message, /write to rank 1/);
+    }
+    assert.is(await c.exists('torn'), false);
+    assert.is(await used0(), before, 'the replica written on rank 0 was freed');
+  } finally {
+    hung.p.kill('SIGCONT');
+    await c.close();
+  }
+});
+
 test.run();
