@@ -19,6 +19,7 @@ import { ChunkSink, type Answer, type ConnTarget, type Sink } from './data-conn.
 import { DataTransport, OwnSink, ViewsSink } from './data-transport.js';
 import type { LayerTransport } from './layers.js';
 import { PoolLayers } from './pool-layers.js';
+import { readGroups, writeGroups, type Agents, type BatchRead, type BatchWrite } from './pool-batch.js';
 
 /** What MemCacheClient asks of its binary transport: a server's data path or a pool. */
 export type DataPlane = Pick<DataTransport,
@@ -149,17 +150,28 @@ export class PoolTransport implements DataPlane {
     return this.batchPutLists(entries.map((e) => e[0]), entries.map((e) => [e[1]]), entries.map((e) => e[1].byteLength), query);
   }
 
-  /** batchPut of values each gathered from a list of chunks (`lengths[i]` bytes in all). */
+  /** batchPut of values each gathered from a list of chunks (`lengths[i]` bytes in all): one WRITES per agent. */
   async batchPutLists(keys: readonly string[], values: readonly (readonly Uint8Array[])[], lengths: readonly number[], query: string): Promise<number[]> {
     const items = await this.control<AllocItem[]>(OP.ALLOC, { keys, sizes: lengths, query, batch: true });
     const placed = items.flatMap((it, i) => (it.code === 0 ? [i] : []));
-    const failed = await Promise.all(placed.map((i) => this.writeAll(keys[i], items[i].replicas!, values[i], lengths[i])));
     const codes = items.map((it) => it.code);
     if (placed.length === 0) return codes;
-    const c = await this.control<number[]>(OP.COMMIT, { keys: placed.map((i) => keys[i]), ok: failed.map((f) => f === undefined), batch: true });
-    placed.forEach((i, j) => { codes[i] = failed[j] ? failed[j]!.code : c[j]; });
+    const groups = new Map<string, BatchWrite[]>();
+    for (const i of placed) {
+      for (const r of items[i].replicas!) {
+        let g = groups.get(r.addr);
+        if (!g) groups.set(r.addr, g = []);
+        g.push({ i, key: keys[i], grant: Buffer.from(r.grant, 'base64'), chunks: values[i], length: lengths[i] });
+      }
+    }
+    const failed = await writeGroups(this.agentsSeam, groups);
+    const c = await this.control<number[]>(OP.COMMIT, { keys: placed.map((i) => keys[i]), ok: placed.map((i) => !failed.has(i)), batch: true });
+    placed.forEach((i, j) => { codes[i] = failed.get(i)?.code ?? c[j]; });
     return codes;
   }
+
+  /** What pool-batch.ts uses of this transport's agents. */
+  private readonly agentsSeam: Agents = { get: (addr) => this.agent(addr), failed: (addr, t) => this.drop(addr, t) };
 
   /**
    * One looked-up item read into the sink `make` gives (one per attempt): its Answer, or undefined
@@ -220,12 +232,29 @@ export class PoolTransport implements DataPlane {
     return got.map((a, i) => (a && !(a instanceof MmcError) ? sinks[i].buf ?? Buffer.alloc(0) : undefined));
   }
 
-  /** get of each key (one lookup, the reads in parallel): its Answer, undefined when absent, or its error. */
+  /**
+   * get of each key: one lookup, one READS per agent holding a first replica, in parallel; an item
+   * its agent did not answer with tries its other replicas alone. Its Answer, undefined when absent,
+   * or its error.
+   */
   async batchRead(keys: readonly string[], make: (i: number) => Sink, precheck: boolean): Promise<(Answer | undefined | MmcError)[]> {
     const ans = await this.lookup(keys, true);
     try {
-      return await Promise.all(ans.items.map((it, i) => this.readItem(keys[i], it, () => make(i), precheck).catch((e: unknown) => (
-        e instanceof MmcError ? e : new MmcError(MMC.MMC_ERROR, String(e))))));
+      const groups = new Map<string, BatchRead[]>();
+      ans.items.forEach((it, i) => {
+        if (it.code !== 0) return;
+        const r = it.replicas![0];
+        let g = groups.get(r.addr);
+        if (!g) groups.set(r.addr, g = []);
+        g.push({ i, key: keys[i], grant: Buffer.from(r.grant, 'base64') });
+      });
+      const got = await readGroups(this.agentsSeam, groups, make);
+      return await Promise.all(ans.items.map((it, i) => {
+        const a = got.get(i);
+        if (a !== undefined) return a;
+        const rest = it.code === 0 ? { ...it, replicas: it.replicas!.slice(1) } : it;
+        return this.readItem(keys[i], rest, () => make(i), precheck).catch((e: unknown) => (e instanceof MmcError ? e : new MmcError(MMC.MMC_ERROR, String(e))));
+      }));
     } finally {
       await this.release(ans.lease);
     }

@@ -15,6 +15,7 @@ import { decodeStrict } from '../protocol/utf8.js';
 import type { Answers, Pending } from '../server/data-ops.js';
 import { SegmentBlobs } from './agent-blobs.js';
 import { controlBody, refused } from './control-body.js';
+import { readBatch, writeBatch } from './agent-batch.js';
 
 export interface AgentSegment { device: DeviceSegment; blobs: SegmentBlobs }
 
@@ -119,7 +120,9 @@ export function agentOps(s: AgentState): { begin(head: Head, key: Uint8Array, au
         if (head.op === OP.WRITE) return write(s, head, keyOf(key), aux, out);
         if (head.op === OP.READ) return read(s, head, keyOf(key), aux, out);
         if (head.op === OP.COPY) return controlBody(head, out, 'copy', (v) => copy(s, v));
-        throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY)`);
+        if (head.op === OP.WRITES) return writeBatch(s, head, out);
+        if (head.op === OP.READS) return readBatch(s, head, out);
+        throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY, WRITES, READS)`);
       } catch (e) {
         return refused(head, out, e);
       }

@@ -1,6 +1,6 @@
 /**
  * The pool's messages (DESIGN.md "The pool"), carried by the data path's frames (data-frames.ts,
- * ops 12..20) on the same kind of connection:
+ * ops 12..22) on the same kind of connection:
  *
  *   op          to      key    aux                 value (request)    payload (answer)
  *   12 WRITE    agent   key    the grant (48 B)    the value          -
@@ -12,6 +12,11 @@
  *   18 REGISTER meta    -      -                   RegisterRequest    RegisterAnswer
  *   19 HEARTBEAT meta   -      -                   { rank, incarnation }  - (code -3102: register again)
  *   20 COPY     agent   -      -                   CopyRequest        -
+ *   21 WRITES   agent   -      -                   batch_put frame    code list
+ *   22 READS    agent   -      -                   batch_put frame    batch_get response
+ *
+ * WRITES and READS are a batch's requests to one agent, in framing.ts's frames: each item's
+ * "value" in the batch_put frame is its 48-byte grant, followed (WRITES) by its value bytes.
  *
  * Control messages are JSON: they carry keys, sizes and grants (base64), never a value byte, and
  * are few per batch. Value bytes travel only in WRITE and READ, raw, between client and agent.
