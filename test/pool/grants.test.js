@@ -5,13 +5,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
-import { MemCacheClient, MemCache } from '../../dist/index.js';
+import { MemCacheClient, MemCache, MMC } from '../../dist/index.js';
 import { createServer } from '../../dist/server/index.js';
 import { startMeta } from '../../dist/pool/meta.js';
 import { startAgent } from '../../dist/pool/agent.js';
 import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
 import { DataConn, ChunkSink, answerError } from '../../dist/client/data-conn.js';
 import { OP } from '../../dist/protocol/data-frames.js';
+import { encodeBatchPut, decodeCodes, decodeBatchGetChunks } from '../../dist/protocol/framing.js';
 import { signGrant, GRANT_READ, GRANT_WRITE } from '../../dist/protocol/grant.js';
 
 const SEG = 1 << 20;
@@ -67,6 +68,32 @@ test('the agent refuses writes and reads its grant does not allow, and nothing c
   assert.is(JSON.stringify(agent.blobs()), before);
   assert.equal(Buffer.from(await c.get('good')), v);
   assert.ok(conn.alive, 'refusals keep the connection');
+});
+
+test('a batch to an agent (WRITES, READS): each item checked against its own grant, refused items by their code', async () => {
+  await c.remove('w1');
+  const [item] = await (async () => {
+    // a real grant from the meta service for w1, through its ALLOC
+    const dp = meta.server.dataPath;
+    const m = await DataConn.open({ host: dp.host, port: dp.port });
+    const b = Buffer.from(JSON.stringify({ keys: ['w1'], sizes: [4], query: '', batch: false }));
+    const sink = new ChunkSink();
+    await m.request(OP.ALLOC, '', '', [b], b.length, sink);
+    m.close();
+    return JSON.parse(Buffer.concat(sink.chunks).toString());
+  })();
+  const good = Buffer.from(item.replicas[0].grant, 'base64');
+  const frame = encodeBatchPut([['w1', Buffer.concat([good, Buffer.from('abcd')])], ['w2', Buffer.concat([Buffer.alloc(48), Buffer.from('evil')])], ['w1', Buffer.from('short')]]);
+  const sink = new ChunkSink();
+  const a = await conn.request(OP.WRITES, '', '', frame.chunks, frame.length, sink);
+  assert.is(a.code, 0);
+  assert.equal(decodeCodes(Buffer.concat(sink.chunks)), [0, MMC.MMC_INVALID_PARAM, MMC.MMC_INVALID_PARAM]);
+  const rf = encodeBatchPut([['w2', Buffer.alloc(48)], ['ghost', grant({ op: GRANT_READ }, 'ghost')]]);
+  const rs = new ChunkSink();
+  assert.is((await conn.request(OP.READS, '', '', rf.chunks, rf.length, rs)).code, 0);
+  const { codes } = decodeBatchGetChunks(rs.chunks);
+  assert.is(codes[0], MMC.MMC_INVALID_PARAM);
+  assert.is(codes[1], MMC.MMC_UNMATCHED_KEY);
 });
 
 test('a read grant for a range that no longer holds its key reads absent', async () => {
