@@ -20,8 +20,10 @@ import type { Registry } from './registry.js';
 const LEASE_MS = 5000;
 
 interface Blob { rank: number; medium: Medium; offset: number }
-/** Where an object's replicas were placed, and its generation (kept from alloc to removal or re-put). */
-interface Placed { gen: number; size: number; blobs: Blob[] }
+/** Where an object's replicas were placed, and its generation. */
+interface Placed { key: string; gen: number; size: number; blobs: Blob[] }
+
+const at = (b: Blob) => `${b.rank}:${b.medium}:${b.offset}`;
 
 function itemError(e: unknown): { code: number; reason: string } {
   if (e instanceof MmcError) return { code: e.code, reason: e.message };
@@ -29,6 +31,11 @@ function itemError(e: unknown): { code: number; reason: string } {
 }
 
 export class MetaPool {
+  /**
+   * Placements by the location of each of their blobs: an alloc at a location replaces what was
+   * placed there before, so the map never holds more entries than the segments have allocation
+   * units, whatever was removed or evicted meanwhile (the core forgets keys without telling).
+   */
   private readonly placed = new Map<string, Placed>();
   private readonly leases = new Map<number, { holds: (() => void)[]; until: number }>();
   private nextLease = 1;
@@ -59,7 +66,8 @@ export class MetaPool {
     const blobs = w.blobs.map((b) => ({ rank: b.rank, medium: b.medium.toLowerCase() as Medium, offset: b.offset }));
     try {
       const replicas = blobs.map((b) => this.grant(GRANT_WRITE, w.key, b, w.handle.gen, w.size));
-      this.placed.set(w.key, { gen: w.handle.gen, size: w.size, blobs });
+      const p: Placed = { key: w.key, gen: w.handle.gen, size: w.size, blobs };
+      for (const b of blobs) this.placed.set(at(b), p);
       return { code: 0, replicas };
     } catch (e) {
       void w.abort();
@@ -68,7 +76,6 @@ export class MetaPool {
   }
 
   async commit(r: CommitRequest): Promise<number[]> {
-    for (let i = 0; i < r.keys.length; i++) if (!r.ok[i]) this.placed.delete(r.keys[i]);
     if (r.batch) return this.mc.batchUpdateState(r.keys, r.ok.map((ok) => (ok ? 'write_ok' : 'write_fail')));
     try {
       await this.mc.updateState(r.keys[0], r.ok[0] ? 'write_ok' : 'write_fail');
@@ -102,7 +109,7 @@ export class MetaPool {
     }
     if (got === undefined) {
       try {
-        if ((await p) === undefined) this.placed.delete(key);
+        await p;
         return { code: MMC.MMC_UNMATCHED_KEY };
       } catch (e) {
         return itemError(e);
@@ -134,7 +141,6 @@ export class MetaPool {
     let j = 0;
     return codes.map((code, i) => {
       if (code === 0) return this.readGrants(keys[i], got[j++]);
-      if (code === MMC.MMC_UNMATCHED_KEY) this.placed.delete(keys[i]);
       return { code, reason: code === MMC.MMC_UNMATCHED_KEY ? undefined : `${codeName(code)}: get of '${keys[i]}' failed` };
     });
   }
@@ -142,10 +148,9 @@ export class MetaPool {
   /** Read grants: the blob the core chose first, then the other replicas placed with it. */
   private readGrants(key: string, got: { seg: DeviceSegment; offset: number; size: number }): LookupItem {
     const chosen: Blob = { rank: got.seg.rank, medium: got.seg.medium, offset: got.offset };
-    const p = this.placed.get(key);
-    const same = (b: Blob) => b.rank === chosen.rank && b.medium === chosen.medium && b.offset === chosen.offset;
-    // a blob not among those placed was moved since (a demotion): the others are gone with it
-    const others = p && p.blobs.some(same) ? p.blobs.filter((b) => !same(b)) : [];
+    const found = this.placed.get(at(chosen));
+    const p = found?.key === key && found.size === got.size ? found : undefined;
+    const others = p ? p.blobs.filter((b) => at(b) !== at(chosen)) : [];
     const gen = p?.gen ?? 0;
     const replicas: Replica[] = [];
     for (const b of [chosen, ...others]) {
@@ -162,9 +167,12 @@ export class MetaPool {
     for (const h of l.holds) h();
   }
 
-  /** A key removed at the meta service: its placement is forgotten. */
-  forget(key: string): void {
-    this.placed.delete(key);
+  /** A demotion copied a blob within its rank: the placement follows it. */
+  moved(from: Blob, to: Blob): void {
+    const p = this.placed.get(at(from));
+    if (p === undefined) return;
+    const q: Placed = { ...p, blobs: p.blobs.map((b) => (at(b) === at(from) ? to : b)) };
+    for (const b of q.blobs) this.placed.set(at(b), q);
   }
 
   private expire(now: number): void {

@@ -70,7 +70,11 @@ export async function startMeta(o: MetaOptions = {}): Promise<RunningMeta> {
   const store = await MemCache.open({ ...o.store, backend, segments: [] });
   const registry = new Registry(store, o);
   const pool = new MetaPool(store, backend, registry);
-  backend.onCopy = demotions(registry);
+  const copy = demotions(registry);
+  backend.onCopy = async (src, srcOffset, dst, dstOffset, bytes) => {
+    await copy(src, srcOffset, dst, dstOffset, bytes);
+    pool.moved({ rank: src.rank, medium: src.medium, offset: srcOffset }, { rank: dst.rank, medium: dst.medium, offset: dstOffset });
+  };
   let server: RunningServer;
   try {
     server = await createServer(store, { ...o.server, poolOps: metaOps(pool, registry) }).listen(o.host ?? '127.0.0.1', o.port ?? 0);
