@@ -66,7 +66,7 @@ program
   .option('--hbm <size>', 'HBM of this rank, 0 for none (default 1GB; ock.mmc.local_service.hbm.size)')
   .option('--dram <size>', 'DRAM of this rank, 0 for none (default 1GB; ock.mmc.local_service.dram.size)')
   .addOption(new Option('--backend <name>', 'device backend').choices(['sim', 'acl']))
-  .option('--devices <ids>', 'acl: device of each rank, e.g. 0,1,2,3')
+  .option('--devices <ids>', 'acl: the device of this rank (one id), or of every rank (a list indexed by rank)')
   .option('--acl-library <path>', 'acl: path of libascendcl.so')
   .option('--config <file>', 'reference mmc-local.conf')
   .option('-q, --quiet', 'no log lines')

@@ -25,10 +25,12 @@ function plan(flags: LocalFlags, log: (l: string) => void) {
   if (flags.rank === undefined || !/^\d+$/.test(flags.rank.trim()) || rank > 65535) throw new Error('--rank must be an integer 0..65535');
   const at = flags.listen !== undefined ? parseListen(flags.listen) : { host: '127.0.0.1', port: 0 };
   if (flags.advertise !== undefined) parseListen(flags.advertise, '--advertise');
-  const devices = flags.devices?.split(',').map((d) => {
+  const ids = flags.devices?.split(',').map((d) => {
     if (!/^\d+$/.test(d.trim())) throw new Error(`--devices: '${d}' is not a device id`);
     return Number(d);
   });
+  // one id: this rank's device (the backend maps rank -> device through the list)
+  const devices = ids?.length === 1 ? Array.from({ length: rank + 1 }, () => ids[0]) : ids;
   return {
     meta: /^[a-z]+:\/\//i.test(meta) ? meta : `http://${meta}`, rank, host: at.host, port: at.port, advertise: flags.advertise,
     hbm: flags.hbm !== undefined ? parseSize(flags.hbm) : conf.hbmSize ?? DEFAULT_SIZE,

@@ -20,9 +20,9 @@ export async function freePort() {
 }
 
 /** Spawns `mmc <args>`; resolves with the process once its stderr matches `ready`. */
-export function spawnMmc(args, ready, timeoutMs = 20_000) {
+export function spawnMmc(args, ready, timeoutMs = 20_000, env = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [MMC, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [MMC, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
     const exited = new Promise((r) => p.once('exit', (code, sig) => r({ code, sig })));
     const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`mmc ${args[0]} not ready: ${err}`)); }, timeoutMs);
