@@ -2,6 +2,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { InvalidArgumentError } from 'commander';
+import { fileURLToPath } from 'node:url';
 
 /** The number after `name` in args, or dflt. */
 export function argNum(args, name, dflt) {
@@ -100,3 +102,130 @@ export function stopProcess(child, graceMs = 5_000) {
     child.kill('SIGTERM');
   });
 }
+
+const MMC_BIN = fileURLToPath(new URL('../bin/mmc.js', import.meta.url));
+
+/**
+ * `node bin/mmc.js <args> --listen host:PORT --quiet` on a free loopback port, resolved once it
+ * accepts connections: { proc, port, url }.
+ */
+export async function spawnMmc(args, host = '127.0.0.1') {
+  const port = await freePort(host);
+  const proc = await spawnReady(process.execPath, [MMC_BIN, ...args, '--listen', `${host}:${port}`, '--quiet'], { port, host });
+  return { proc, port, url: `http://${host}:${port}` };
+}
+
+/** The all-in-one server, `mmc serve --ranks N` (sim backend): { url, procs, close() }. */
+export async function startServe({ ranks = 2, hbm = '256MB', dram = '256MB', host = '127.0.0.1' } = {}) {
+  const s = await spawnMmc(['serve', '--ranks', String(ranks), '--hbm', hbm, '--dram', dram], host);
+  return { url: s.url, procs: [s.proc], close: () => stopProcess(s.proc) };
+}
+
+/** Polls `${url}/get_all_segments` until every rank 0..ranks-1 has a segment listed. */
+async function waitForRanks(url, ranks, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ids = await fetch(`${url}/get_all_segments`).then((r) => r.text(), () => '');
+    const seen = new Set(ids.split('\n').map((id) => /^rank-(\d+)-/.exec(id)?.[1]).filter(Boolean));
+    if (seen.size >= ranks) return;
+    if (Date.now() > deadline) throw new Error(`pool at ${url}: ${seen.size} of ${ranks} rank agents registered after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A pool on loopback: `mmc meta` and one `mmc local --rank r` per rank (sim backend, each rank
+ * hbm + dram), resolved once every agent registered at the meta service: { url (the meta's),
+ * procs, close() }. Anything started is stopped again when a later step fails.
+ */
+export async function startPool({ ranks = 2, hbm = '256MB', dram = '256MB', host = '127.0.0.1', timeoutMs = 20_000 } = {}) {
+  const procs = [];
+  const close = async () => { for (const p of [...procs].reverse()) await stopProcess(p); };
+  try {
+    const meta = await spawnMmc(['meta'], host);
+    procs.push(meta.proc);
+    for (let r = 0; r < ranks; r++) {
+      const agent = await spawnMmc(['local', '--meta', meta.url, '--rank', String(r), '--hbm', hbm, '--dram', dram], host);
+      procs.push(agent.proc);
+    }
+    await waitForRanks(meta.url, ranks, timeoutMs);
+    return { url: meta.url, procs, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/**
+ * Ops per second of `step` (which does some ops and returns how many) run back to back for
+ * `seconds` of timed work; `prepare` runs off the clock before each step and hands it its argument.
+ */
+export async function timed(seconds, step, prepare = async () => undefined) {
+  let ns = 0;
+  let ops = 0;
+  while (ns < seconds * 1e9) {
+    const arg = await prepare();
+    const t0 = process.hrtime.bigint();
+    ops += await step(arg);
+    ns += Number(process.hrtime.bigint() - t0);
+  }
+  return (ops * 1e9) / ns;
+}
+
+/**
+ * The next `per` fresh keys of a put range on `side` (a side has `cursors`, a Map, and
+ * `drop(keys)`). The position lives on the side across measurements; a used-up range is removed
+ * (by the caller, off the clock) and begun again.
+ */
+export async function freshKeys(side, keys, per) {
+  const at = side.cursors.get(keys) ?? 0;
+  if (at + per > keys.length) {
+    await side.drop(keys);
+    side.cursors.set(keys, per);
+    return keys.slice(0, per);
+  }
+  side.cursors.set(keys, at + per);
+  return keys.slice(at, at + per);
+}
+
+/** A commander option parser: a positive number (an integer when `integer`), else a usage error. */
+export function positive(name, integer) {
+  return (s) => {
+    const n = Number(s);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+    return n;
+  };
+}
+
+/**
+ * A bench side over a MemCacheClient `c` connected to `server` ({ close() }, e.g. startServe's or
+ * startPool's): every reply checked (codes 0, values of the expected size); close() closes the
+ * client, then stops the server's processes.
+ */
+export function clientSide(name, c, server) {
+  const check = (ok, what) => { if (!ok) throw new Error(`${name}: ${what}`); };
+  return {
+    name,
+    client: c,
+    cursors: new Map(),
+    transport: c.transport ?? 'http',
+    async batchPut(keys, vals) {
+      const codes = await c.batchPut(keys.map((k, i) => [k, vals[i]]));
+      check(codes.every((x) => x === 0), `batch put answered ${codes.find((x) => x !== 0)}`);
+    },
+    async batchGet(keys, size) {
+      const vs = await c.batchGet(keys);
+      check(vs.every((v) => v?.length === size), 'batch get missed a value');
+    },
+    put: (k, v) => c.put(k, v),
+    async get(k, size) { check((await c.get(k))?.length === size, `get of ${k} missed`); },
+    async drop(keys) { await c.batchRemove(keys); },
+    async close() {
+      await c.close().catch(() => {});
+      await server.close();
+    },
+  };
+}
+
+/** A whole number with thousands separators, or — for null. */
+export const f0 = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));

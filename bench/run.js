@@ -4,8 +4,9 @@
 // A file is imported only if its source declares `export function run` / `export async function
 // run` (so scripts that do their work at top level, e.g. bench/server.js or bench/acl-bandwidth.js,
 // or that start a server, e.g. bench/server-bare.js, are never started by importing them). Files
-// named server*, remote*, acl* or vs-* are skipped too (they need servers, a native addon, a device
-// or external tools such as redis-server).
+// named server*, remote*, acl*, vs-* or pool* are skipped too (they need servers, a native addon, a
+// device or external tools such as redis-server; bench/pool.js spawns a meta service, two agents and
+// mmc serve, and runs for a minute or more, which `npm run bench` is kept free of).
 // Each bench's rows are printed through its exported format(rows) when it has one, else as a
 // plain table. Errors are caught and reported per bench; the exit code is 1 if any failed.
 //
@@ -18,7 +19,7 @@ import os from 'node:os';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const SELF = basename(fileURLToPath(import.meta.url));
-const SKIP = /^(server|remote|acl|vs-)/;
+const SKIP = /^(server|remote|acl|vs-|pool)/;
 const EXPORTS_RUN = /export\s+(async\s+)?function\s+run\s*\(|export\s+(const|let)\s+run\s*=|export\s*\{[^}]*\brun\b[^}]*\}/;
 
 function plainTable(rows) {
@@ -37,7 +38,7 @@ export function benchFiles(only = []) {
   for (const f of files) {
     const name = f.slice(0, -3);
     if (only.length && !only.includes(name)) continue;
-    if (SKIP.test(f)) { skipped.push([f, 'server/remote/acl/vs-* bench: needs its own setup or external tools, run it directly']); continue; }
+    if (SKIP.test(f)) { skipped.push([f, 'server/remote/acl/vs-*/pool* bench: spawns servers or needs its own setup or external tools, run it directly']); continue; }
     if (!EXPORTS_RUN.test(readFileSync(join(dir, f), 'utf8'))) { skipped.push([f, 'does not export run()']); continue; }
     picked.push(f);
   }

@@ -15,6 +15,10 @@
 // a free loopback port, reached with one ioredis connection; batches as MSET/MGET (default) or as
 // a pipeline of SET/GET (--redis-batch pipeline), values as Buffers (getBuffer/mgetBuffer).
 // Without redis-server, one line says so and ours is measured alone.
+// With --pool, ours is a pool instead (bench/lib.js startPool: `mmc meta` + 2 `mmc local` rank
+// agents, 256 MB HBM + 256 MB DRAM each; the client does control at the meta service and moves
+// value bytes to and from the agents): issue 11's "through the pool, the data path keeps its
+// speed" is this run against the default one.
 //
 // Puts need fresh keys (our put refuses an existing key; Redis's SET would overwrite), so each put
 // op cycles over its own key range and, when the range is used up, removes it on both sides
@@ -24,7 +28,7 @@
 // Sized for a 2-core machine: the client, redis-server and the mmc server share the cores.
 //
 // Usage: node bench/vs-redis.js [--rounds N] [--seconds S] [--redis-server PATH]
-//                               [--redis-batch mset|pipeline] [--json] [--help]
+//                               [--redis-batch mset|pipeline] [--pool] [--json] [--help]
 //        import { run, format } from './vs-redis.js'; format(await run({ rounds: 2 }));
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -32,7 +36,9 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { MemCacheClient } from '../dist/client/index.js';
-import { freePort, makeValues, median, spawnReady, stopProcess } from './lib.js';
+import {
+  clientSide, f0, freePort, freshKeys, makeValues, median, positive, spawnReady, startPool, startServe, stopProcess, timed,
+} from './lib.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -42,7 +48,6 @@ const GET_KEYS = 16 * BATCH; // prefilled for the get ops: 64 MiB a side
 const PUT_KEYS = 16 * BATCH; // batch put range: 64 MiB a side
 const BIG_KEYS = 32; // 1 MiB put+get range: 32 MiB a side
 const HOST = '127.0.0.1';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const NO_REDIS = "redis-server not found: measuring memcache-hybrid alone; install Debian's redis-server to compare";
 
 const range = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}/${i}`);
@@ -67,29 +72,19 @@ function check(ok, what) {
   if (!ok) throw new Error(`vs-redis: ${what}`);
 }
 
-/** Our side: the mmc server and a client with its defaults. */
-async function openOurs() {
-  const port = await freePort(HOST);
-  const proc = await spawnReady(process.execPath, [join(ROOT, 'bin/mmc.js'), 'serve', '--listen', `${HOST}:${port}`, '--hbm', '512MB', '--dram', '512MB', '--quiet'], { port, host: HOST });
-  const c = await MemCacheClient.connect(`http://${HOST}:${port}`);
-  return {
-    name: 'ours',
-    cursors: new Map(),
-    transport: c.transport ?? 'http',
-    proc,
-    async batchPut(keys, vals) {
-      const codes = await c.batchPut(keys.map((k, i) => [k, vals[i]]));
-      check(codes.every((x) => x === 0), `our batch put answered ${codes.find((x) => x !== 0)}`);
-    },
-    async batchGet(keys, size) {
-      const vs = await c.batchGet(keys);
-      check(vs.every((v) => v?.length === size), 'our batch get missed a value');
-    },
-    put: (k, v) => c.put(k, v),
-    async get(k, size) { check((await c.get(k))?.length === size, `our get of ${k} missed`); },
-    async drop(keys) { await c.batchRemove(keys); },
-    close: () => c.close(),
-  };
+/**
+ * Our side: `mmc serve` (one rank, 512 MB HBM + 512 MB DRAM), or with `pool` a pool of 1 meta
+ * service + 2 rank agents (256 MB + 256 MB each, the same total), and a client with its defaults.
+ */
+async function openOurs(pool) {
+  const server = pool ? await startPool({ ranks: 2, hbm: '256MB', dram: '256MB', host: HOST })
+    : await startServe({ ranks: 1, hbm: '512MB', dram: '512MB', host: HOST });
+  try {
+    return clientSide('ours', await MemCacheClient.connect(server.url), server);
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
 }
 
 /** Redis's side: redis-server and one ioredis connection. */
@@ -104,7 +99,6 @@ async function openRedis(path, batchHow) {
     name: 'redis',
     cursors: new Map(),
     version,
-    proc,
     async batchPut(keys, vals) {
       if (!pipeline) return check(await r.mset(keys.flatMap((k, i) => [k, vals[i]])) === 'OK', 'MSET failed');
       const p = r.pipeline();
@@ -123,39 +117,11 @@ async function openRedis(path, batchHow) {
     put: async (k, v) => { await r.set(k, v); },
     async get(k, size) { check((await r.getBuffer(k))?.length === size, `Redis get of ${k} missed`); },
     async drop(keys) { for (let i = 0; i < keys.length; i += BATCH) await r.del(keys.slice(i, i + BATCH)); },
-    close: () => r.quit(),
+    async close() {
+      await r.quit().catch(() => {});
+      await stopProcess(proc);
+    },
   };
-}
-
-/**
- * Ops per second of `step` (which does some ops and returns how many) run back to back for
- * `seconds` of timed work; `prepare` runs off the clock before each step and hands it its argument.
- */
-async function timed(seconds, step, prepare = async () => undefined) {
-  let ns = 0;
-  let ops = 0;
-  while (ns < seconds * 1e9) {
-    const arg = await prepare();
-    const t0 = process.hrtime.bigint();
-    ops += await step(arg);
-    ns += Number(process.hrtime.bigint() - t0);
-  }
-  return (ops * 1e9) / ns;
-}
-
-/**
- * The next `per` fresh keys of a put range on `side`. The position lives on the side across
- * measurements; a used-up range is removed (by the caller, off the clock) and begun again.
- */
-async function freshKeys(side, keys, per) {
-  const at = side.cursors.get(keys) ?? 0;
-  if (at + per > keys.length) {
-    await side.drop(keys);
-    side.cursors.set(keys, per);
-    return keys.slice(0, per);
-  }
-  side.cursors.set(keys, at + per);
-  return keys.slice(at, at + per);
 }
 
 /** Gets per second at `concurrency` workers over the prefilled keys, for `seconds`. */
@@ -223,12 +189,12 @@ async function prefill(side) {
  * Measure: rows of { op, unit, redis, ours, ratio, met, redisRounds, oursRounds } (medians over
  * rounds; redis fields null without redis-server) plus what was measured with what.
  */
-export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server', redisBatch = 'mset', log = () => {} } = {}) {
+export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server', redisBatch = 'mset', pool = false, log = () => {} } = {}) {
   const redisPath = which(redisServer);
   if (!redisPath) log(NO_REDIS);
   const sides = [];
   try {
-    sides.push(await openOurs());
+    sides.push(await openOurs(pool));
     if (redisPath) sides.push(await openRedis(redisPath, redisBatch));
     for (const s of sides) await prefill(s);
     const results = OPS.map(() => ({ ours: [], redis: [] }));
@@ -246,22 +212,19 @@ export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server
     });
     return {
       bench: 'vs-redis', rounds, seconds, node: process.version, cores: os.cpus().length,
-      transport: sides[0].transport,
+      ours: pool ? 'pool' : 'serve', transport: sides[0].transport,
       redis: redisPath ? { path: redisPath, version: sides[1].version, client: 'ioredis', batch: redisBatch } : null,
       rows,
     };
   } finally {
     for (const s of sides) await s.close().catch(() => {});
-    for (const s of sides) await stopProcess(s.proc);
   }
 }
-
-const f0 = (x) => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
 
 export function format(res) {
   const how = res.redis?.batch === 'pipeline' ? 'pipelined SET/GET' : 'MSET/MGET';
   const lines = [
-    `memcache-hybrid (mmc serve, sim backend) over transport: ${res.transport}` +
+    `memcache-hybrid (${res.ours === 'pool' ? 'a pool: mmc meta + 2 mmc local, client -> agents' : 'mmc serve'}, sim backend) over transport: ${res.transport}` +
       (res.redis ? `; Redis ${res.redis.version} via ioredis, one connection, batches as ${how}` : '; Redis: not measured'),
     `${res.rounds} round(s) x ${res.seconds} s per op and side, interleaved; median over rounds; node ${res.node}, ${res.cores} cores`,
     '',
@@ -275,14 +238,6 @@ export function format(res) {
   return lines.join('\n');
 }
 
-function positive(name, integer) {
-  return (s) => {
-    const n = Number(s);
-    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
-    return n;
-  };
-}
-
 async function main() {
   const opts = new Command('vs-redis')
     .description('memcache-hybrid vs Redis (ioredis) from one client process, interleaved rounds')
@@ -293,6 +248,7 @@ async function main() {
       if (s !== 'mset' && s !== 'pipeline') throw new InvalidArgumentError('mset or pipeline');
       return s;
     }, 'mset')
+    .option('--pool', 'our side is a pool (1 mmc meta + 2 mmc local agents, value bytes client <-> agents) instead of mmc serve')
     .option('--json', 'print the results as JSON instead of the table')
     .parse(process.argv)
     .opts();
