@@ -5,9 +5,9 @@
  * buffer behind its header (room/sendRoom), so an answer costs no allocation and no second copy.
  *
  * A buffer is reused only once the kernel has taken its bytes: a plain TCP write that completed
- * synchronously (nothing left queued in the socket). Otherwise (a slow reader, TLS, whose writes
- * this does not see through) the buffer stays the write's and the next answers get a new one, so
- * bytes queued for a reader are never overwritten.
+ * synchronously (nothing left queued in the socket), or, once queued, when its write's callback
+ * says the kernel has them all. Until then the next answers get another buffer, so bytes queued
+ * for a slow reader are never overwritten. TLS writes this does not see through: never reused.
  */
 import type { Socket } from 'node:net';
 import { HEADER_BYTES, putHead } from '../protocol/data-frames.js';
@@ -21,6 +21,8 @@ const MAX_REUSED = 8 << 20;
 
 export class AnswerOut {
   private buf: Buffer | undefined;
+  /** A buffer whose write has completed since it was given up: the next one to use. */
+  private spare: Buffer | undefined;
   private used = 0;
   private scheduled = false;
   /** Where the room lent to a read in progress begins in `buf` (-1: none). */
@@ -96,8 +98,15 @@ export class AnswerOut {
     this.used = 0;
     const s = this.socket;
     if (!s.writable) return;
-    s.write(this.buf!.subarray(0, n));
-    if (!this.reuse || s.writableLength !== 0 || this.lentAt >= 0) this.buf = undefined;
+    const b = this.buf!;
+    if (!this.reuse || this.lentAt >= 0) {
+      s.write(b.subarray(0, n));
+      this.buf = undefined;
+      return;
+    }
+    // the write's callback: the kernel has all its bytes, so the buffer may serve again
+    s.write(b.subarray(0, n), () => { if (b !== this.buf && (this.spare === undefined || this.spare.length < b.length)) this.spare = b; });
+    if (s.writableLength !== 0) this.buf = undefined;
   }
 
   private readonly tick = () => { this.scheduled = false; this.flush(); };
@@ -114,6 +123,10 @@ export class AnswerOut {
     if (b !== undefined && this.used + n <= b.length) return this.used;
     this.flush();
     b = this.buf;
+    if (b === undefined && this.spare !== undefined && n <= this.spare.length) {
+      this.buf = b = this.spare;
+      this.spare = undefined;
+    }
     if (b === undefined || n > b.length) {
       const want = Math.max(FIRST_BYTES, b?.length ?? 0, n);
       this.buf = Buffer.allocUnsafeSlow(want);
