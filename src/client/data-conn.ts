@@ -15,6 +15,9 @@ export interface Sink {
   /** The payload's length, before any byte: an error refuses it (its bytes are dropped). */
   begin(len: number): MmcError | undefined;
   write(chunk: Uint8Array): void;
+  /** Where the next payload bytes go, at most `max` (a socket read lands there; advance tells how many did). */
+  target?(max: number): Uint8Array | undefined;
+  advance?(n: number): void;
   /** The answer is complete (`error`: it will not be, the connection is lost). */
   end?(error?: MmcError): void;
 }
@@ -37,6 +40,8 @@ export class ChunkSink implements Sink {
 /** Bytes of a slab that socket reads are carved from, and the most one read may take. */
 const SLAB_BYTES = 256 * 1024;
 const READ_BYTES = 64 * 1024;
+/** Payload bytes still to come from which a read goes straight into the request's sink. */
+const DIRECT_BYTES = 64 * 1024;
 
 /**
  * Where a plain TCP connection's reads land: consecutive slices of a slab, never reused, so a
@@ -47,15 +52,21 @@ const READ_BYTES = 64 * 1024;
 class ReadSlab {
   private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private at = 0;
-  /** Where the bytes read go (the connection, once made; nothing is read before its HELLO). */
-  to: ((c: Buffer) => void) | undefined;
-  readonly next = (): Buffer => {
+  /** The connection, once made (nothing is read before its HELLO). */
+  conn: DataConn | undefined;
+  /** True while the read in progress goes straight into a sink (DataConn.direct). */
+  private straight = false;
+  readonly next = (): Uint8Array => {
+    const d = this.conn?.direct();
+    this.straight = d !== undefined;
+    if (d) return d;
     if (SLAB_BYTES - this.at < READ_BYTES) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
     return this.slab.subarray(this.at, this.at + READ_BYTES);
   };
   readonly read = (n: number, b: Uint8Array): boolean => {
+    if (this.straight) { this.conn?.onDirect(n); return true; }
     this.at += (n + 7) & ~7; // the next read starts 8-byte aligned, for typed-array views on values
-    this.to?.(b.subarray(0, n) as Buffer);
+    this.conn?.push(b.subarray(0, n) as Buffer);
     return true;
   };
 }
@@ -89,7 +100,7 @@ export class DataConn {
 
   private constructor(private readonly socket: net.Socket, readonly where: string, slab: ReadSlab | undefined) {
     socket.setNoDelay(true);
-    if (slab) slab.to = (c) => this.onData(c); else socket.on('data', (c: Buffer) => this.onData(c));
+    if (slab) slab.conn = this; else socket.on('data', (c: Buffer) => this.push(c));
     socket.on('error', (e) => this.fail(new MmcError(MMC.MMC_ERROR, `data path ${where}: ${e.message}`)));
     socket.on('close', () => this.fail(new MmcError(MMC.MMC_ERROR, `data path ${where}: connection closed`)));
   }
@@ -144,9 +155,36 @@ export class DataConn {
     });
   }
 
-  private onData(c: Buffer): void {
+  /** Bytes read from the socket. */
+  push(c: Buffer): void {
     this.heard = Date.now();
     this.reader.push(c);
+    this.drain();
+  }
+
+  /**
+   * Where the next socket read may go straight (no copy): the rest of the payload being read, in
+   * its sink's memory, when nothing else is buffered and at least DIRECT_BYTES of it are to come.
+   */
+  readonly direct = (): Uint8Array | undefined => {
+    const w = this.current;
+    const left = this.reader.valueLeft;
+    if (w === undefined || w.refused || left < DIRECT_BYTES || !w.sink?.target) return undefined;
+    return w.sink.target(left);
+  };
+
+  /** `n` payload bytes were read straight into the current sink's target. */
+  readonly onDirect = (n: number): void => {
+    this.heard = Date.now();
+    const w = this.current!;
+    this.reader.skip(n);
+    w.sink!.advance!(n);
+    w.got += n;
+    this.drain();
+  };
+
+  /** Answers from the bytes buffered, as far as they go. */
+  private drain(): void {
     try {
       for (let ev = this.reader.next(); ev !== undefined; ev = this.reader.next()) {
         if (ev.kind === 'value') {
