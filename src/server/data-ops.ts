@@ -27,10 +27,13 @@ export interface Answers {
   /** code -3102, nothing else: an absent key. */
   absent(head: Head): void;
   fail(head: Head, e: unknown): void;
-  /** `size` bytes to read a payload into (AnswerOut.room), then sendRoom with it, or dropRoom. */
-  room(size: number): Uint8Array;
-  sendRoom(head: Head, v: Uint8Array): void;
-  dropRoom(): void;
+  /**
+   * `size` bytes to read a payload into (AnswerOut.room), then sendRoom with it, or dropRoom;
+   * where absent (an Answers that collects rather than writes), values come in buffers of their own.
+   */
+  room?(size: number): Uint8Array;
+  sendRoom?(head: Head, v: Uint8Array): void;
+  dropRoom?(): void;
 }
 
 /** A request whose header is read: its value arrives through write(), then end() answers it. */
@@ -122,17 +125,17 @@ export class DataOps {
    */
   private async get(s: StoreLike, k: string, max: number | undefined, head: Head, out: Answers): Promise<void> {
     const { valueLimit } = this.state.limits;
-    if (s.getWith === undefined || (max !== undefined && max >= valueLimit)) {
+    if (s.getWith === undefined || out.room === undefined || (max !== undefined && max >= valueLimit)) {
       const v = await getValue(s, k, max, valueLimit);
       if (v) out.ok(head, undefined, { chunks: [v], length: v.byteLength }); else out.absent(head);
       return;
     }
     const v = await s.getWith(k, (size) => {
       if (max !== undefined && size > max) throw invalid(`dst holds ${max} bytes, the value of '${k}' has ${size}`);
-      return out.room(size);
+      return out.room!(size);
     });
-    if (v) out.sendRoom(head, v);
-    else { out.dropRoom(); out.absent(head); }
+    if (v) out.sendRoom!(head, v);
+    else { out.dropRoom!(); out.absent(head); }
   }
 
   /**
@@ -141,21 +144,22 @@ export class DataOps {
    * frame is built as the HTTP side builds it, copied out of the room.
    */
   private async batchGet(head: Head, body: BodyChunks, out: Answers): Promise<void> {
+    if (out.room === undefined) { out.ok(head, undefined, await this.batches.getOf(body)); return; }
     let room: Uint8Array | undefined;
     let front = 0;
     const { values, codes } = await this.batches.getCodesOf(body, (total, n) => {
       front = 4 + 8 * n;
-      room = out.room(front + total);
+      room = out.room!(front + total);
       return room.subarray(front);
     });
     const { chunks, length } = encodeBatchGet(values, codes);
     const r = room;
     if (r !== undefined && (chunks.length === 1 || (chunks.length === 2 && chunks[1].buffer === r.buffer && chunks[1].byteOffset === r.byteOffset + front))) {
       r.set(chunks[0], 0);
-      out.sendRoom(head, r.subarray(0, length));
+      out.sendRoom!(head, r.subarray(0, length));
       return;
     }
-    out.dropRoom();
+    out.dropRoom!();
     const whole = Buffer.concat(chunks, length);
     out.ok(head, undefined, { chunks: [whole], length });
   }
