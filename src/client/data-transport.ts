@@ -35,6 +35,15 @@ export class ViewsSink implements Sink {
       if (this.at === v.byteLength) { this.i++; this.at = 0; }
     }
   }
+  target(max: number): Uint8Array | undefined {
+    while (this.i < this.views.length && this.at === this.views[this.i].byteLength) { this.i++; this.at = 0; }
+    const v = this.views[this.i];
+    return v && v.subarray(this.at, this.at + Math.min(max, v.byteLength - this.at));
+  }
+  advance(n: number): void {
+    this.at += n;
+    if (this.at === this.views[this.i].byteLength) { this.i++; this.at = 0; }
+  }
 }
 
 /**
@@ -55,6 +64,11 @@ export class OwnSink implements Sink {
     }
     this.at += chunk.byteLength;
   }
+  target(max: number): Uint8Array {
+    this.buf ??= Buffer.allocUnsafe(this.len);
+    return this.buf.subarray(this.at, this.at + max);
+  }
+  advance(n: number): void { this.at += n; }
 }
 
 /** Requests waiting on one connection before the next one is used. */

@@ -97,13 +97,14 @@ export function hasValue(op: number): boolean {
 /** A decoded header. `a` is the key length of a request, the code of an answer. */
 export interface Head { op: number; id: number; a: number; aux: number; len: number }
 
-function writeHead(b: Buffer, op: number, id: number, a: number, aux: number, len: number): void {
-  b[0] = MAGIC0; b[1] = MAGIC1; b[2] = DATA_VERSION; b[3] = op;
-  b.writeUInt32LE(id >>> 0, 4);
-  if (a < 0) b.writeInt32LE(a, 8); else b.writeUInt32LE(a, 8);
-  b.writeUInt32LE(aux, 12);
-  b.writeUInt32LE(len % 0x1_0000_0000, 16);
-  b.writeUInt32LE(Math.floor(len / 0x1_0000_0000), 20);
+/** A header into `b` at `at` (the binary data path's server assembles answers in a reused buffer). */
+export function putHead(b: Buffer, at: number, op: number, id: number, a: number, aux: number, len: number): void {
+  b[at] = MAGIC0; b[at + 1] = MAGIC1; b[at + 2] = DATA_VERSION; b[at + 3] = op;
+  b.writeUInt32LE(id >>> 0, at + 4);
+  if (a < 0) b.writeInt32LE(a, at + 8); else b.writeUInt32LE(a, at + 8);
+  b.writeUInt32LE(aux, at + 12);
+  b.writeUInt32LE(len % 0x1_0000_0000, at + 16);
+  b.writeUInt32LE(Math.floor(len / 0x1_0000_0000), at + 20);
 }
 
 /** A request's header, key and aux in one buffer; `valueLen` bytes of value are to follow it. */
@@ -111,7 +112,7 @@ export function encodeRequest(op: Op, id: number, key: string | Uint8Array, aux:
   const kLen = typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.byteLength;
   const aLen = typeof aux === 'string' ? aux.length : aux.byteLength; // aux strings are ASCII
   const b = Buffer.allocUnsafe(HEADER_BYTES + kLen + aLen);
-  writeHead(b, op, id, kLen, aLen, valueLen);
+  putHead(b, 0, op, id, kLen, aLen, valueLen);
   if (typeof key === 'string') b.write(key, HEADER_BYTES, kLen, 'utf8'); else b.set(key, HEADER_BYTES);
   if (typeof aux === 'string') b.write(aux, HEADER_BYTES + kLen, aLen, 'latin1'); else b.set(aux, HEADER_BYTES + kLen);
   return b;
@@ -124,7 +125,7 @@ export function encodeRequest(op: Op, id: number, key: string | Uint8Array, aux:
 export function encodeAnswer(op: number, id: number, code: number, aux: Uint8Array | undefined, payloadLen: number, room = 0): Buffer {
   const aLen = aux ? aux.byteLength : 0;
   const b = Buffer.allocUnsafe(HEADER_BYTES + aLen + room);
-  writeHead(b, op, id, code | 0, aLen, payloadLen);
+  putHead(b, 0, op, id, code | 0, aLen, payloadLen);
   if (aux) b.set(aux, HEADER_BYTES);
   return b;
 }

@@ -40,6 +40,17 @@ export class FrameReader {
     return this.queued;
   }
 
+  /** Value bytes of the frame being read still to come, when none is buffered (else 0). */
+  get valueLeft(): number {
+    return this.inValue && this.queued === 0 ? this.left : 0;
+  }
+
+  /** `n` value bytes (at most valueLeft) that went straight to their destination, not through push. */
+  skip(n: number): void {
+    if (n > this.valueLeft) throw new Error('skip past the value');
+    this.left -= n;
+  }
+
   /** True while a frame is begun and not complete (a stall here is a stalled request). */
   get midFrame(): boolean {
     return this.head !== undefined || this.queued > 0;

@@ -83,9 +83,15 @@ export class Batches {
   }
 
   async getOf(body: BodyChunks): Promise<Reply> {
+    const { values, codes } = await this.getCodesOf(body);
+    return encodeBatchGet(values, codes);
+  }
+
+  /** The values and codes of a batch get in request order; `into` as the store's batchGetCodes (`n`: the items, bad keys included). */
+  async getCodesOf(body: BodyChunks, into?: (total: number, n: number) => Uint8Array): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
     const { keys, bad } = this.keysOf(body);
-    const { values, codes } = await this.state.need(503).batchGetCodes(withoutBad(keys, bad));
-    return encodeBatchGet(withBad(values, keys.length, bad, undefined), withBad(codes, keys.length, bad, MMC.MMC_INVALID_PARAM));
+    const { values, codes } = await this.state.need(503).batchGetCodes(withoutBad(keys, bad), into && ((total) => into(total, keys.length)));
+    return { values: withBad(values, keys.length, bad, undefined), codes: withBad(codes, keys.length, bad, MMC.MMC_INVALID_PARAM) };
   }
 
   /** A key-list call answered with one code per key (batch_exists, batch_remove). */

@@ -3,13 +3,15 @@
  * that takes its value as it arrives and answers at its end. The store is called exactly as the
  * HTTP data plane calls it (the same helpers), so counts, limits and refusals are the same.
  */
-import { MMC } from '../errors.js';
+import { MMC, invalid } from '../errors.js';
 import { OP, encodeU64, decodeU64, type Head } from '../protocol/data-frames.js';
+import { encodeBatchGet } from '../protocol/framing.js';
 import { decodePutOptions } from '../protocol/put-options.js';
 import { missingParameter } from '../protocol/reasons.js';
 import { decodeStrict } from '../protocol/utf8.js';
 import type { PutOptions } from '../store/types.js';
 import type { Batches, Reply } from './batch.js';
+import type { BodyChunks } from './body.js';
 import type { Hold } from './budget.js';
 import { getValue, tooLargeValue, valueSize } from './data-routes.js';
 import { PutSink } from './data-put.js';
@@ -17,6 +19,7 @@ import { Query } from './query.js';
 import { Refusal } from './refusal.js';
 import { queryJson } from './reply.js';
 import type { ServerState } from './state.js';
+import type { StoreLike } from './store-api.js';
 
 /** Where a request's answer goes (the session's socket). */
 export interface Answers {
@@ -24,6 +27,13 @@ export interface Answers {
   /** code -3102, nothing else: an absent key. */
   absent(head: Head): void;
   fail(head: Head, e: unknown): void;
+  /**
+   * `size` bytes to read a payload into (AnswerOut.room), then sendRoom with it, or dropRoom;
+   * where absent (an Answers that collects rather than writes), values come in buffers of their own.
+   */
+  room?(size: number): Uint8Array;
+  sendRoom?(head: Head, v: Uint8Array): void;
+  dropRoom?(): void;
 }
 
 /** A request whose header is read: its value arrives through write(), then end() answers it. */
@@ -86,10 +96,7 @@ export class DataOps {
       switch (head.op) {
         case OP.GET: {
           const max = aux.byteLength === 0 ? undefined : decodeU64(aux);
-          return new Immediate(head, out, async () => {
-            const v = await getValue(s, k, max, this.state.limits.valueLimit);
-            if (v) out.ok(head, undefined, { chunks: [v], length: v.byteLength }); else out.absent(head);
-          });
+          return new Immediate(head, out, () => this.get(s, k, max, head, out));
         }
         case OP.SIZE:
           return new Immediate(head, out, async () => {
@@ -110,6 +117,51 @@ export class DataOps {
       out.fail(head, e);
       return DROPPED;
     }
+  }
+
+  /**
+   * GET: the value read by the store straight into the answer's room (no buffer of its own), where
+   * the store can; a getInto's value over its max size is refused as the store's getInto refuses it.
+   */
+  private async get(s: StoreLike, k: string, max: number | undefined, head: Head, out: Answers): Promise<void> {
+    const { valueLimit } = this.state.limits;
+    if (s.getWith === undefined || out.room === undefined || (max !== undefined && max >= valueLimit)) {
+      const v = await getValue(s, k, max, valueLimit);
+      if (v) out.ok(head, undefined, { chunks: [v], length: v.byteLength }); else out.absent(head);
+      return;
+    }
+    const v = await s.getWith(k, (size) => {
+      if (max !== undefined && size > max) throw invalid(`dst holds ${max} bytes, the value of '${k}' has ${size}`);
+      return out.room!(size);
+    });
+    if (v) out.sendRoom!(head, v);
+    else { out.dropRoom!(); out.absent(head); }
+  }
+
+  /**
+   * BATCH_GET: the found values read by the store into the answer's room, back to back behind the
+   * frame's counts and lengths; where they are not (an item failed between lease and read) the
+   * frame is built as the HTTP side builds it, copied out of the room.
+   */
+  private async batchGet(head: Head, body: BodyChunks, out: Answers): Promise<void> {
+    if (out.room === undefined) { out.ok(head, undefined, await this.batches.getOf(body)); return; }
+    let room: Uint8Array | undefined;
+    let front = 0;
+    const { values, codes } = await this.batches.getCodesOf(body, (total, n) => {
+      front = 4 + 8 * n;
+      room = out.room!(front + total);
+      return room.subarray(front);
+    });
+    const { chunks, length } = encodeBatchGet(values, codes);
+    const r = room;
+    if (r !== undefined && (chunks.length === 1 || (chunks.length === 2 && chunks[1].buffer === r.buffer && chunks[1].byteOffset === r.byteOffset + front))) {
+      r.set(chunks[0], 0);
+      out.sendRoom!(head, r.subarray(0, length));
+      return;
+    }
+    out.dropRoom!();
+    const whole = Buffer.concat(chunks, length);
+    out.ok(head, undefined, { chunks: [whole], length });
   }
 
   /** A key from the wire: UTF-8 (else refused as the HTTP side refuses it), not empty. */
@@ -144,7 +196,8 @@ export class DataOps {
     if (!hold.grow(head.len)) throw this.state.bodies.overBudget(rule);
     return new BatchBody(hold, head.len, async (body) => {
       try {
-        out.ok(head, undefined, await this.batch(head.op, opts, body));
+        if (head.op === OP.BATCH_GET) await this.batchGet(head, body, out);
+        else out.ok(head, undefined, await this.batch(head.op, opts, body));
       } catch (e) {
         out.fail(head, e);
       }
@@ -155,7 +208,6 @@ export class DataOps {
     const b = this.batches;
     switch (op) {
       case OP.BATCH_PUT: return b.putOf(opts!, body);
-      case OP.BATCH_GET: return b.getOf(body);
       case OP.BATCH_EXISTS:
         return b.codesOf(body, async (keys) => (await this.state.need(503).batchExists(keys)).map((x) => (x ? 0 : MMC.MMC_UNMATCHED_KEY)));
       case OP.BATCH_REMOVE: return b.codesOf(body, (keys) => this.state.need(503).batchRemove(keys));

@@ -9,18 +9,17 @@
  * connections never notice.
  */
 import type { Socket } from 'node:net';
-import { DataFrameError, OP, encodeAnswer, type Head } from '../protocol/data-frames.js';
+import { DataFrameError, OP, type Head } from '../protocol/data-frames.js';
 import { FrameReader } from '../protocol/data-reader.js';
 import { REASON, readReason, type Reason } from '../protocol/reasons.js';
 import { INTERNAL_ERROR, answerOf } from './answer.js';
 import type { Reply } from './batch.js';
 import { BodyAborted, BodyStalled } from './body.js';
 import type { Answers, DataOps, Pending } from './data-ops.js';
+import { AnswerOut } from './data-out.js';
 
 /** Bytes read ahead of the requests being run before the socket is paused. */
 const READ_HIGH = 4 << 20;
-/** Payloads up to this size are copied behind their header: one buffer, one write. */
-const SMALL_PAYLOAD = 16 * 1024;
 /** Answer bytes queued on a slow reader before requests stop being run. */
 const WRITE_HIGH = 8 << 20;
 
@@ -40,10 +39,11 @@ export class DataSession implements Answers {
   private ended = false;
   private closing = false;
   private wake: (() => void) | undefined;
-  private corked = false;
+  private readonly out: AnswerOut;
 
   constructor(private readonly socket: Socket, private readonly ops: Pick<DataOps, 'begin'>, private readonly opts: SessionOptions) {
     this.authed = opts.token === undefined;
+    this.out = new AnswerOut(socket);
     socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -156,26 +156,22 @@ export class DataSession implements Answers {
     this.send(head, readReason(a.reason).code, Buffer.from(a.reason));
   }
 
+  room(size: number): Uint8Array {
+    return this.out.room(size);
+  }
+
+  sendRoom(head: Head, v: Uint8Array): void {
+    if (this.closing || !this.socket.writable) { this.out.dropRoom(); return; }
+    this.out.sendRoom(head.op, head.id, v);
+  }
+
+  dropRoom(): void {
+    this.out.dropRoom();
+  }
+
   private send(head: Head, code: number, aux: Uint8Array | undefined, payload?: Reply): void {
-    const s = this.socket;
-    if (this.closing || !s.writable) return;
-    if (!this.corked) {
-      // answers finished before the pending callbacks run (the requests of one socket read) go out in one write
-      this.corked = true;
-      s.cork();
-      process.nextTick(() => { this.corked = false; s.uncork(); });
-    }
-    const len = payload ? payload.length : 0;
-    const h = encodeAnswer(head.op, head.id, code, aux, len, len <= SMALL_PAYLOAD ? len : 0);
-    if (len <= SMALL_PAYLOAD) {
-      // a small answer in one buffer: one write, where head and value apart would be a writev
-      let at = h.length - len;
-      for (const c of payload?.chunks ?? []) { h.set(c, at); at += c.byteLength; }
-      s.write(h);
-      return;
-    }
-    s.write(h);
-    for (const c of payload!.chunks) if (c.byteLength) s.write(c);
+    if (this.closing || !this.socket.writable) return;
+    this.out.answer(head.op, head.id, code, aux, payload);
   }
 
   /** The stream cannot be trusted (or is gone): answer where possible, then close. */
@@ -191,7 +187,7 @@ export class DataSession implements Answers {
     const s = this.socket;
     s.off('data', this.onData);
     s.resume(); // what the peer still sends is dropped
-    if (this.corked) { this.corked = false; s.uncork(); }
+    this.out.flush();
     s.end();
     setTimeout(() => s.destroy(), 2000).unref();
     this.notify();

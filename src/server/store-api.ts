@@ -18,6 +18,8 @@ export interface StoreLike {
   get(key: string): Awaitable<Uint8Array | undefined>;
   /** get into `dst`: the length, or undefined when absent; a `dst` shorter than the value is MMC_INVALID_PARAM. */
   getInto?(key: string, dst: Uint8Array): Awaitable<number | undefined>;
+  /** get into the buffer `dst(size)` gives (MemCache.getWith). */
+  getWith?(key: string, dst: (size: number) => Uint8Array): Awaitable<Uint8Array | undefined>;
   exists(key: string): Awaitable<boolean>;
   query(key: string): Awaitable<QueryResult | undefined>;
   remove(key: string): Awaitable<boolean>;
@@ -25,7 +27,8 @@ export interface StoreLike {
   keys(): Awaitable<string[]>;
   batchPut(entries: [string, Uint8Array][], opts?: PutOptions): Awaitable<number[]>;
   batchGet(keys: string[]): Awaitable<(Uint8Array | undefined)[]>;
-  batchGetCodes(keys: string[]): Awaitable<{ values: (Uint8Array | undefined)[]; codes: number[] }>;
+  /** `into`: the buffer for the found values, given once their total is known (MemCache.batchGetCodes). */
+  batchGetCodes(keys: string[], into?: (total: number) => Uint8Array): Awaitable<{ values: (Uint8Array | undefined)[]; codes: number[] }>;
   batchExists(keys: string[]): Awaitable<boolean[]>;
   batchRemove(keys: string[]): Awaitable<number[]>;
   batchQuery(keys: string[]): Awaitable<QueryResult[]>;

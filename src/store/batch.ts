@@ -109,15 +109,17 @@ export function leaseAll(s: BatchStore, keys: readonly string[], codes: number[]
 /**
  * Values in request order (views into one buffer for the whole batch), undefined where absent
  * or failed, with each item's MMC code: 0 found, MMC_UNMATCHED_KEY absent, else its error.
+ * `into`: that buffer (at least `total` bytes), given by the caller once the total is known; the
+ * found values lie in it back to back in request order.
  */
-export async function batchGetCodes(s: BatchStore, keys: readonly string[]): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
+export async function batchGetCodes(s: BatchStore, keys: readonly string[], into?: (total: number) => Uint8Array): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
   s.check();
   checkKeys(keys);
   const n = keys.length;
   const codes = new Array<number>(n);
   const { found, total } = leaseAll(s, keys, codes);
   const values = new Array<Uint8Array | undefined>(n).fill(undefined);
-  const buf = Buffer.allocUnsafe(total);
+  const buf = into ? into(total) : Buffer.allocUnsafe(total);
   const reads: Promise<unknown>[] = [];
   let pos = 0;
   for (const f of found) {

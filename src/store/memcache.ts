@@ -189,6 +189,14 @@ export class MemCache implements WriterHost, LayerCalls {
     return readValue(this.s, key, dst) as Promise<number | undefined>;
   }
 
+  /**
+   * get into the buffer `dst(size)` gives once the value's size is known (at least that long): the
+   * bytes as its view, or undefined when absent. The binary data path reads into buffers it reuses.
+   */
+  getWith(key: string, dst: (size: number) => Uint8Array): Promise<Uint8Array | undefined> {
+    return readValue(this.s, key, dst) as Promise<Uint8Array | undefined>;
+  }
+
   exists(key: string): Promise<boolean> {
     return exists(this.s, key);
   }
@@ -250,8 +258,8 @@ export class MemCache implements WriterHost, LayerCalls {
   }
 
   /** batchGet with each item's MMC code: 0 found, MMC_UNMATCHED_KEY absent, else its error. */
-  batchGetCodes(keys: readonly string[]): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
-    return batchGetCodes(this.batches, keys);
+  batchGetCodes(keys: readonly string[], into?: (total: number) => Uint8Array): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
+    return batchGetCodes(this.batches, keys, into);
   }
 
   batchExists(keys: readonly string[]): Promise<boolean[]> {

@@ -13,8 +13,17 @@ const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 const TRUE: Promise<boolean> = Promise.resolve(true);
 const FALSE: Promise<boolean> = Promise.resolve(false);
 
-/** get (into a new buffer) or getInto (into `into`): the bytes, or the length read into `into`. */
-export function readValue(s: StoreState, key: string, into: Uint8Array | undefined): Promise<Uint8Array | number | undefined> {
+/**
+ * Where a get's bytes go once its size is known: the caller's buffer of at least `size` bytes
+ * (the binary data path reads into a buffer it reuses instead of a fresh one per value).
+ */
+export type ValueDst = (size: number) => Uint8Array;
+
+/**
+ * get (into a new buffer), getInto (into `into`): the bytes, or the length read into `into`; with
+ * `into` a ValueDst, the bytes as a view of the buffer it gave.
+ */
+export function readValue(s: StoreState, key: string, into: Uint8Array | ValueDst | undefined): Promise<Uint8Array | number | undefined> {
   let blob = 0;
   let id = 0, gen = 0, t0 = 0;
   const x = s.core.x;
@@ -31,9 +40,10 @@ export function readValue(s: StoreState, key: string, into: Uint8Array | undefin
     id = out[5];
     gen = out[6];
     const size = out[2];
-    if (into && into.length < size) throw invalid(`dst holds ${into.length} bytes, the value of '${key}' has ${size}`);
-    const dst = into ? into.subarray(0, size) : valueBuffer(size);
-    const result = into ? size : dst;
+    const given = typeof into === 'function' ? undefined : into;
+    if (given && given.length < size) throw invalid(`dst holds ${given.length} bytes, the value of '${key}' has ${size}`);
+    const dst = given ? given.subarray(0, size) : into ? (into as ValueDst)(size).subarray(0, size) : valueBuffer(size);
+    const result = given ? size : dst;
     const r = s.backend.read(s.bySlot[out[3]]!.device, out[4], dst);
     if (r) {
       const b = blob;
