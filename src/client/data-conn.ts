@@ -9,6 +9,7 @@ import { MMC, MmcError } from '../errors.js';
 import { OP, encodeRequest, type Op } from '../protocol/data-frames.js';
 import { FrameReader } from '../protocol/data-reader.js';
 import { readReason } from '../protocol/reasons.js';
+import { ReadSlab, type SlabOwner } from '../protocol/read-slab.js';
 
 /** Where an answer's payload goes. */
 export interface Sink {
@@ -37,39 +38,8 @@ export class ChunkSink implements Sink {
   write(chunk: Uint8Array): void { this.chunks.push(chunk); }
 }
 
-/** Bytes of a slab that socket reads are carved from, and the most one read may take. */
-const SLAB_BYTES = 256 * 1024;
-const READ_BYTES = 64 * 1024;
 /** Payload bytes still to come from which a read goes straight into the request's sink. */
 const DIRECT_BYTES = 64 * 1024;
-
-/**
- * Where a plain TCP connection's reads land: consecutive slices of a slab, never reused, so a
- * value returned as a view of its read stays intact for as long as the caller holds it (and keeps
- * its slab alive, as a view of a socket read always did). One allocation per slab rather than one
- * per read: a 1 MiB answer is four allocations, not sixteen, and a run of 4 KiB gets one in fifty.
- */
-class ReadSlab {
-  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-  private at = 0;
-  /** The connection, once made (nothing is read before its HELLO). */
-  conn: DataConn | undefined;
-  /** True while the read in progress goes straight into a sink (DataConn.direct). */
-  private straight = false;
-  readonly next = (): Uint8Array => {
-    const d = this.conn?.direct();
-    this.straight = d !== undefined;
-    if (d) return d;
-    if (SLAB_BYTES - this.at < READ_BYTES) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
-    return this.slab.subarray(this.at, this.at + READ_BYTES);
-  };
-  readonly read = (n: number, b: Uint8Array): boolean => {
-    if (this.straight) { this.conn?.onDirect(n); return true; }
-    this.at += (n + 7) & ~7; // the next read starts 8-byte aligned, for typed-array views on values
-    this.conn?.push(b.subarray(0, n) as Buffer);
-    return true;
-  };
-}
 
 interface Waiting {
   resolve(a: Answer): void;
@@ -87,7 +57,7 @@ export interface ConnTarget {
   tls?: tls.ConnectionOptions;
 }
 
-export class DataConn {
+export class DataConn implements SlabOwner {
   private readonly reader = new FrameReader(true);
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
@@ -100,7 +70,7 @@ export class DataConn {
 
   private constructor(private readonly socket: net.Socket, readonly where: string, slab: ReadSlab | undefined) {
     socket.setNoDelay(true);
-    if (slab) slab.conn = this; else socket.on('data', (c: Buffer) => this.push(c));
+    if (slab) slab.owner = this; else socket.on('data', (c: Buffer) => this.push(c));
     socket.on('error', (e) => this.fail(new MmcError(MMC.MMC_ERROR, `data path ${where}: ${e.message}`)));
     socket.on('close', () => this.fail(new MmcError(MMC.MMC_ERROR, `data path ${where}: connection closed`)));
   }
@@ -112,7 +82,7 @@ export class DataConn {
       const slab = t.tls ? undefined : new ReadSlab();
       const socket = t.tls
         ? tls.connect({ ...t.tls, host: t.host, port: t.port })
-        : net.connect({ host: t.host, port: t.port, onread: { buffer: slab!.next, callback: slab!.read } });
+        : net.connect({ host: t.host, port: t.port, onread: slab!.onread });
       const onError = (e: Error) => reject(new MmcError(MMC.MMC_ERROR, `data path ${where}: ${e.message}`, { cause: e }));
       socket.once('error', onError);
       socket.once(t.tls ? 'secureConnect' : 'connect', () => {

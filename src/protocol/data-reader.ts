@@ -45,6 +45,11 @@ export class FrameReader {
     return this.inValue && this.queued === 0 ? this.left : 0;
   }
 
+  /** Value bytes of the frame being read not yet received (none buffered beyond them). */
+  get valueAhead(): number {
+    return this.inValue && this.queued < this.left ? this.left - this.queued : 0;
+  }
+
   /** `n` value bytes (at most valueLeft) that went straight to their destination, not through push. */
   skip(n: number): void {
     if (n > this.valueLeft) throw new Error('skip past the value');

@@ -14,6 +14,7 @@ import type { Batches } from './batch.js';
 import { DataOps, type Answers, type Pending } from './data-ops.js';
 import type { Head } from '../protocol/data-frames.js';
 import { DataSession } from './data-session.js';
+import { ReadSlab, withSlab } from '../protocol/read-slab.js';
 import type { ServerOptions } from './options.js';
 import { Refusal } from './refusal.js';
 import { sendJson } from './reply.js';
@@ -70,12 +71,16 @@ export async function listenData(
   const ops = pool ? { begin: (h: Head, k: Uint8Array, a: Uint8Array, out: Answers) => pool.begin(h, k, a, out) ?? store.begin(h, k, a, out) } : store;
   const token = options.token === undefined ? undefined : tokenMatcher(options.token);
   const sockets = new Set<net.Socket>();
-  const onSocket = (socket: net.Socket) => {
+  const onSocket = (accepted: net.Socket) => {
+    // plain TCP reads go through a slab (TLS decrypts into buffers of its own)
+    const slab = options.tls ? undefined : new ReadSlab();
+    const plain = slab && withSlab(accepted, slab);
+    const socket = plain ?? accepted;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    new DataSession(socket, ops, { token, timeoutMs: state.limits.bodyTimeoutMs, onError });
+    new DataSession(socket, ops, { token, timeoutMs: state.limits.bodyTimeoutMs, onError }, plain && slab);
   };
-  const server = options.tls ? tls.createServer(tlsServerOptions(options.tls), onSocket) : net.createServer(onSocket);
+  const server = options.tls ? tls.createServer(tlsServerOptions(options.tls), onSocket) : net.createServer({ pauseOnConnect: true }, onSocket);
   server.on('tlsClientError', () => {}); // a refused handshake concerns that peer alone
   try {
     await tryListen(server, at.host, at.port).catch((e: NodeJS.ErrnoException) => {

@@ -38,6 +38,11 @@ export interface Answers {
 
 /** A request whose header is read: its value arrives through write(), then end() answers it. */
 export interface Pending {
+  /**
+   * True when each chunk is used up once write() settles (copied to the store, never kept): the
+   * session may then read the value's next bytes into the same memory (DataSession.direct).
+   */
+  readonly consumes?: boolean;
   write(chunk: Uint8Array): void | Promise<void>;
   end(): Promise<void>;
   /** The stream broke mid-value: free what the request holds (its answer is the session's). */

@@ -17,6 +17,8 @@ export interface PutOutcome {
 }
 
 export class PutSink implements Pending {
+  /** The store's writer copies a chunk before its write settles (StoreLike's PutWriter.write). */
+  readonly consumes = true;
   private w: PutWriter | undefined;
   private readonly inFlight: Hold;
   /** Set once refused or failed: the rest of the value is dropped. */

@@ -17,11 +17,16 @@ import type { Reply } from './batch.js';
 import { BodyAborted, BodyStalled } from './body.js';
 import type { Answers, DataOps, Pending } from './data-ops.js';
 import { AnswerOut } from './data-out.js';
+import type { ReadSlab, SlabOwner } from '../protocol/read-slab.js';
 
 /** Bytes read ahead of the requests being run before the socket is paused. */
 const READ_HIGH = 4 << 20;
 /** Answer bytes queued on a slow reader before requests stop being run. */
 const WRITE_HIGH = 8 << 20;
+/** Value bytes still to come from which a put's next read goes into the session's value buffer. */
+const STRAIGHT_MIN = 64 * 1024;
+/** The value buffer: the most one read of a put's value takes. */
+const STRAIGHT_BYTES = 256 * 1024;
 
 export interface SessionOptions {
   /** The token check when a token is set: the first frame must be a HELLO that passes it. */
@@ -33,19 +38,29 @@ export interface SessionOptions {
 
 class Closed extends Error {}
 
-export class DataSession implements Answers {
+export class DataSession implements Answers, SlabOwner {
   private readonly reader = new FrameReader(false);
   private authed: boolean;
   private ended = false;
   private closing = false;
   private wake: (() => void) | undefined;
   private readonly out: AnswerOut;
+  /** The request whose value is being read, while it is one that uses up each chunk (Pending.consumes). */
+  private consuming: Pending | undefined;
+  /**
+   * Where a put's value is read: two buffers, each lent to one read at a time and free again once
+   * the chunk read into it has been written to the store (the run loop frees it).
+   */
+  private readonly valueBufs: (Buffer | undefined)[] = [undefined, undefined];
+  private readonly lent = [false, false];
 
-  constructor(private readonly socket: Socket, private readonly ops: Pick<DataOps, 'begin'>, private readonly opts: SessionOptions) {
+  /** `slab`: the socket reads through it (withSlab), else its 'data' is read. */
+  constructor(private readonly socket: Socket, private readonly ops: Pick<DataOps, 'begin'>, private readonly opts: SessionOptions, slab?: ReadSlab) {
     this.authed = opts.token === undefined;
     this.out = new AnswerOut(socket);
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
+    if (slab) slab.owner = this; else socket.on('data', this.onData);
+    socket.resume(); // accepted paused (pauseOnConnect); a slab's socket must flow for its 'end'
     socket.on('end', this.onEnd);
     socket.on('close', this.onEnd);
     socket.on('error', () => {}); // a reset peer: 'close' follows
@@ -56,6 +71,36 @@ export class DataSession implements Answers {
       socket.once('close', () => clearTimeout(t));
     }
     void this.run();
+  }
+
+  readonly push = (c: Buffer): void => {
+    if (!this.closing) this.onData(c);
+  };
+
+  /**
+   * Where the next read goes, asked right after the last read was pushed (before the run loop has
+   * seen it): a free value buffer while a put's value is being read and at least STRAIGHT_MIN of
+   * it is still to come, sized to what is to come so that no other frame's bytes land there.
+   */
+  readonly direct = (): Uint8Array | undefined => {
+    const ahead = this.reader.valueAhead;
+    if (this.consuming === undefined || ahead < STRAIGHT_MIN || this.closing) return undefined;
+    const i = !this.lent[0] ? 0 : !this.lent[1] ? 1 : -1;
+    if (i < 0) return undefined;
+    this.lent[i] = true;
+    const b = (this.valueBufs[i] ??= Buffer.allocUnsafeSlow(STRAIGHT_BYTES));
+    return b.subarray(0, Math.min(ahead, STRAIGHT_BYTES));
+  };
+
+  readonly onDirect = (n: number, into: Uint8Array): void => {
+    this.push(into.subarray(0, n) as Buffer);
+  };
+
+  /** A chunk the run loop has written: if it was read into a value buffer, that buffer is free. */
+  private used(chunk: Uint8Array): void {
+    const b = this.valueBufs;
+    if (b[0] !== undefined && chunk.buffer === b[0].buffer) this.lent[0] = false;
+    else if (b[1] !== undefined && chunk.buffer === b[1].buffer) this.lent[1] = false;
   }
 
   private readonly onData = (c: Buffer) => {
@@ -95,17 +140,21 @@ export class DataSession implements Answers {
         if (ev.kind === 'head') {
           head = ev.head;
           pending = this.begin(ev.head, ev.key, ev.aux);
+          this.consuming = pending.consumes ? pending : undefined;
         } else if (ev.kind === 'value') {
           await pending!.write(ev.chunk);
+          this.used(ev.chunk);
         } else {
           const p = pending!;
           pending = undefined;
           head = undefined;
+          this.consuming = undefined;
           await p.end();
           if (this.socket.writableLength > WRITE_HIGH) await this.drained();
         }
       }
     } catch (e) {
+      this.consuming = undefined;
       await pending?.abort().catch(() => {});
       if (e instanceof Closed) return;
       const id = e instanceof DataFrameError ? e.id : head?.id ?? 0;

@@ -7,6 +7,7 @@ import type { PutOptions, QueryResult, SegmentInfo, Stats } from '../store/types
 type Awaitable<T> = T | Promise<T>;
 
 export interface PutWriter {
+  /** `chunk` is the caller's again once this settles (the data path reads the next bytes into it): copy what must stay. */
   write(chunk: Uint8Array): Awaitable<void>;
   commit(): Awaitable<void>;
   abort(): Awaitable<void>;
