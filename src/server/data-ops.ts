@@ -125,6 +125,31 @@ export class DataOps {
   }
 
   /**
+   * A GET answered at once, within the socket read it came in (no Pending, no await), where the
+   * store reads synchronously: true once answered; a Promise where the store's read is in flight
+   * (the session runs nothing else until it settles); false where it goes the usual way (begin).
+   */
+  quickGet(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): boolean | Promise<void> {
+    if (head.op !== OP.GET || aux.byteLength !== 0 || out.room === undefined || this.state.mc?.getWithNow === undefined) return false;
+    let v: Uint8Array | undefined | Promise<Uint8Array | undefined>;
+    try {
+      const k = this.key(key);
+      v = this.state.need(503).getWithNow!(k, (size) => out.room!(size));
+    } catch (e) {
+      out.fail(head, e);
+      return true;
+    }
+    if (v instanceof Promise) return v.then((x) => this.answerGet(head, x, out), (e: unknown) => out.fail(head, e));
+    this.answerGet(head, v, out);
+    return true;
+  }
+
+  private answerGet(head: Head, v: Uint8Array | undefined, out: Answers): void {
+    if (v) out.sendRoom!(head, v);
+    else { out.dropRoom!(); out.absent(head); }
+  }
+
+  /**
    * GET: the value read by the store straight into the answer's room (no buffer of its own), where
    * the store can; a getInto's value over its max size is refused as the store's getInto refuses it.
    */
@@ -139,8 +164,7 @@ export class DataOps {
       if (max !== undefined && size > max) throw invalid(`dst holds ${max} bytes, the value of '${k}' has ${size}`);
       return out.room!(size);
     });
-    if (v) out.sendRoom!(head, v);
-    else { out.dropRoom!(); out.absent(head); }
+    this.answerGet(head, v, out);
   }
 
   /**

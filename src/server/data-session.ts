@@ -10,7 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import { DataFrameError, OP, type Head } from '../protocol/data-frames.js';
-import { FrameReader } from '../protocol/data-reader.js';
+import { FrameReader, type FrameEvent } from '../protocol/data-reader.js';
 import { REASON, readReason, type Reason } from '../protocol/reasons.js';
 import { INTERNAL_ERROR, answerOf } from './answer.js';
 import type { Reply } from './batch.js';
@@ -53,9 +53,14 @@ export class DataSession implements Answers, SlabOwner {
    */
   private readonly valueBufs: (Buffer | undefined)[] = [undefined, undefined];
   private readonly lent = [false, false];
+  /** True while the run loop waits between frames: a read's GETs are answered in it (quick). */
+  private idle = false;
+  /** The event quick() read and left to the run loop; a store read quick() left in flight. */
+  private stash: FrameEvent | undefined;
+  private blocker: Promise<void> | undefined;
 
   /** `slab`: the socket reads through it (withSlab), else its 'data' is read. */
-  constructor(private readonly socket: Socket, private readonly ops: Pick<DataOps, 'begin'>, private readonly opts: SessionOptions, slab?: ReadSlab) {
+  constructor(private readonly socket: Socket, private readonly ops: Pick<DataOps, 'begin'> & Partial<Pick<DataOps, 'quickGet'>>, private readonly opts: SessionOptions, slab?: ReadSlab) {
     this.authed = opts.token === undefined;
     this.out = new AnswerOut(socket);
     socket.setNoDelay(true);
@@ -105,11 +110,35 @@ export class DataSession implements Answers, SlabOwner {
 
   private readonly onData = (c: Buffer) => {
     this.reader.push(c);
+    if (this.idle) this.quick();
     if (this.reader.buffered >= READ_HIGH) this.socket.pause();
-    this.notify();
+    if (!this.idle) this.notify(); // else all was answered: the run loop waits on
   };
+
+  /**
+   * GETs answered in the read they came in (DataOps.quickGet: no Pending, no await, no wake of the
+   * run loop), while the run loop waits between frames; the first frame that is not one, a frame
+   * not complete, or answers piling up on a slow reader are left to the run loop, in order.
+   */
+  private quick(): void {
+    const q = this.ops.quickGet;
+    if (q === undefined || !this.authed || this.closing) { this.idle = false; return; }
+    while (this.reader.buffered > 0) {
+      let ev: FrameEvent | undefined;
+      try {
+        ev = this.socket.writableLength > WRITE_HIGH ? undefined : this.reader.next();
+      } catch {
+        ev = undefined; // a frame that cannot be trusted: the run loop meets it again
+      }
+      const r = ev?.kind === 'head' ? q.call(this.ops, ev.head, ev.key, ev.aux, this) : false;
+      if (r === false) { this.stash = ev; this.idle = false; return; }
+      this.reader.next(); // the GET's end: it carries no value
+      if (r !== true) { this.blocker = r; this.idle = false; return; }
+    }
+  }
   private readonly onEnd = () => { this.ended = true; this.notify(); };
   private notify(): void {
+    this.idle = false;
     const w = this.wake;
     this.wake = undefined;
     w?.();
@@ -131,9 +160,12 @@ export class DataSession implements Answers, SlabOwner {
     try {
       for (;;) {
         if (this.closing) return;
-        const ev = this.reader.next();
+        if (this.blocker) { const b = this.blocker; this.blocker = undefined; await b; continue; }
+        const ev = this.stash ?? this.reader.next();
+        this.stash = undefined;
         if (ev === undefined) {
           if (this.ended) { if (this.reader.midFrame) throw new BodyAborted(); return; }
+          this.idle = !this.reader.midFrame;
           await this.more();
           continue;
         }

@@ -21,6 +21,8 @@ export interface StoreLike {
   getInto?(key: string, dst: Uint8Array): Awaitable<number | undefined>;
   /** get into the buffer `dst(size)` gives (MemCache.getWith). */
   getWith?(key: string, dst: (size: number) => Uint8Array): Awaitable<Uint8Array | undefined>;
+  /** getWith at once where the store can (MemCache.getWithNow); a failure is thrown. */
+  getWithNow?(key: string, dst: (size: number) => Uint8Array): Awaitable<Uint8Array | undefined>;
   exists(key: string): Awaitable<boolean>;
   query(key: string): Awaitable<QueryResult | undefined>;
   remove(key: string): Awaitable<boolean>;

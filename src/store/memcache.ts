@@ -25,7 +25,7 @@ import { PutWriter, type WriterHost } from './writer.js';
 import { invalid, normalizeSegment } from './validate.js';
 import { StoreState } from './state.js';
 import { put, allocItem, updateStateItem, commitOwn, writeChunk, sweepWriters } from './write.js';
-import { readValue, exists, sizeOf, query, remove } from './read.js';
+import { readValue, readValueNow, exists, sizeOf, query, remove } from './read.js';
 import { mountSegment, unmountSegment, listSegments, segmentInfo } from './segments.js';
 import * as layers from './layers.js';
 import type { PoolRank, PoolRankOptions } from '../pool/embedded.js';
@@ -195,6 +195,14 @@ export class MemCache implements WriterHost, LayerCalls {
    */
   getWith(key: string, dst: (size: number) => Uint8Array): Promise<Uint8Array | undefined> {
     return readValue(this.s, key, dst) as Promise<Uint8Array | undefined>;
+  }
+
+  /**
+   * getWith, answered at once where the backend reads synchronously (a Promise only where it does
+   * not); a failure is thrown. The binary data path answers a get within the socket read it came in.
+   */
+  getWithNow(key: string, dst: (size: number) => Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined> {
+    return readValueNow(this.s, key, dst) as Uint8Array | undefined | Promise<Uint8Array | undefined>;
   }
 
   exists(key: string): Promise<boolean> {

@@ -24,6 +24,19 @@ export type ValueDst = (size: number) => Uint8Array;
  * `into` a ValueDst, the bytes as a view of the buffer it gave.
  */
 export function readValue(s: StoreState, key: string, into: Uint8Array | ValueDst | undefined): Promise<Uint8Array | number | undefined> {
+  try {
+    const r = readValueNow(s, key, into);
+    return r instanceof Promise ? r : r === undefined ? NOTHING : Promise.resolve(r);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * readValue's result at once where the backend reads synchronously (a Promise only where it does
+ * not); a failure is thrown. The binary data path answers a get in the socket read it came in.
+ */
+export function readValueNow(s: StoreState, key: string, into: Uint8Array | ValueDst | undefined): Uint8Array | number | undefined | Promise<Uint8Array | number | undefined> {
   let blob = 0;
   let id = 0, gen = 0, t0 = 0;
   const x = s.core.x;
@@ -31,7 +44,7 @@ export function readValue(s: StoreState, key: string, into: Uint8Array | ValueDs
     s.check();
     const code = x.obj_get(s.core.setKey(key), 0);
     if (code !== MMC.MMC_OK) {
-      if (code === MMC.MMC_UNMATCHED_KEY) return NOTHING;
+      if (code === MMC.MMC_UNMATCHED_KEY) return undefined;
       throw new MmcError(code, getMessage(code, key));
     }
     const out = s.core.out;
@@ -58,10 +71,10 @@ export function readValue(s: StoreState, key: string, into: Uint8Array | ValueDs
       });
     }
     x.obj_get_end(id, gen, blob, MMC.MMC_OK, t0, 0);
-    return Promise.resolve(result);
+    return result;
   } catch (err) {
     if (blob && !s.core.failed) x.obj_get_end(id, gen, blob, errorCode(err), t0, 0);
-    return Promise.reject(err);
+    throw err;
   }
 }
 

@@ -1,14 +1,16 @@
-// A put's value on the binary data path is read into two buffers of its connection that serve
-// from put to put (src/server/data-session.ts, direct): a buffer is lent to the next socket read
-// only once the chunk read into it has been written to the store, and only for bytes of the value
-// being read. Many large puts sent back to back, mixed with small frames, and puts whose store
-// writes land late (both buffers lent, the next reads go elsewhere) must all store their own bytes.
+// How the binary data path's server reads (src/server/data-session.ts). A put's value is read
+// into two buffers of its connection that serve from put to put (direct): a buffer is lent to the
+// next socket read only once the chunk read into it has been written to the store, and only for
+// bytes of the value being read. Many large puts sent back to back, mixed with small frames, and
+// puts whose store writes land late (both buffers lent, the next reads go elsewhere) must all
+// store their own bytes. GETs are answered within the read they came in (quick), and still in
+// order with the frames around them, also where the store's read is in flight.
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OP, encodeRequest } from '../../dist/protocol/data-frames.js';
 import { FrameReader } from '../../dist/protocol/data-reader.js';
-import { heldBackend, sleep } from '../helpers/store.js';
+import { heldBackend, slowReadBackend, sleep } from '../helpers/store.js';
 import { startServer, req } from './_helpers.js';
 
 const MiB = 1 << 20;
@@ -20,25 +22,32 @@ function pattern(i, size) {
   return b;
 }
 
-/** A raw data-path connection: send(buffer), and answers(n) resolves with the first n answers' heads by id. */
+/** A raw data-path connection: send(buffer); answers(n) resolves with the first n answers' heads by id, values(id) their payloads. */
 async function raw(S) {
   const port = (await req(S.url, 'GET', '/api/v1/data_path')).json().port;
   const s = net.connect(port, '127.0.0.1');
   s.on('error', () => {});
   const r = new FrameReader(true);
   const heads = new Map();
+  const values = new Map();
+  const reasons = new Map();
+  const order = [];
   let want = Infinity;
   let done;
   s.on('data', (c) => {
     r.push(c);
     for (let ev = r.next(); ev; ev = r.next()) {
-      if (ev.kind === 'head') heads.set(ev.head.id, ev.head);
-      if (heads.size >= want) done();
+      if (ev.kind === 'head') { heads.set(ev.head.id, ev.head); order.push(ev.head.id); values.set(ev.head.id, []); reasons.set(ev.head.id, Buffer.from(ev.aux).toString()); }
+      if (ev.kind === 'value') values.get(order.at(-1)).push(Buffer.from(ev.chunk));
+      if (ev.kind === 'end' && heads.size >= want) done();
     }
   });
   return {
     send: (b) => s.write(b),
     get count() { return heads.size; },
+    order,
+    value: (id) => Buffer.concat(values.get(id)),
+    reason: (id) => reasons.get(id),
     answers(n) { want = n; return heads.size >= n ? Promise.resolve(heads) : new Promise((resolve) => { done = () => resolve(heads); }); },
     close: () => s.destroy(),
   };
@@ -93,6 +102,52 @@ test('puts whose store writes land late: no value buffer is read into before its
     const heads = await c.answers(answers);
     for (const h of heads.values()) assert.is(h.a, 0, `answer ${h.id} (op ${h.op}) is 0`);
     for (const [i, n] of sizes.entries()) assert.ok(Buffer.from(await S.mc.get(`h/${i}`)).equals(pattern(i, n)), `h/${i} stored intact`);
+    c.close();
+  } finally { await S.close(); }
+});
+
+test('gets sent with other frames in one write are answered in order, each seeing the frames before it', async () => {
+  const S = await startServer();
+  try {
+    await S.mc.put('q/old', pattern(7, 5000));
+    const c = await raw(S);
+    const v = pattern(8, 70_000);
+    c.send(Buffer.concat([
+      encodeRequest(OP.GET, 1, 'q/new', '', 0),
+      encodeRequest(OP.GET, 2, 'q/old', '', 0),
+      encodeRequest(OP.PUT, 3, 'q/new', '', v.length), v,
+      encodeRequest(OP.GET, 4, 'q/new', '', 0),
+      encodeRequest(OP.REMOVE, 5, 'q/old', '', 0),
+      encodeRequest(OP.GET, 6, 'q/old', '', 0),
+      encodeRequest(OP.GET, 7, Buffer.from([0xff]), '', 0),
+      encodeRequest(OP.GET, 8, 'q/new', '', 0),
+    ]));
+    const heads = await c.answers(8);
+    assert.equal(c.order, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.equal([...heads.values()].map((h) => h.a), [-3102, 0, 0, 0, 0, -3102, -3000, 0]);
+    assert.ok(c.value(2).equals(pattern(7, 5000)));
+    assert.ok(c.value(4).equals(v) && c.value(8).equals(v));
+    assert.match(c.reason(7), /not valid UTF-8/);
+    c.close();
+  } finally { await S.close(); }
+});
+
+test('a get whose store read is in flight holds back the frames behind it', async () => {
+  const slow = slowReadBackend();
+  const S = await startServer({ store: { backend: slow.backend } });
+  try {
+    await S.mc.put('s/k', pattern(3, 9000));
+    const c = await raw(S);
+    slow.hold = true;
+    c.send(Buffer.concat([encodeRequest(OP.GET, 1, 's/k', '', 0), encodeRequest(OP.REMOVE, 2, 's/k', '', 0), encodeRequest(OP.GET, 3, 's/k', '', 0)]));
+    await sleep(50);
+    assert.is(c.count, 0, 'nothing answered while the read is held');
+    assert.ok(await S.mc.exists('s/k'), 'the remove behind the get waits for it');
+    slow.hold = false;
+    slow.release();
+    const heads = await c.answers(3);
+    assert.equal([...heads.values()].map((h) => h.a), [0, 0, -3102]);
+    assert.ok(c.value(1).equals(pattern(3, 9000)));
     c.close();
   } finally { await S.close(); }
 });
