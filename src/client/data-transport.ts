@@ -178,8 +178,12 @@ export class DataTransport {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    const sink = await this.keyList(OP.BATCH_GET, keys);
-    const { values } = decodeBatchGetChunks(sink.chunks);
+    // the frame into one buffer of its size (read straight into it past its first read): one
+    // allocation, not a slab per 256 KiB, and every value a view of it (none straddles two reads)
+    const list = encodeKeyList(keys);
+    const sink = new OwnSink();
+    await this.call(OP.BATCH_GET, '', '', [list], list.length, sink);
+    const { values } = decodeBatchGetChunks(sink.buf ? [sink.buf] : []);
     const out = new Array<Uint8Array | undefined>(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
