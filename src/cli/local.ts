@@ -17,6 +17,8 @@ export interface LocalFlags {
 }
 
 const DEFAULT_SIZE = 1024 ** 3;
+/** --hbm / --dram: a size, or 0 for no segment of that medium (as the conf's 0). */
+const sizeFlag = (v: string): number => (/^\s*0+\s*$/.test(v) ? 0 : parseSize(v));
 
 function plan(flags: LocalFlags, log: (l: string) => void) {
   const conf = confOf(flags.config, log, 'local');
@@ -34,8 +36,8 @@ function plan(flags: LocalFlags, log: (l: string) => void) {
   const devices = ids?.length === 1 ? Array.from({ length: rank + 1 }, () => ids[0]) : ids;
   return {
     meta: /^[a-z]+:\/\//i.test(meta) ? meta : `http://${meta}`, rank, host: at.host, port: at.port, advertise: flags.advertise,
-    hbm: flags.hbm !== undefined ? parseSize(flags.hbm) : conf.hbmSize ?? DEFAULT_SIZE,
-    dram: flags.dram !== undefined ? parseSize(flags.dram) : conf.dramSize ?? DEFAULT_SIZE,
+    hbm: flags.hbm !== undefined ? sizeFlag(flags.hbm) : conf.hbmSize ?? DEFAULT_SIZE,
+    dram: flags.dram !== undefined ? sizeFlag(flags.dram) : conf.dramSize ?? DEFAULT_SIZE,
     backend: flags.backend ?? 'sim', devices, aclLibrary: flags.aclLibrary, token: planToken(flags, conf, process.env),
   };
 }

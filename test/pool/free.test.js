@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { MemCacheClient } from '../../dist/index.js';
 import { startMeta } from '../../dist/pool/meta.js';
 import { startAgent } from '../../dist/pool/agent.js';
+import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
 import { DataConn, ChunkSink, answerError } from '../../dist/client/data-conn.js';
 import { OP } from '../../dist/protocol/data-frames.js';
 import { signFree } from '../../dist/protocol/pool-free.js';
@@ -176,6 +177,33 @@ test('a batch lookup holds its blobs: a remove meanwhile frees nothing until the
     conn.close();
     await close();
   }
+});
+
+test('SegmentBlobs: a freed range refuses writes granted for its generation or older, over any part of it', () => {
+  const s = new SegmentBlobs();
+  s.record({ key: 'a', offset: 0, size: 100, gen: 5 });
+  assert.not.ok(s.fenced(0, 100, 5), 'the same allocation may write again');
+  assert.ok(s.fenced(0, 100, 4), 'an older allocation may not');
+  s.freed(0, 100, 5);
+  assert.is(s.find('a'), undefined);
+  assert.is(s.count, 0);
+  assert.ok(s.fenced(0, 100, 5));
+  assert.ok(s.fenced(90, 20, 3), 'any overlap');
+  assert.not.ok(s.fenced(100, 50, 1), 'next to it: free');
+  assert.not.ok(s.fenced(0, 100, 6), 'a newer allocation of the range');
+  // a newer write over part of it: the rest stays fenced at the old generation
+  s.record({ key: 'b', offset: 40, size: 20, gen: 9 });
+  assert.ok(s.fenced(0, 40, 5));
+  assert.ok(s.fenced(60, 40, 5));
+  assert.not.ok(s.fenced(60, 40, 6));
+  assert.ok(s.fenced(40, 20, 8), 'b is newer than a grant of 8');
+  assert.is(s.startingAt(40).key, 'b');
+  assert.is(s.startingAt(0), undefined, 'a freed span is no entry');
+  // a key recorded elsewhere: its old range becomes a freed span
+  s.record({ key: 'b', offset: 200, size: 10, gen: 10 });
+  assert.ok(s.fenced(40, 20, 9));
+  assert.is(s.find('b').offset, 200);
+  assert.is(s.count, 1);
 });
 
 test.run();
