@@ -55,8 +55,9 @@ export class FreeNotices {
 
   private flush(): void {
     for (const [rank, q] of this.queues) {
+      if (this.busy.has(rank)) continue;
       if (q.length === 0) this.queues.delete(rank);
-      else if (!this.busy.has(rank)) void this.send(rank, q);
+      else void this.send(rank, q);
     }
   }
 
@@ -74,6 +75,7 @@ export class FreeNotices {
       this.failing.delete(rank);
     } catch (e) {
       ok = false;
+      // the rank's queue stays in the map while its FREE is in flight (flush skips busy ranks)
       q.unshift(...live);
       if (!this.failing.has(rank)) this.log(`mmc meta: rank ${rank}: FREE of ${live.length} ranges not acknowledged (${(e as Error).message}); they stay held, sent again every ${RETRY_MS} ms`);
       this.failing.add(rank);

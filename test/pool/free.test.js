@@ -93,6 +93,31 @@ test('a removed key\'s range is not given out again while its agent (SIGSTOP) ha
   }
 });
 
+test('an agent dropped while its ranges are held: they go with its segments; back, it takes puts again', async () => {
+  const meta = await startMeta({ silentMs: 1500 });
+  let proc;
+  let c;
+  try {
+    proc = await startLocalProc(meta.url, 1, ['--hbm', '1MB', '--dram', '0']);
+    c = await MemCacheClient.connect(meta.url);
+    await c.put('a', Buffer.alloc(MiB, 'a'));
+    proc.p.kill('SIGSTOP');
+    assert.ok(await c.remove('a'));
+    await waitFor(() => meta.frees.pending().ranges === 1, 5000, 'the range held');
+    await waitFor(async () => (await c.segments()).length === 0, 15_000, 'the stopped agent dropped');
+    await settled(meta); // nothing left to tell a dropped agent
+    proc.p.kill('SIGCONT');
+    await waitFor(async () => (await c.segments()).length === 1, 15_000, 'the agent registered again');
+    const b = Buffer.alloc(MiB, 'b');
+    await c.put('b', b);
+    assert.ok(Buffer.from(await c.get('b')).equals(b));
+  } finally {
+    await c?.close();
+    if (proc) { proc.p.kill('SIGCONT'); await stop(proc); }
+    await meta.close();
+  }
+});
+
 test('the agent\'s journal drops removed and failed keys; a write granted for a freed generation is refused', async () => {
   const { meta, agents, c, close } = await inProcessPool(1, 4 * MiB);
   try {
