@@ -11,3 +11,4 @@ export { seg_unmount, seg_unmount_begin, seg_unmount_step, seg_unmount_end } fro
 export * from './put';
 export * from './get';
 export * from './evict';
+export { core_hold_frees, seg_release } from './held';

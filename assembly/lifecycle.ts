@@ -10,7 +10,7 @@ import { poolAlloc, poolFree } from './pool';
 import {
   records, blobs, rec, blob, blobInit, recClearKey, recPrev, recNext,
   recKeyPtr, recKeyLen, recSetNumBlobs, recState, recSetState, recMedium, recFlags, recPins,
-  recFirstBlob, recSetFirstBlob,
+  recFirstBlob, recSetFirstBlob, recGen,
   blobNode, blobSeg, blobState, blobSetState, blobLeases, blobNext, blobSetNext, blobExpiry, blobSetExpiry,
   REC_FREE, REC_ALLOCATED, REC_READABLE, REC_ZOMBIE, FLAG_MOVING,
   BLOB_FREE, BLOB_ALLOCATED, BLOB_READABLE, BLOB_REMOVING,
@@ -20,6 +20,7 @@ import { listPush, listRemove, LIST_PENDING } from './lists';
 import { segAllocator, segRank, segMedium, segDraining, mediumCount, mediumSlot, addUsed, alignShift } from './segment';
 import { ra_alloc, ra_free, ra_offset, ra_size, RA_NONE } from './allocator';
 import { scratch, setOut, expired } from './scratch';
+import { holdRange } from './held';
 
 let readable: u32 = 0;      // READABLE objects: the stored_keys gauge
 
@@ -92,7 +93,8 @@ export function freeRecord(id: u32): void {
   poolFree(records, id);
 }
 
-function freeBlob(b: u32): void {
+/** Frees a blob of record generation `gen`: its range goes back to the allocator, or is held (held.ts). */
+function freeBlob(b: u32, gen: u32): void {
   const bp = blob(b);
   const slot = blobSeg(bp);
   const ra = segAllocator(slot);
@@ -100,7 +102,7 @@ function freeBlob(b: u32): void {
   if (DEBUG) assert(blobState(bp) != BLOB_FREE, 'blob freed twice');
   // a draining segment's bytes left its medium's usage when its drain began
   if (!segDraining(slot)) addUsed(segMedium(slot), -<i64>(ra_size(ra, node) << alignShift));
-  ra_free(ra, node);
+  if (!holdRange(slot, node, gen)) ra_free(ra, node);
   blobSetState(bp, BLOB_FREE);
   poolFree(blobs, b);
 }
@@ -108,10 +110,11 @@ function freeBlob(b: u32): void {
 /** Frees every blob of a record (all known free to go), then the record. */
 export function freeAllBlobs(id: u32): void {
   const r = rec(id);
+  const gen = recGen(r);
   let b = recFirstBlob(r);
   while (b) {
     const next = blobNext(blob(b));
-    freeBlob(b);
+    freeBlob(b, gen);
     b = next;
   }
   recSetFirstBlob(r, 0);
@@ -141,7 +144,7 @@ export function reapBlobs(id: u32, now: u32): u32 {
       kept++;
     } else {
       if (prev) blobSetNext(blob(prev), next); else recSetFirstBlob(r, next);
-      freeBlob(b);
+      freeBlob(b, recGen(r));
     }
     b = next;
   }

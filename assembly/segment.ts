@@ -31,7 +31,9 @@ export const MEDIUM_DRAM: u32 = 1;
 // @ts-ignore: decorator
 @inline const S_END: usize = 28;      // u32: while draining, the records' high mark at its begin
 // @ts-ignore: decorator
-@inline const SEG_SIZE: usize = 32;
+@inline const S_HELD: usize = 32;     // u64: units freed but held until their rank's agent knows (held.ts)
+// @ts-ignore: decorator
+@inline const SEG_SIZE: usize = 40;
 
 let table: usize = 0;
 let byRank: usize = 0;  // per medium: MAX_SEGMENTS u16 slots, sorted by rank
@@ -81,6 +83,13 @@ export function segMounted(slot: u32): bool { return segActive(slot) && !segDrai
 @inline export function drainSetCursor(slot: u32, id: u32): void { store<u32>(slotAddr(slot), id, S_CURSOR); }
 // @ts-ignore: decorator
 @inline export function drainEnd(slot: u32): u32 { return load<u32>(slotAddr(slot), S_END); }
+/** Units of the slot's allocator held back for its agent (held.ts): allocated there, used by nobody. */
+// @ts-ignore: decorator
+@inline export function segHeld(slot: u32): u64 { return load<u64>(slotAddr(slot), S_HELD); }
+// @ts-ignore: decorator
+@inline export function segAddHeld(slot: u32, units: i64): void {
+  store<u64>(slotAddr(slot), <u64>(<i64>segHeld(slot) + units), S_HELD);
+}
 
 // @ts-ignore: decorator
 @inline export function mediumCount(m: u32): u32 { return load<u32>(counts + (<usize>m << 2)); }
@@ -128,7 +137,8 @@ export function segmentDrain(slot: u32, end: u32): void {
   if (DEBUG) assert(segMounted(slot), 'segmentDrain: no mounted segment in the slot');
   const m = segMedium(slot);
   const ra = segAllocator(slot);
-  addUsed(m, -<i64>(ra_used(ra) << alignShift));
+  // held ranges already left the medium's usage when they were freed
+  addUsed(m, -<i64>((ra_used(ra) - segHeld(slot)) << alignShift));
   store<u64>(totals + (<usize>m << 3), mediumTotal(m) - (ra_capacity(ra) << alignShift));
   removeByRank(m, slot);
   const a = slotAddr(slot);
@@ -171,8 +181,8 @@ function removeByRank(m: u32, slot: u32): void {
   store<u32>(counts + (<usize>m << 2), n - 1);
 }
 
-/** Bytes allocated in the slot (whole units). */
-export function segmentUsed(slot: u32): u64 { return ra_used(segAllocator(slot)) << alignShift; }
+/** Bytes allocated in the slot (whole units), but for the ranges held back for its agent. */
+export function segmentUsed(slot: u32): u64 { return (ra_used(segAllocator(slot)) - segHeld(slot)) << alignShift; }
 
 /** The largest segment capacity on a medium, in units. */
 export function mediumLargestUnits(m: u32): u64 {

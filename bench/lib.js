@@ -38,6 +38,7 @@ export function loadReleaseCore() {
     abort: (_msg, _file, line, col) => { throw new Error(`WASM core abort at ${line}:${col}`); },
     seed: () => 0x9e3779b9,
     clock: () => performance.now(),
+    held() {},
   };
   return new WebAssembly.Instance(module, { env }).exports;
 }

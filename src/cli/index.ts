@@ -53,6 +53,7 @@ program
   .option('--listen <host:port>', 'listen address (default 127.0.0.1:5000; the data path on the next port)')
   .option('--advertise <host:port>', 'the address given out as the leader address')
   .option('--config <file>', 'reference mmc-meta.conf (ock.mmc.meta_service_url sets the listen address)')
+  .option('--token-file <file>', 'require this bearer token of agents and clients (default: $MMC_TOKEN, then ock.mmc.auth.token.path)')
   .option('-q, --quiet', 'no log lines')
   .action(async (opts) => (await import('./meta.js')).meta(opts));
 
@@ -69,6 +70,7 @@ program
   .option('--devices <ids>', 'acl: the device of this rank (one id), or of every rank (a list indexed by rank)')
   .option('--acl-library <path>', 'acl: path of libascendcl.so')
   .option('--config <file>', 'reference mmc-local.conf')
+  .option('--token-file <file>', "present this bearer token to the meta service (default: $MMC_TOKEN, then ock.mmc.auth.token.path)")
   .option('-q, --quiet', 'no log lines')
   .action(async (opts) => (await import('./local.js')).local(opts));
 

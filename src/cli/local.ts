@@ -2,20 +2,23 @@
  * `mmc local --meta URL --rank N [--listen HOST:PORT] [--advertise HOST:PORT] [--hbm SIZE]
  * [--dram SIZE] [--backend sim|acl] [--devices ...] [--acl-library PATH] [--config mmc-local.conf]`:
  * a rank agent (src/pool/agent.ts). The conf's ock.mmc.meta_service_url and
- * ock.mmc.local_service.{hbm,dram}.size stand in for --meta, --hbm and --dram.
+ * ock.mmc.local_service.{hbm,dram}.size stand in for --meta, --hbm and --dram. The meta service's
+ * token, if it requires one: --token-file, else $MMC_TOKEN, else ock.mmc.auth.token.path (as mmc serve).
  */
 import { parseSize } from '../config.js';
 import { startAgent } from '../pool/agent.js';
-import { parseListen } from '../server/serve.js';
+import { parseListen, planToken } from '../server/serve.js';
 import { die, withoutCode } from './fail.js';
 import { confOf, logger, runService } from './pool-run.js';
 
 export interface LocalFlags {
   meta?: string; rank?: string; listen?: string; advertise?: string; hbm?: string; dram?: string;
-  backend?: 'sim' | 'acl'; devices?: string; aclLibrary?: string; config?: string; quiet?: boolean;
+  backend?: 'sim' | 'acl'; devices?: string; aclLibrary?: string; config?: string; tokenFile?: string; quiet?: boolean;
 }
 
 const DEFAULT_SIZE = 1024 ** 3;
+/** --hbm / --dram: a size, or 0 for no segment of that medium (as the conf's 0). */
+const sizeFlag = (v: string): number => (/^\s*0+\s*$/.test(v) ? 0 : parseSize(v));
 
 function plan(flags: LocalFlags, log: (l: string) => void) {
   const conf = confOf(flags.config, log, 'local');
@@ -33,9 +36,9 @@ function plan(flags: LocalFlags, log: (l: string) => void) {
   const devices = ids?.length === 1 ? Array.from({ length: rank + 1 }, () => ids[0]) : ids;
   return {
     meta: /^[a-z]+:\/\//i.test(meta) ? meta : `http://${meta}`, rank, host: at.host, port: at.port, advertise: flags.advertise,
-    hbm: flags.hbm !== undefined ? parseSize(flags.hbm) : conf.hbmSize ?? DEFAULT_SIZE,
-    dram: flags.dram !== undefined ? parseSize(flags.dram) : conf.dramSize ?? DEFAULT_SIZE,
-    backend: flags.backend ?? 'sim', devices, aclLibrary: flags.aclLibrary,
+    hbm: flags.hbm !== undefined ? sizeFlag(flags.hbm) : conf.hbmSize ?? DEFAULT_SIZE,
+    dram: flags.dram !== undefined ? sizeFlag(flags.dram) : conf.dramSize ?? DEFAULT_SIZE,
+    backend: flags.backend ?? 'sim', devices, aclLibrary: flags.aclLibrary, token: planToken(flags, conf, process.env),
   };
 }
 

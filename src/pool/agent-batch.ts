@@ -8,7 +8,7 @@ import { GRANT_BYTES, GRANT_READ, GRANT_WRITE } from '../protocol/grant.js';
 import { decodeBatchPutChunks, encodeBatchGet, encodeCodes } from '../protocol/framing.js';
 import type { Head } from '../protocol/data-frames.js';
 import type { Answers, Pending } from '../server/data-ops.js';
-import { checkGrant, type AgentState } from './agent-ops.js';
+import { checkGrant, overwriting, staleGrant, type AgentState } from './agent-ops.js';
 import { refused } from './control-body.js';
 
 /** A batch held in memory while it arrives: at most this many bytes. */
@@ -39,10 +39,11 @@ async function writeItem(s: AgentState, key: string, bytes: Uint8Array): Promise
   const value = bytes.subarray(GRANT_BYTES);
   if (value.byteLength !== g.size) throw new MmcError(MMC.MMC_INVALID_PARAM, `refused by rank agent: a value of ${value.byteLength} bytes for a grant of ${g.size}`);
   const secret = s.secret;
-  seg.blobs.free(g.offset, g.size);
+  overwriting(s, seg, g);
   const r = s.backend.write(seg.device, g.offset, value);
   if (r) await r;
   if (s.secret !== secret) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} registered again during the write`);
+  if (seg.blobs.fenced(g.offset, g.size, g.gen)) throw staleGrant(g);
   seg.blobs.record({ key, offset: g.offset, size: g.size, gen: g.gen });
 }
 

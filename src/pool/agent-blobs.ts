@@ -1,30 +1,37 @@
 /**
- * An agent's blob map of one segment: which key lies at which range, with its generation. An entry
- * is recorded before a write is acknowledged (so the index can be rebuilt from the agents: the HA
- * issue), checked by every read (a grant for a range that no longer holds its key reads absent),
- * and dropped when a newer write's range overlaps it (the meta service granted that range again,
- * so it was freed) or when the agent is told the range was freed.
+ * An agent's blob map of one segment: which key lies at which range, with its generation, and
+ * which ranges were freed at which generation. An entry is recorded before a write is acknowledged
+ * (so the index can be rebuilt from the agents: the HA issue) and checked by every read (a grant
+ * for a range that no longer holds its key reads absent). A range the meta service freed (FREE,
+ * src/protocol/pool-free.ts) keeps a freed span with the generation it was freed at: a write
+ * granted for that generation or an older one over any part of it is refused (its grant was for
+ * an allocation that is gone; the range may belong to another key by now). A newer write's range
+ * replaces what it overlaps; what sticks out of it stays, as a freed span.
  */
 
 export interface BlobEntry { key: string; offset: number; size: number; gen: number }
+/** An entry, or a freed span (no key). */
+interface Span { key: string | undefined; offset: number; size: number; gen: number }
 
 export class SegmentBlobs {
-  private readonly byKey = new Map<string, BlobEntry>();
-  private readonly at = new Map<number, BlobEntry>();
-  /** Start offsets, ascending (binary searched for overlaps). */
+  private readonly byKey = new Map<string, Span>();
+  private readonly at = new Map<number, Span>();
+  /** Start offsets, ascending (binary searched for overlaps); spans never overlap. */
   private readonly starts: number[] = [];
 
+  /** Keys recorded (freed spans are not counted). */
   get count(): number {
     return this.byKey.size;
   }
 
   find(key: string): BlobEntry | undefined {
-    return this.byKey.get(key);
+    return this.byKey.get(key) as BlobEntry | undefined;
   }
 
-  /** The entry starting exactly at `offset`. */
+  /** The entry starting exactly at `offset` (not a freed span). */
   startingAt(offset: number): BlobEntry | undefined {
-    return this.at.get(offset);
+    const e = this.at.get(offset);
+    return e?.key === undefined ? undefined : e as BlobEntry;
   }
 
   /** Index of the first start >= offset. */
@@ -37,31 +44,66 @@ export class SegmentBlobs {
     return lo;
   }
 
-  /** Drops every entry overlapping [offset, offset + size). */
-  free(offset: number, size: number): void {
+  /** The indices [i, j) of the spans overlapping [offset, offset + size). */
+  private overlapping(offset: number, size: number): [number, number] {
     let i = this.lowerBound(offset);
     if (i > 0) {
       const prev = this.at.get(this.starts[i - 1])!;
       if (prev.offset + prev.size > offset) i--;
     }
     let j = i;
-    while (j < this.starts.length && this.starts[j] < offset + size) {
-      const e = this.at.get(this.starts[j])!;
-      this.at.delete(e.offset);
-      if (this.byKey.get(e.key) === e) this.byKey.delete(e.key);
-      j++;
-    }
-    if (j > i) this.starts.splice(i, j - i);
+    while (j < this.starts.length && this.starts[j] < offset + size) j++;
+    return [i, j];
   }
 
-  /** Records `key` at its range, replacing what overlapped it and the key's entry elsewhere. */
-  record(e: BlobEntry): void {
-    const old = this.byKey.get(e.key);
-    if (old) this.free(old.offset, old.size);
-    this.free(e.offset, e.size);
+  /**
+   * True if a write granted at generation `gen` over the range must be refused: part of it was
+   * freed at `gen` or later, or holds an object newer than `gen`.
+   */
+  fenced(offset: number, size: number, gen: number): boolean {
+    const [i, j] = this.overlapping(offset, size);
+    for (let k = i; k < j; k++) {
+      const e = this.at.get(this.starts[k])!;
+      if (e.key === undefined ? e.gen >= gen : e.gen > gen) return true;
+    }
+    return false;
+  }
+
+  private insert(e: Span): void {
     this.starts.splice(this.lowerBound(e.offset), 0, e.offset);
     this.at.set(e.offset, e);
-    this.byKey.set(e.key, e);
+    if (e.key !== undefined) this.byKey.set(e.key, e);
+  }
+
+  /** Drops what overlaps the range; the parts of spans sticking out of it stay, as freed spans. */
+  private cut(offset: number, size: number): void {
+    const [i, j] = this.overlapping(offset, size);
+    if (i === j) return;
+    const first = this.at.get(this.starts[i])!;
+    const last = this.at.get(this.starts[j - 1])!;
+    for (let k = i; k < j; k++) {
+      const e = this.at.get(this.starts[k])!;
+      this.at.delete(e.offset);
+      if (e.key !== undefined && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
+    }
+    this.starts.splice(i, j - i);
+    const end = offset + size;
+    if (first.offset < offset) this.insert({ key: undefined, offset: first.offset, size: offset - first.offset, gen: first.gen });
+    if (last.offset + last.size > end) this.insert({ key: undefined, offset: end, size: last.offset + last.size - end, gen: last.gen });
+  }
+
+  /** The range was freed at generation `gen`: what it held goes, a freed span stays. */
+  freed(offset: number, size: number, gen: number): void {
+    this.cut(offset, size);
+    this.insert({ key: undefined, offset, size, gen });
+  }
+
+  /** Records `key` at its range, replacing what overlapped it; the key's entry elsewhere becomes a freed span. */
+  record(e: BlobEntry): void {
+    const old = this.byKey.get(e.key);
+    if (old) this.freed(old.offset, old.size, old.gen);
+    this.cut(e.offset, e.size);
+    this.insert({ ...e });
   }
 
   clear(): void {

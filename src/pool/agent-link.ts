@@ -23,9 +23,12 @@ export interface LinkOptions {
   onRegistered?: () => void;
 }
 
-async function metaDataPath(meta: string): Promise<{ host: string; port: number }> {
+async function metaDataPath(meta: string, token: string | undefined): Promise<{ host: string; port: number }> {
   const u = new URL(meta);
-  const r = await fetch(new URL('/api/v1/data_path', u));
+  const r = await fetch(new URL('/api/v1/data_path', u), token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+  if (r.status === 401 || r.status === 403) {
+    throw new MmcError(MMC.MMC_ERROR, `${u.origin} refused this agent: ${token === undefined ? 'bearer token required (--token-file, $MMC_TOKEN)' : 'wrong bearer token'} (HTTP ${r.status})`);
+  }
   if (r.status !== 200) throw new MmcError(MMC.MMC_ERROR, `${u.origin} has no data path (GET /api/v1/data_path: HTTP ${r.status})`);
   const j = await r.json() as { host: string; port: number; pool?: boolean };
   if (j.pool !== true) throw new MmcError(MMC.MMC_ERROR, `${u.origin} is not a meta service (mmc meta)`);
@@ -79,7 +82,7 @@ export class MetaLink {
   private async register(): Promise<void> {
     if (this.conn === undefined || !this.conn.alive) {
       this.conn?.close();
-      this.conn = await DataConn.open(await metaDataPath(this.o.meta), this.o.token);
+      this.conn = await DataConn.open(await metaDataPath(this.o.meta, this.o.token), this.o.token);
     }
     const s = this.s;
     const req: RegisterRequest = {

@@ -16,6 +16,7 @@ import type { Answers, Pending } from '../server/data-ops.js';
 import { SegmentBlobs } from './agent-blobs.js';
 import { controlBody, refused } from './control-body.js';
 import { readBatch, writeBatch } from './agent-batch.js';
+import { freeRanges } from './agent-free.js';
 
 export interface AgentSegment { device: DeviceSegment; blobs: SegmentBlobs }
 
@@ -46,6 +47,20 @@ export function checkGrant(s: AgentState, op: number, aux: Uint8Array, key: stri
   return { g, seg };
 }
 
+/** A write granted for an allocation whose range was freed since (FREE, agent-blobs.ts). */
+export function staleGrant(g: Grant): MmcError {
+  return refuse(`the grant's range ${g.offset}+${g.size} was freed since it was granted (generation ${g.gen})`);
+}
+
+/**
+ * Before a write's bytes go to the device: refused if its grant is stale; else what the range held
+ * is gone, and writes granted before this one (older generations) are refused there from now on.
+ */
+export function overwriting(s: AgentState, seg: AgentSegment, g: Grant): void {
+  if (seg.blobs.fenced(g.offset, g.size, g.gen)) throw staleGrant(g);
+  seg.blobs.freed(g.offset, g.size, Math.max(0, g.gen - 1));
+}
+
 function keyOf(bytes: Uint8Array): string {
   const k = bytes.byteLength === 0 ? undefined : decodeStrict(bytes);
   if (k === undefined) throw refuse('the key is empty or not UTF-8');
@@ -56,13 +71,15 @@ function write(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Ans
   const { g, seg } = checkGrant(s, GRANT_WRITE, aux, key);
   if (head.len !== g.size) throw refuse(`a value of ${head.len} bytes for a grant of ${g.size}`);
   const secret = s.secret;
-  seg.blobs.free(g.offset, g.size); // the range is overwritten: what it held is gone
+  overwriting(s, seg, g);
   let at = 0;
   let failed: unknown;
   return {
     async write(chunk: Uint8Array) {
       if (failed !== undefined) return;
       try {
+        // a FREE of this allocation meanwhile: its range may be another key's by now
+        if (seg.blobs.fenced(g.offset, g.size, g.gen)) throw staleGrant(g);
         const r = s.backend.write(seg.device, g.offset + at, chunk);
         if (r) await r;
       } catch (e) {
@@ -74,6 +91,7 @@ function write(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Ans
       if (failed !== undefined) { out.fail(head, failed); return; }
       // a registration meanwhile (the meta service restarted) forgot this grant: keep nothing of it
       if (s.secret !== secret) { out.fail(head, new MmcError(MMC.MMC_ERROR, `rank ${s.rank} registered again during the write`)); return; }
+      if (seg.blobs.fenced(g.offset, g.size, g.gen)) { out.fail(head, staleGrant(g)); return; }
       seg.blobs.record({ key, offset: g.offset, size: g.size, gen: g.gen });
       out.ok(head);
     },
@@ -108,7 +126,7 @@ async function copy(s: AgentState, v: unknown): Promise<undefined> {
   if (src === undefined || e === undefined || e.size !== c.size) throw new MmcError(MMC.MMC_ERROR, `nothing recorded at ${c.srcMedium} ${c.srcOffset}`);
   const r = s.backend.copy(src.device, c.srcOffset, dst.device, c.dstOffset, c.size);
   if (r) await r;
-  src.blobs.free(c.srcOffset, c.size);
+  src.blobs.freed(c.srcOffset, c.size, e.gen);
   dst.blobs.record({ ...e, offset: c.dstOffset });
   return undefined;
 }
@@ -122,7 +140,8 @@ export function agentOps(s: AgentState): { begin(head: Head, key: Uint8Array, au
         if (head.op === OP.COPY) return controlBody(head, out, 'copy', (v) => copy(s, v));
         if (head.op === OP.WRITES) return writeBatch(s, head, out);
         if (head.op === OP.READS) return readBatch(s, head, out);
-        throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY, WRITES, READS)`);
+        if (head.op === OP.FREE) return controlBody(head, out, 'free', (v) => freeRanges(s, v));
+        throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY, WRITES, READS, FREE)`);
       } catch (e) {
         return refused(head, out, e);
       }

@@ -5,25 +5,15 @@
  * that fails makes the core evict the object by removal instead.
  */
 import { MMC, MmcError } from '../errors.js';
-import { DataConn, answerError } from '../client/data-conn.js';
+import { answerError } from '../client/data-conn.js';
 import { OP } from '../protocol/data-frames.js';
 import { GRANT_WRITE, signGrant } from '../protocol/grant.js';
 import { copyKey, encodeJson, type CopyRequest } from '../protocol/pool-frames.js';
-import { parseAddress } from '../address.js';
+import type { AgentConns } from './agent-conns.js';
 import type { CopyCommand } from './remote-backend.js';
 import type { Registry } from './registry.js';
 
-export function demotions(registry: Registry): CopyCommand {
-  const conns = new Map<string, Promise<DataConn>>();
-  const connOf = (addr: string): Promise<DataConn> => {
-    let c = conns.get(addr);
-    if (c === undefined) {
-      c = DataConn.open(parseAddress(addr, { emptyHost: '127.0.0.1' }), undefined);
-      conns.set(addr, c);
-      c.catch(() => conns.delete(addr));
-    }
-    return c;
-  };
+export function demotions(registry: Registry, conns: AgentConns): CopyCommand {
   return async (src, srcOffset, dst, dstOffset, bytes) => {
     const a = registry.agent(src.rank);
     if (a === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${src.rank} has no agent`);
@@ -32,8 +22,7 @@ export function demotions(registry: Registry): CopyCommand {
     }, copyKey(src.medium, srcOffset));
     const req: CopyRequest = { srcMedium: src.medium, srcOffset, dstMedium: dst.medium, dstOffset, size: bytes, grant: Buffer.from(grant).toString('base64') };
     const body = encodeJson(req);
-    let c = await connOf(a.addr);
-    if (!c.alive) { conns.delete(a.addr); c = await connOf(a.addr); }
+    const c = await conns.get(a.addr);
     const ans = await c.request(OP.COPY, '', '', [body], body.length);
     if (ans.code !== 0) throw answerError(ans);
   };

@@ -87,7 +87,7 @@ export class MetaPool {
 
   async lookup(r: LookupRequest): Promise<LookupAnswer> {
     const holds: (() => void)[] = [];
-    const items: LookupItem[] = r.batch ? await this.lookupBatch(r.keys) : [await this.lookupOne(r.keys[0], holds)];
+    const items: LookupItem[] = r.batch ? this.lookupBatch(r.keys, holds) : [await this.lookupOne(r.keys[0], holds)];
     const lease = this.nextLease;
     this.nextLease = lease >= 0xffffffff ? 1 : lease + 1;
     if (holds.length) this.leases.set(lease, { holds, until: Date.now() + LEASE_MS });
@@ -120,27 +120,16 @@ export class MetaPool {
   }
 
   /**
-   * A batch's lookup through MemCache.batchGetCodes (counted once, as batch_get): it leases every
-   * key in order and then reads the found ones, in key order, in the same turn; the captured blobs
-   * are matched to the keys whose code is 0. Its leases end at once: a batch's reads are guarded
-   * by the agents alone (a range that no longer holds the granted key reads absent there).
+   * A batch's lookup (MemCache.batchLease: counted once, as batch_get): every found key's blob is
+   * leased as a single lookup's is, until the client releases the batch (or the lease runs out),
+   * so a remove meanwhile cannot free a range under a batch read.
    */
-  private async lookupBatch(keys: readonly string[]): Promise<LookupItem[]> {
-    const got: { seg: DeviceSegment; offset: number; size: number }[] = [];
-    this.backend.capture = (seg, offset, size) => {
-      got.push({ seg, offset, size });
-      return Promise.resolve();
-    };
-    let p: Promise<{ codes: number[] }>;
-    try {
-      p = this.mc.batchGetCodes(keys);
-    } finally {
-      this.backend.capture = undefined;
-    }
-    const { codes } = await p;
+  private lookupBatch(keys: readonly string[], holds: (() => void)[]): LookupItem[] {
+    const { codes, leased } = this.mc.batchLease(keys);
+    for (const l of leased) holds.push(() => l.end());
     let j = 0;
     return codes.map((code, i) => {
-      if (code === 0) return this.readGrants(keys[i], got[j++]);
+      if (code === 0) return this.readGrants(keys[i], leased[j++]);
       return { code, reason: code === MMC.MMC_UNMATCHED_KEY ? undefined : `${codeName(code)}: get of '${keys[i]}' failed` };
     });
   }

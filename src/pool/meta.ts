@@ -20,6 +20,8 @@ import { MetaPool } from './meta-pool.js';
 import { Registry, type RegistryOptions } from './registry.js';
 import { RemoteBackend } from './remote-backend.js';
 import { demotions } from './meta-copy.js';
+import { agentConns } from './agent-conns.js';
+import { FreeNotices } from './meta-free.js';
 
 export interface MetaOptions extends RegistryOptions {
   host?: string;
@@ -35,6 +37,8 @@ export interface RunningMeta {
   server: RunningServer;
   store: MemCache;
   registry: Registry;
+  /** Freed ranges held until their agents acknowledge them (meta-free.ts). */
+  frees: FreeNotices;
   close(): Promise<void>;
 }
 
@@ -70,7 +74,9 @@ export async function startMeta(o: MetaOptions = {}): Promise<RunningMeta> {
   const store = await MemCache.open({ ...o.store, backend, segments: [] });
   const registry = new Registry(store, o);
   const pool = new MetaPool(store, backend, registry);
-  const copy = demotions(registry);
+  const conns = agentConns();
+  const frees = new FreeNotices(store, registry, conns, o.log ?? (() => {}));
+  const copy = demotions(registry, conns);
   backend.onCopy = async (src, srcOffset, dst, dstOffset, bytes) => {
     await copy(src, srcOffset, dst, dstOffset, bytes);
     pool.moved({ rank: src.rank, medium: src.medium, offset: srcOffset }, { rank: dst.rank, medium: dst.medium, offset: dstOffset });
@@ -81,14 +87,18 @@ export async function startMeta(o: MetaOptions = {}): Promise<RunningMeta> {
   } catch (e) {
     registry.close();
     pool.close();
+    frees.close();
+    conns.close();
     await store.close();
     throw e;
   }
   return {
-    url: server.url, server, store, registry,
+    url: server.url, server, store, registry, frees,
     async close() {
       registry.close();
       pool.close();
+      frees.close();
+      conns.close();
       await server.close();
       await store.close();
     },

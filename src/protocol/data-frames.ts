@@ -81,9 +81,10 @@ export const OP = {
   // the pool's ops (src/protocol/pool-frames.ts): rank agents and the meta service
   WRITE: 12, READ: 13, ALLOC: 14, COMMIT: 15, LOOKUP: 16, RELEASE: 17, REGISTER: 18, HEARTBEAT: 19, COPY: 20,
   WRITES: 21, READS: 22,
+  FREE: 23,
 } as const;
 export type Op = (typeof OP)[keyof typeof OP];
-const LAST_OP = 22;
+const LAST_OP = 23;
 
 /** True for the ops whose request carries a key (HELLO's key is the token). */
 export function hasKey(op: number): boolean {

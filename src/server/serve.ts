@@ -95,7 +95,7 @@ function count(v: string, what: string): number {
  * none is set. A file that is missing, unreadable or empty, or an empty $MMC_TOKEN, throws
  * naming the flag, variable or key (and the path).
  */
-function planToken(flags: ServeFlags, c: ConfConfig, env: NodeJS.ProcessEnv): string | undefined {
+export function planToken(flags: Pick<ServeFlags, 'tokenFile'>, c: ConfConfig, env: NodeJS.ProcessEnv): string | undefined {
   let file: NamedPath | undefined;
   if (flags.tokenFile !== undefined) file = { what: '--token-file', path: flags.tokenFile };
   else if (env.MMC_TOKEN !== undefined) return checkToken(env.MMC_TOKEN, 'MMC_TOKEN');

@@ -57,6 +57,8 @@ export interface CoreExports {
   evict_next(m: number): number;
   demote_end(id: number, gen: number, shadow: number, ok: number, t0: number): void;
   sweep(): number;
+  core_hold_frees(on: number): void;
+  seg_release(slot: number, node: number): number;
 }
 
 // Signals of the core (assembly/codes.ts) and alloc flags (assembly/engine.ts).
@@ -140,6 +142,7 @@ export const CORE_FUNCTIONS = Object.freeze([
   'seg_largest_free', 'medium_used', 'medium_total', 'obj_alloc', 'obj_commit', 'obj_write_begin', 'obj_pin',
   'obj_write_end', 'obj_find_allocated', 'obj_handle_live', 'obj_get', 'obj_get_end', 'obj_exists',
   'obj_query', 'obj_remove', 'obj_remove_all', 'keys_fill', 'over_low', 'evict_next', 'demote_end', 'sweep',
+  'core_hold_frees', 'seg_release',
 ] as const satisfies readonly (keyof CoreExports)[]);
 // every function of CoreExports is in the list (a compile error names the one left out)
 const everyFunction: Exclude<keyof CoreExports, 'memory' | (typeof CORE_FUNCTIONS)[number]> extends never ? true : never = true;
@@ -208,6 +211,9 @@ export class Core {
   private keyView!: Uint8Array;
   private outView!: Float64Array;
 
+  /** Told of each range the core holds back (core_hold_frees: the pool's meta service, store/held.ts). */
+  onHeld: ((slot: number, node: number, offset: number, size: number, gen: number) => void) | undefined;
+
   /** Set by the first trap: every later call throws it. */
   private failure: MmcError | undefined;
 
@@ -217,6 +223,7 @@ export class Core {
     const instance = new WebAssembly.Instance(module, {
       env: {
         clock: () => performance.now(),
+        held: (slot: number, node: number, offset: number, size: number, gen: number) => this.onHeld?.(slot, node >>> 0, offset, size, gen >>> 0),
         abort: (msg: number, file: number, line: number, col: number) => {
           const text = memory ? `${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}` : 'abort';
           throw new MmcError(MMC.MMC_ERROR, `WASM core assertion failed: ${text}`);

@@ -29,6 +29,8 @@ import { readValue, readValueNow, exists, sizeOf, query, remove } from './read.j
 import { mountSegment, unmountSegment, listSegments, segmentInfo } from './segments.js';
 import * as layers from './layers.js';
 import type { PoolRank, PoolRankOptions } from '../pool/embedded.js';
+import { holdFrees, type HeldFrees, type HeldRange } from './held.js';
+import { batchLease, type LeasedItem } from './batch-lease.js';
 
 export { PutWriter };
 
@@ -268,6 +270,16 @@ export class MemCache implements WriterHost, LayerCalls {
   /** batchGet with each item's MMC code: 0 found, MMC_UNMATCHED_KEY absent, else its error. */
   batchGetCodes(keys: readonly string[], into?: (total: number) => Uint8Array): Promise<{ values: (Uint8Array | undefined)[]; codes: number[] }> {
     return batchGetCodes(this.batches, keys, into);
+  }
+
+  /** @internal The pool's meta service: batch_get's leases, ended by the caller (store/batch-lease.ts). */
+  batchLease(keys: readonly string[]): { codes: number[]; leased: LeasedItem[] } {
+    return batchLease(this.batches, keys);
+  }
+
+  /** @internal The pool's meta service: freed ranges held until their agent knows (store/held.ts). */
+  holdFrees(onHold: (r: HeldRange) => void): HeldFrees {
+    return holdFrees(this.s, onHold);
   }
 
   batchExists(keys: readonly string[]): Promise<boolean[]> {

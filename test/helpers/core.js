@@ -16,6 +16,7 @@ export function loadCore(which = 'debug') {
       },
       seed: () => 0x9e3779b9,
       clock: () => performance.now(),
+      held() {},
     },
   });
   memory = instance.exports.memory;

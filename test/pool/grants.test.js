@@ -172,7 +172,7 @@ test('SegmentBlobs: a write over a range drops what overlapped it; a key lives a
   assert.is(s.startingAt(0), undefined);
   assert.is(s.find('a').offset, 400);
   assert.is(s.count, 2);
-  s.free(0, 1000);
+  s.freed(0, 1000, 3);
   assert.is(s.count, 0);
 });
 

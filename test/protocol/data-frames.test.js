@@ -111,7 +111,7 @@ test('headers that cannot be trusted are DataFrameErrors (with the id once magic
   bad(head([[0, 0x47]]), /bad magic/, 0);
   bad(head([[2, 2]]), /version 2/, 0);
   bad(head([[3, 0]]), /unknown op 0/, 7);
-  bad(head([[3, 23]]), /unknown op 23/, 7); // 12..22 are the pool's (pool-frames.ts)
+  bad(head([[3, 24]]), /unknown op 24/, 7); // 12..23 are the pool's (pool-frames.ts, pool-free.ts)
   bad(head([[9, 0x04], [8, 0x01]]), /key of 1025 bytes/, 7); // key over MAX_KEY_BYTES
   bad(head([[13, 0x10], [12, 0x01]]), /aux of 4097 bytes/, 7);
   bad(head([[23, 0x01]]), /length over 2\^53/, 7);
