@@ -14,7 +14,7 @@ import { checkCopy, copyKey } from '../protocol/pool-frames.js';
 import { decodeStrict } from '../protocol/utf8.js';
 import type { Answers, Pending } from '../server/data-ops.js';
 import { SegmentBlobs } from './agent-blobs.js';
-import { controlBody, refused } from './control-body.js';
+import { jsonBody, refused } from './control-body.js';
 import { readBatch, writeBatch } from './agent-batch.js';
 
 export interface AgentSegment { device: DeviceSegment; blobs: SegmentBlobs }
@@ -29,21 +29,36 @@ export interface AgentState {
   secret: Buffer | undefined;
 }
 
-const refuse = (why: string) => invalid(`refused by rank agent: ${why}`);
+export const refuse = (why: string) => invalid(`refused by rank agent: ${why}`);
 
-/** The grant in `aux` for `key`, checked against this agent; the segment it names. */
-export function checkGrant(s: AgentState, op: number, aux: Uint8Array, key: string): { g: Grant; seg: AgentSegment } {
-  if (s.secret === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} is not registered at the meta service yet`);
-  const g = verifyGrant(s.secret, aux, key);
-  if (g === undefined) throw refuse('the grant does not verify (forged, altered, for another key, or from another registration)');
+/** A grant's holder checked against this agent: registered, the op, its rank and incarnation. */
+export function checkHolder(s: AgentState, op: number, g: { op: number; rank: number; incarnation: number }): void {
   if (g.op !== op) throw refuse(`the grant is for a ${g.op === GRANT_WRITE ? 'write' : 'read'}`);
   if (g.rank !== s.rank || g.incarnation !== s.incarnation) {
     throw refuse(`the grant is for rank ${g.rank} incarnation ${g.incarnation}, this is rank ${s.rank} incarnation ${s.incarnation}`);
   }
-  const seg = s.segments.get(g.medium);
-  if (seg === undefined) throw refuse(`rank ${s.rank} has no ${g.medium} segment`);
-  if (g.offset + g.size > seg.device.bytes) throw refuse(`range ${g.offset}+${g.size} outside segment of ${seg.device.bytes} bytes`);
-  return { g, seg };
+}
+
+/** The segment a granted range lies in, wholly. */
+export function segmentFor(s: AgentState, medium: Medium, offset: number, size: number): AgentSegment {
+  const seg = s.segments.get(medium);
+  if (seg === undefined) throw refuse(`rank ${s.rank} has no ${medium} segment`);
+  if (offset + size > seg.device.bytes) throw refuse(`range ${offset}+${size} outside segment of ${seg.device.bytes} bytes`);
+  return seg;
+}
+
+/** The secret of the current registration, or the error of an agent not registered yet. */
+export function secretOf(s: AgentState): Buffer {
+  if (s.secret === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} is not registered at the meta service yet`);
+  return s.secret;
+}
+
+/** The grant in `aux` for `key`, checked against this agent; the segment it names. */
+export function checkGrant(s: AgentState, op: number, aux: Uint8Array, key: string): { g: Grant; seg: AgentSegment } {
+  const g = verifyGrant(secretOf(s), aux, key);
+  if (g === undefined) throw refuse('the grant does not verify (forged, altered, for another key, or from another registration)');
+  checkHolder(s, op, g);
+  return { g, seg: segmentFor(s, g.medium, g.offset, g.size) };
 }
 
 function keyOf(bytes: Uint8Array): string {
@@ -119,7 +134,7 @@ export function agentOps(s: AgentState): { begin(head: Head, key: Uint8Array, au
       try {
         if (head.op === OP.WRITE) return write(s, head, keyOf(key), aux, out);
         if (head.op === OP.READ) return read(s, head, keyOf(key), aux, out);
-        if (head.op === OP.COPY) return controlBody(head, out, 'copy', (v) => copy(s, v));
+        if (head.op === OP.COPY) return jsonBody(head, out, 'copy', (v) => copy(s, v));
         if (head.op === OP.WRITES) return writeBatch(s, head, out);
         if (head.op === OP.READS) return readBatch(s, head, out);
         throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY, WRITES, READS)`);
