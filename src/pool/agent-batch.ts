@@ -115,7 +115,10 @@ export function readBatch(s: AgentState, head: Head, out: Answers): Pending {
         codes[j] = codeOf(e);
       }
     }
-    const buf = Buffer.allocUnsafe(total);
+    // the values read back to back into the answer's buffer, behind room for the frame's counts
+    const front = 4 + 8 * m;
+    const room = out.room?.(front + total);
+    const buf = room ? room.subarray(front) : Buffer.allocUnsafe(total);
     const values = new Array<Uint8Array | undefined>(m);
     let pos = 0;
     for (const f of found) {
@@ -130,6 +133,22 @@ export function readBatch(s: AgentState, head: Head, out: Answers): Pending {
         codes[f.j] = codeOf(e);
       }
     }
-    out.ok(head, undefined, encodeBatchGet(values, codes));
+    answer(head, out, room, encodeBatchGet(values, codes));
   });
+}
+
+/** A READS answer: sent from the room when the values lie there in one run behind it, else as chunks. */
+function answer(head: Head, out: Answers, room: Uint8Array | undefined, a: { chunks: Uint8Array[]; length: number }): void {
+  if (room === undefined) { out.ok(head, undefined, a); return; }
+  const front = a.chunks[0].byteLength;
+  const run = a.chunks[1];
+  if (a.chunks.length === 1 || (a.chunks.length === 2 && run.buffer === room.buffer && run.byteOffset === room.byteOffset + front)) {
+    room.set(a.chunks[0], 0);
+    out.sendRoom!(head, room.subarray(0, a.length));
+    return;
+  }
+  // a read failed mid-batch: the values are not one run; they go as a copy of their own
+  out.dropRoom!();
+  const whole = Buffer.concat(a.chunks, a.length);
+  out.ok(head, undefined, { chunks: [whole], length: a.length });
 }

@@ -101,10 +101,23 @@ function read(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Answ
   const run = async () => {
     const e = seg.blobs.find(key);
     if (e === undefined || e.offset !== g.offset || e.size !== g.size || e.gen !== g.gen) { out.absent(head); return; }
-    const dst = Buffer.allocUnsafe(g.size);
-    const r = s.backend.read(seg.device, g.offset, dst);
-    if (r) await r;
-    out.ok(head, undefined, { chunks: [dst], length: dst.length });
+    // read straight into the answer's buffer where the session lends one (no buffer of its own)
+    if (out.room === undefined) {
+      const dst = Buffer.allocUnsafe(g.size);
+      const r = s.backend.read(seg.device, g.offset, dst);
+      if (r) await r;
+      out.ok(head, undefined, { chunks: [dst], length: dst.length });
+      return;
+    }
+    const dst = out.room(g.size);
+    try {
+      const r = s.backend.read(seg.device, g.offset, dst);
+      if (r) await r;
+    } catch (e) {
+      out.dropRoom!();
+      throw e;
+    }
+    out.sendRoom!(head, dst);
   };
   return {
     write() {},
