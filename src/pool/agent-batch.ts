@@ -8,7 +8,7 @@
  */
 import { MMC, MmcError } from '../errors.js';
 import { GRANT_READ, GRANT_WRITE } from '../protocol/grant.js';
-import { verifyGrantBlock, type GrantBlock } from '../protocol/grant-block.js';
+import { verifyGrantBlock, type BlockItem, type GrantBlock } from '../protocol/grant-block.js';
 import { Chunks, encodeBatchGet, encodeCodes } from '../protocol/framing.js';
 import type { Head } from '../protocol/data-frames.js';
 import type { Answers, Pending } from '../server/data-ops.js';
@@ -48,6 +48,17 @@ function gathered(s: AgentState, op: number, head: Head, out: Answers, run: (g: 
   };
 }
 
+/** One item of a WRITES: its range checked, what it held dropped, the value written and recorded. */
+async function writeItem(s: AgentState, it: BlockItem, value: Uint8Array, secret: Buffer | undefined): Promise<void> {
+  const seg = segmentFor(s, it.medium, it.offset, it.size);
+  seg.blobs.free(it.offset, it.size); // the range is overwritten: what it held is gone
+  const r = s.backend.write(seg.device, it.offset, value);
+  if (r) await r;
+  // a registration meanwhile (the meta service restarted) forgot this grant: keep nothing of it
+  if (s.secret !== secret) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} registered again during the write`);
+  seg.blobs.record({ key: it.key, offset: it.offset, size: it.size, gen: it.gen });
+}
+
 /** WRITES: every item of the block written with its value, recorded, then the code list. */
 export function writeBatch(s: AgentState, head: Head, out: Answers): Pending {
   return gathered(s, GRANT_WRITE, head, out, async (g, r, left) => {
@@ -57,16 +68,9 @@ export function writeBatch(s: AgentState, head: Head, out: Answers): Pending {
     const secret = s.secret;
     const codes = new Array<number>(g.items.length).fill(0);
     for (let i = 0; i < g.items.length; i++) {
-      const it = g.items[i];
-      const value = r.take(it.size);
+      const value = r.take(g.items[i].size);
       try {
-        const seg = segmentFor(s, it.medium, it.offset, it.size);
-        seg.blobs.free(it.offset, it.size); // the range is overwritten: what it held is gone
-        const w = s.backend.write(seg.device, it.offset, value);
-        if (w) await w;
-        // a registration meanwhile (the meta service restarted) forgot this grant: keep nothing of it
-        if (s.secret !== secret) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} registered again during the write`);
-        seg.blobs.record({ key: it.key, offset: it.offset, size: it.size, gen: it.gen });
+        await writeItem(s, g.items[i], value, secret);
       } catch (e) {
         codes[i] = codeOf(e);
       }

@@ -14,7 +14,7 @@ import { checkCopy, copyKey } from '../protocol/pool-frames.js';
 import { decodeStrict } from '../protocol/utf8.js';
 import type { Answers, Pending } from '../server/data-ops.js';
 import { SegmentBlobs } from './agent-blobs.js';
-import { jsonBody, refused } from './control-body.js';
+import { controlBody, refused } from './control-body.js';
 import { readBatch, writeBatch } from './agent-batch.js';
 
 export interface AgentSegment { device: DeviceSegment; blobs: SegmentBlobs }
@@ -147,7 +147,7 @@ export function agentOps(s: AgentState): { begin(head: Head, key: Uint8Array, au
       try {
         if (head.op === OP.WRITE) return write(s, head, keyOf(key), aux, out);
         if (head.op === OP.READ) return read(s, head, keyOf(key), aux, out);
-        if (head.op === OP.COPY) return jsonBody(head, out, 'copy', (v) => copy(s, v));
+        if (head.op === OP.COPY) return controlBody(head, out, 'copy', (v) => copy(s, v));
         if (head.op === OP.WRITES) return writeBatch(s, head, out);
         if (head.op === OP.READS) return readBatch(s, head, out);
         throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY, WRITES, READS)`);

@@ -21,7 +21,7 @@ export function refused(head: Head, out: Answers, e: unknown): Pending {
   return { write() {}, end: async () => {}, abort: async () => {} };
 }
 
-export function controlBody(head: Head, out: Answers, what: string, run: ControlHandler): Pending {
+export function binaryBody(head: Head, out: Answers, what: string, run: ControlHandler): Pending {
   if (head.len > MAX_CONTROL_BYTES) return refused(head, out, new MmcError(MMC.MMC_INVALID_PARAM, `${what} message of ${head.len} bytes (at most ${MAX_CONTROL_BYTES})`));
   if (head.len === 0) return refused(head, out, new MmcError(MMC.MMC_INVALID_PARAM, `empty ${what} message`));
   const chunks: Uint8Array[] = [];
@@ -42,9 +42,9 @@ export function controlBody(head: Head, out: Answers, what: string, run: Control
   };
 }
 
-/** controlBody of a JSON message. */
-export function jsonBody(head: Head, out: Answers, what: string, run: JsonHandler): Pending {
-  return controlBody(head, out, what, async (chunks) => {
+/** A JSON message (REGISTER, HEARTBEAT, COPY, ...): binaryBody of its JSON. */
+export function controlBody(head: Head, out: Answers, what: string, run: JsonHandler): Pending {
+  return binaryBody(head, out, what, async (chunks) => {
     const r = await run(decodeJson(chunks, what));
     return r === ABSENT || r === undefined ? r : encodeJson(r);
   });

@@ -24,7 +24,9 @@ const LEASE_MS = 5000;
 /** Where an object's replicas were placed, and its generation. */
 interface Placed { key: string; gen: number; size: number; blobs: Blob[] }
 
-const at = (b: Blob) => `${b.rank}:${b.medium}:${b.offset}`;
+const same = (a: Blob, b: Blob) => a.offset === b.offset && a.rank === b.rank && a.medium === b.medium;
+/** A segment's number in `placed`: numbers, not strings, since every key of a batch is placed. */
+const segId = (b: Blob) => b.rank * 2 + (b.medium === 'hbm' ? 0 : 1);
 
 /** A lookup's item: the error, or the replicas to read (the one the core chose first) and its generation. */
 interface Found { code: number; reason?: string; size?: number; gen?: number; blobs?: Blob[] }
@@ -40,7 +42,7 @@ export class MetaPool {
    * placed there before, so the map never holds more entries than the segments have allocation
    * units, whatever was removed or evicted meanwhile (the core forgets keys without telling).
    */
-  private readonly placed = new Map<string, Placed>();
+  private readonly placed = new Map<number, Map<number, Placed>>();
   private readonly leases = new Map<number, { holds: (() => void)[]; until: number }>();
   private nextLease = 1;
   private readonly timer: NodeJS.Timeout;
@@ -59,14 +61,14 @@ export class MetaPool {
     const grants = new Grants(this.registry, GRANT_WRITE, r.batch);
     const items = ws.map((w, i): PlacedItem => {
       if (w instanceof Error) return itemError(w);
-      const blobs = w.blobs.map((b) => ({ rank: b.rank, medium: b.medium.toLowerCase() as Medium, offset: b.offset }));
+      const blobs = w.blobs.map((b): Blob => ({ rank: b.rank, medium: b.medium === 'HBM' ? 'hbm' : 'dram', offset: b.offset }));
       const gone = blobs.find((b) => this.registry.agent(b.rank) === undefined);
       if (gone) {
         void w.abort();
         return itemError(new MmcError(MMC.MMC_ERROR, `rank ${gone.rank} has no agent`));
       }
       const p: Placed = { key: w.key, gen: w.handle.gen, size: w.size, blobs };
-      for (const b of blobs) this.placed.set(at(b), p);
+      for (const b of blobs) this.place(b, p);
       blobs.forEach((b, slot) => grants.add(i, slot, w.key, b, p.gen, w.size));
       return { code: 0, size: w.size };
     });
@@ -155,10 +157,17 @@ export class MetaPool {
   /** What to read: the blob the core chose first, then the other replicas placed with it. */
   private readGrants(key: string, got: { seg: DeviceSegment; offset: number; size: number }): Found {
     const chosen: Blob = { rank: got.seg.rank, medium: got.seg.medium, offset: got.offset };
-    const found = this.placed.get(at(chosen));
+    const found = this.placed.get(segId(chosen))?.get(chosen.offset);
     const p = found?.key === key && found.size === got.size ? found : undefined;
-    const others = p ? p.blobs.filter((b) => at(b) !== at(chosen)) : [];
+    const others = p ? p.blobs.filter((b) => !same(b, chosen)) : [];
     return { code: 0, size: got.size, gen: p?.gen ?? 0, blobs: [chosen, ...others] };
+  }
+
+  private place(b: Blob, p: Placed): void {
+    const id = segId(b);
+    let m = this.placed.get(id);
+    if (m === undefined) this.placed.set(id, m = new Map());
+    m.set(b.offset, p);
   }
 
   release(lease: number): void {
@@ -170,10 +179,10 @@ export class MetaPool {
 
   /** A demotion copied a blob within its rank: the placement follows it. */
   moved(from: Blob, to: Blob): void {
-    const p = this.placed.get(at(from));
+    const p = this.placed.get(segId(from))?.get(from.offset);
     if (p === undefined) return;
-    const q: Placed = { ...p, blobs: p.blobs.map((b) => (at(b) === at(from) ? to : b)) };
-    for (const b of q.blobs) this.placed.set(at(b), q);
+    const q: Placed = { ...p, blobs: p.blobs.map((b) => (same(b, from) ? to : b)) };
+    for (const b of q.blobs) this.place(b, q);
   }
 
   private expire(now: number): void {

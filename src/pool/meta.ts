@@ -15,7 +15,7 @@ import type { Answers, Pending } from '../server/data-ops.js';
 import type { PoolOps } from '../server/data-listen.js';
 import { MemCache } from '../store/memcache.js';
 import type { MemCacheOptions } from '../store/types.js';
-import { ABSENT, controlBody, jsonBody, refused, type ControlHandler, type JsonHandler } from './control-body.js';
+import { ABSENT, binaryBody, controlBody, refused, type ControlHandler, type JsonHandler } from './control-body.js';
 import { MetaPool } from './meta-pool.js';
 import { Registry, type RegistryOptions } from './registry.js';
 import { RemoteBackend } from './remote-backend.js';
@@ -58,9 +58,9 @@ export function metaOps(pool: MetaPool, registry: Registry): PoolOps {
     info: { pool: true },
     begin(head: Head, _key: Uint8Array, _aux: Uint8Array, out: Answers): Pending | undefined {
       const b = binary[head.op];
-      if (b) return controlBody(head, out, b[0], b[1]);
+      if (b) return binaryBody(head, out, b[0], b[1]);
       const j = json[head.op];
-      if (j) return jsonBody(head, out, j[0], j[1]);
+      if (j) return controlBody(head, out, j[0], j[1]);
       if (head.op === OP.WRITE || head.op === OP.READ || head.op === OP.COPY) {
         return refused(head, out, new MmcError(MMC.MMC_INVALID_PARAM, `op ${head.op} goes to a rank agent, not to the meta service`));
       }
