@@ -34,6 +34,7 @@ const ITEM = 24;
 const MAC_BYTES = 16;
 const MEDIUM_CODE: Record<Medium, number> = { hbm: 1, dram: 2 };
 const MEDIUM_OF = [undefined, 'hbm', 'dram'] as const;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** One item of a block: its key and the range granted for it. */
 export interface BlockItem { key: string; medium: Medium; gen: number; offset: number; size: number }
@@ -49,10 +50,10 @@ function mac(secret: Uint8Array, signed: Uint8Array): Buffer {
   return createHmac('sha256', secret).update(signed).digest().subarray(0, MAC_BYTES);
 }
 
-function setU64(b: Buffer, at: number, n: number, what: string): void {
+function setU64(dv: DataView, at: number, n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0) throw invalid(`grant ${what} must be a byte count`);
-  b.writeUInt32LE(n % 0x100000000, at);
-  b.writeUInt32LE(Math.floor(n / 0x100000000), at + 4);
+  dv.setUint32(at, n % 0x100000000, true);
+  dv.setUint32(at + 4, Math.floor(n / 0x100000000), true);
 }
 
 function u32(n: number, what: string): number {
@@ -66,20 +67,26 @@ export function signGrantBlock(secret: Uint8Array, g: GrantBlock): Buffer {
   if (n < 1 || n > MAX_BATCH_ITEMS) throw invalid(`a grant block holds 1..${MAX_BATCH_ITEMS} items, not ${n}`);
   if (g.op !== GRANT_WRITE && g.op !== GRANT_READ) throw invalid('grant op must be write or read');
   if (!Number.isInteger(g.rank) || g.rank < 0 || g.rank > 0xffff) throw invalid('grant rank must be 0..65535');
+  // ASCII keys (the usual) are written in one go, as latin1
+  let joined = '';
+  for (let i = 0; i < n; i++) joined += g.items[i].key;
+  const latin1 = !NON_ASCII.test(joined);
   const lens = new Array<number>(n);
   let keyBytes = 0;
   for (let i = 0; i < n; i++) {
-    lens[i] = Buffer.byteLength(g.items[i].key, 'utf8');
+    lens[i] = latin1 ? g.items[i].key.length : Buffer.byteLength(g.items[i].key, 'utf8');
     if (lens[i] < 1 || lens[i] > MAX_KEY_BYTES) throw invalid(`grant key of ${lens[i]} bytes`);
     keyBytes += lens[i];
   }
   const keysAt = HEAD + ITEM * n + 2 * n;
-  const b = Buffer.alloc(keysAt + keyBytes + MAC_BYTES);
+  const b = Buffer.allocUnsafe(keysAt + keyBytes + MAC_BYTES);
+  b.fill(0, 0, keysAt);
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
   b[0] = g.op;
-  b.writeUInt16LE(g.rank, 2);
-  b.writeUInt32LE(u32(g.incarnation, 'incarnation'), 4);
-  b.writeUInt32LE(u32(g.view, 'view'), 8);
-  b.writeUInt32LE(n, 12);
+  dv.setUint16(2, g.rank, true);
+  dv.setUint32(4, u32(g.incarnation, 'incarnation'), true);
+  dv.setUint32(8, u32(g.view, 'view'), true);
+  dv.setUint32(12, n, true);
   let k = keysAt;
   for (let i = 0; i < n; i++) {
     const it = g.items[i];
@@ -87,19 +94,26 @@ export function signGrantBlock(secret: Uint8Array, g: GrantBlock): Buffer {
     const medium = MEDIUM_CODE[it.medium];
     if (medium === undefined) throw invalid('grant medium must be hbm or dram');
     b[at] = medium;
-    b.writeUInt32LE(u32(it.gen, 'gen'), at + 4);
-    setU64(b, at + 8, it.offset, 'offset');
-    setU64(b, at + 16, it.size, 'size');
-    b.writeUInt16LE(lens[i], HEAD + ITEM * n + 2 * i);
-    k += b.write(it.key, k, lens[i], 'utf8');
+    dv.setUint32(at + 4, u32(it.gen, 'gen'), true);
+    setU64(dv, at + 8, it.offset, 'offset');
+    setU64(dv, at + 16, it.size, 'size');
+    dv.setUint16(HEAD + ITEM * n + 2 * i, lens[i], true);
+    if (!latin1) k += b.write(it.key, k, lens[i], 'utf8');
   }
+  if (latin1) k += b.write(joined, k, keyBytes, 'latin1');
   mac(secret, b.subarray(0, k)).copy(b, k);
   return b;
 }
 
-function getU64(b: Buffer, at: number): number | undefined {
-  const hi = b.readUInt32LE(at + 4);
-  return hi > 0x1fffff ? undefined : hi * 0x100000000 + b.readUInt32LE(at);
+function getU64(dv: DataView, at: number): number | undefined {
+  const hi = dv.getUint32(at + 4, true);
+  return hi > 0x1fffff ? undefined : hi * 0x100000000 + dv.getUint32(at, true);
+}
+
+/** True when every byte of b[from, to) is ASCII (its keys then read as latin1, which is cheaper). */
+function ascii(b: Uint8Array, from: number, to: number): boolean {
+  for (let p = from; p < to; p++) if (b[p] > 0x7f) return false;
+  return true;
 }
 
 /**
@@ -109,30 +123,33 @@ function getU64(b: Buffer, at: number): number | undefined {
 export function verifyGrantBlock(secret: Uint8Array, bytes: Uint8Array): GrantBlock | undefined {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < HEAD + MAC_BYTES) return undefined;
-  const n = b.readUInt32LE(12);
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const n = dv.getUint32(12, true);
   if (n < 1 || n > MAX_BATCH_ITEMS) return undefined;
-  const keysAt = HEAD + ITEM * n + 2 * n;
+  const lensAt = HEAD + ITEM * n;
+  const keysAt = lensAt + 2 * n;
   if (keysAt + MAC_BYTES > b.length) return undefined;
   let keyBytes = 0;
-  for (let i = 0; i < n; i++) keyBytes += b.readUInt16LE(HEAD + ITEM * n + 2 * i);
+  for (let i = 0; i < n; i++) keyBytes += dv.getUint16(lensAt + 2 * i, true);
   const end = keysAt + keyBytes;
   if (end + MAC_BYTES !== b.length) return undefined;
   if (!timingSafeEqual(mac(secret, b.subarray(0, end)), b.subarray(end))) return undefined;
   const op = b[0];
   if (op !== GRANT_WRITE && op !== GRANT_READ) return undefined;
+  const latin1 = ascii(b, keysAt, end);
   const items = new Array<BlockItem>(n);
   let k = keysAt;
   for (let i = 0; i < n; i++) {
     const at = HEAD + ITEM * i;
     const medium = MEDIUM_OF[b[at]];
-    const offset = getU64(b, at + 8);
-    const size = getU64(b, at + 16);
-    const len = b.readUInt16LE(HEAD + ITEM * n + 2 * i);
-    const key = len === 0 ? undefined : decodeStrict(b.subarray(k, k + len));
+    const offset = getU64(dv, at + 8);
+    const size = getU64(dv, at + 16);
+    const len = dv.getUint16(lensAt + 2 * i, true);
+    const key = len === 0 ? undefined : latin1 ? b.toString('latin1', k, k + len) : decodeStrict(b.subarray(k, k + len));
     k += len;
     // fields signGrantBlock could not have written mean a secret used elsewhere: refuse
     if (medium === undefined || offset === undefined || size === undefined || key === undefined) return undefined;
-    items[i] = { key, medium, gen: b.readUInt32LE(at + 4), offset, size };
+    items[i] = { key, medium, gen: dv.getUint32(at + 4, true), offset, size };
   }
-  return { op, rank: b.readUInt16LE(2), incarnation: b.readUInt32LE(4), view: b.readUInt32LE(8), items };
+  return { op, rank: dv.getUint16(2, true), incarnation: dv.getUint32(4, true), view: dv.getUint32(8, true), items };
 }

@@ -122,6 +122,18 @@ test('a grant block, pinned against hand-written bytes; it reads back under its 
   assert.ok(invalidParam(() => signGrantBlock(secret, { ...BLOCK, items: [{ ...BLOCK.items[0], medium: 'ssd' }] })));
 });
 
+test('a grant block reads back to its items, ASCII keys or not (property)', () => {
+  const secret = newGrantSecret();
+  const item = fc.record({
+    key: fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 })),
+    medium: fc.constantFrom('hbm', 'dram'), gen: fc.nat({ max: 0xffffffff }), offset: fc.maxSafeNat(), size: fc.maxSafeNat(),
+  });
+  fc.assert(fc.property(fc.array(item, { minLength: 1, maxLength: 12 }), (items) => {
+    const g = { op: GRANT_WRITE, rank: 3, incarnation: 9, view: 0, items: items.map((x) => ({ ...x })) };
+    assert.equal(verifyGrantBlock(secret, signGrantBlock(secret, g)), g);
+  }), { numRuns: 300 });
+});
+
 test('a grant block: any altered byte is refused; garbage never verifies (property)', () => {
   const secret = newGrantSecret();
   const b = signGrantBlock(secret, { ...BLOCK, op: GRANT_WRITE });
