@@ -16,6 +16,8 @@ export interface Agents { get(addr: string): Promise<AgentCall>; failed(addr: st
 /** Item i's values: the chunks it is gathered from and its length. */
 export interface Values { chunks(i: number): readonly Uint8Array[]; length(i: number): number }
 
+const EMPTY = new Uint8Array(0);
+
 function concat(chunks: Uint8Array[]): Buffer {
   return chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
 }
@@ -85,7 +87,7 @@ async function readGroup(agents: Agents, g: GrantGroup, pos: number[], make: (i:
     if (refused) { got[i] = refused; return; }
     sink.write(v);
     sink.end?.();
-    got[i] = { code: 0, aux: new Uint8Array(0), length: v.byteLength };
+    got[i] = { code: 0, aux: EMPTY, length: v.byteLength };
   });
 }
 

@@ -221,7 +221,7 @@ export class PoolTransport implements DataPlane {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    const sinks = keys.map(() => new OwnSink());
+    const sinks = new Array<OwnSink>(keys.length);
     const got = await this.batchRead(keys, (i) => (sinks[i] = new OwnSink()));
     // as over the data path: undefined where absent or failed
     return got.map((a, i) => (a && !(a instanceof MmcError) ? sinks[i].buf ?? Buffer.alloc(0) : undefined));

@@ -95,7 +95,7 @@ export class MetaPool {
     const items = found.map((f, i): PlacedItem => {
       if (f.code !== 0) return { code: f.code, size: 0, reason: f.reason };
       // replicas whose agent is gone are left out; none left: absent
-      const blobs = f.blobs!.filter((b) => this.registry.agent(b.rank) !== undefined);
+      const blobs = f.blobs!.every((b) => this.registry.agent(b.rank) !== undefined) ? f.blobs! : f.blobs!.filter((b) => this.registry.agent(b.rank) !== undefined);
       if (blobs.length === 0) return { code: MMC.MMC_UNMATCHED_KEY, size: 0 };
       blobs.forEach((b, slot) => grants.add(i, slot, r.keys[i], b, f.gen!, f.size!));
       return { code: 0, size: f.size! };
@@ -159,6 +159,8 @@ export class MetaPool {
     const chosen: Blob = { rank: got.seg.rank, medium: got.seg.medium, offset: got.offset };
     const found = this.placed.get(segId(chosen))?.get(chosen.offset);
     const p = found?.key === key && found.size === got.size ? found : undefined;
+    // one replica (the usual): its placement's own list, no copy
+    if (p?.blobs.length === 1 && same(p.blobs[0], chosen)) return { code: 0, size: got.size, gen: p.gen, blobs: p.blobs };
     const others = p ? p.blobs.filter((b) => !same(b, chosen)) : [];
     return { code: 0, size: got.size, gen: p?.gen ?? 0, blobs: [chosen, ...others] };
   }
