@@ -56,6 +56,20 @@ function itemError(i: PlacedItem): MmcError {
   return new MmcError(i.code, readReason(i.reason ?? '').message || 'pool operation failed');
 }
 
+/** `inner`, calling `first` when an answer's payload begins (its other methods as they are). */
+function onBegin(inner: Sink, first: () => void): Sink {
+  const s: Sink = {
+    begin(len: number) { first(); return inner.begin(len); },
+    write(chunk: Uint8Array) { inner.write(chunk); },
+  };
+  if (inner.target && inner.advance) {
+    s.target = (max) => inner.target!(max);
+    s.advance = (n) => inner.advance!(n);
+  }
+  if (inner.end) s.end = (e) => inner.end!(e);
+  return s;
+}
+
 export class PoolTransport implements DataPlane {
   private readonly agents = new Map<string, Promise<AgentCall>>();
 
@@ -179,9 +193,16 @@ export class PoolTransport implements DataPlane {
   /** What pool-batch.ts uses of this transport's agents. */
   private readonly agentsSeam: Agents = { get: (addr) => this.agent(addr), failed: (addr, t) => this.drop(addr, t) };
 
-  /** get of one key into the sink `make` gives (one per attempt); `precheck`: ask it about the size first. */
+  /**
+   * get of one key into the sink `make` gives (one per attempt); `precheck`: ask it about the size
+   * first. The lease is released as soon as an agent's answer begins (the agent read the bytes
+   * before it answered), so the release's round trip overlaps the value's transfer; it is awaited
+   * before the call returns (the meta service counts the get when the lease ends).
+   */
   async readOne(key: string, make: () => Sink, precheck = true): Promise<Answer | undefined> {
     const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: [key], batch: false })));
+    let released: Promise<void> | undefined;
+    const release = () => { released ??= this.release(p.lease); };
     try {
       const item = p.items[0];
       if (item.code === MMC.MMC_UNMATCHED_KEY) return undefined;
@@ -193,7 +214,7 @@ export class PoolTransport implements DataPlane {
         let t: AgentCall | undefined;
         try {
           t = await this.agent(g.addr);
-          const a = await t.call(OP.READ, key, g.grant, [], 0, make(), true);
+          const a = await t.call(OP.READ, key, g.grant, [], 0, onBegin(make(), release), true);
           if (a.code === 0) return a;
         } catch {
           // this agent is gone, hung or refused: the next replica
@@ -202,7 +223,8 @@ export class PoolTransport implements DataPlane {
       }
       return undefined;
     } finally {
-      await this.release(p.lease);
+      release();
+      await released;
     }
   }
 
