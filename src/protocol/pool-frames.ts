@@ -12,8 +12,11 @@
  *   18 REGISTER meta    -      -                   RegisterRequest        RegisterAnswer
  *   19 HEARTBEAT meta   -      -                   { rank, incarnation }  - (code -3102: register again)
  *   20 COPY     agent   -      -                   CopyRequest            -
- *   21 WRITES   agent   -      -                   u32 blockLen | grant block | the values, in block order    code list
- *   22 READS    agent   -      -                   u32 blockLen | grant block | u32 M | u32 item × M          batch_get response
+ *   21 WRITES   agent   -      -                   batch write            code list
+ *   22 READS    agent   -      -                   batch read             batch_get response
+ *
+ *   batch write  u32 blockLen | grant block | the values of its items, in block order
+ *   batch read   u32 blockLen | grant block | u32 M | u32 block index × M
  *
  * ALLOC, COMMIT, LOOKUP and RELEASE are binary (pool-control.ts): they are a batch's control, sent
  * for every put and get. A grant block (grant-block.ts) grants a batch's items on one agent under
