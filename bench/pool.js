@@ -31,7 +31,6 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { Command } from 'commander';
 import { MemCacheClient } from '../dist/client/index.js';
-import { OP } from '../dist/protocol/data-frames.js';
 import { clientSide, f0, freshKeys, makeValues, median, positive, startPool, startServe, timed } from './lib.js';
 
 const KiB = 1024;
@@ -57,11 +56,11 @@ const TINY = makeValues(64, 64, 1);
  */
 async function allocCommit(c, keys, size) {
   const pool = c.data;
-  if (typeof pool?.control !== 'function') throw new Error('pool: the client has no pool transport (is the URL a meta service?)');
-  const items = await pool.control(OP.ALLOC, { keys, sizes: keys.map(() => size), query: '', batch: true });
-  const bad = items.find((it) => it.code !== 0);
+  if (typeof pool?.alloc !== 'function') throw new Error('pool: the client has no pool transport (is the URL a meta service?)');
+  const placed = await pool.alloc({ keys, sizes: keys.map(() => size), query: '', batch: true });
+  const bad = placed.items.find((it) => it.code !== 0);
   if (bad) throw new Error(`pool: alloc answered ${bad.code} ${bad.reason ?? ''}`);
-  const codes = await pool.control(OP.COMMIT, { keys, ok: keys.map(() => true), batch: true });
+  const codes = await pool.commit({ keys, ok: keys.map(() => true), batch: true });
   if (codes.some((x) => x !== 0)) throw new Error(`pool: commit answered ${codes.find((x) => x !== 0)}`);
   return keys.length;
 }

@@ -1,19 +1,22 @@
 /**
  * A batch through the pool: one request per agent (WRITES, READS: protocol/pool-frames.ts), the
- * agents' requests in parallel. Each item's "value" in the batch_put frame is its grant, then its
- * value bytes (WRITES); READS answers a batch_get response, poured into each item's sink.
+ * agents' requests in parallel. Each request carries its group's grant block as the meta service
+ * signed it; WRITES then the group's values in block order, READS the items it wants of the block.
+ * READS answers a batch_get response, poured into each item's sink.
  */
 import { MMC, MmcError } from '../errors.js';
 import { OP } from '../protocol/data-frames.js';
-import { GRANT_BYTES } from '../protocol/grant.js';
-import { decodeBatchGetChunks, decodeCodes, encodeBatchPut } from '../protocol/framing.js';
+import { decodeBatchGetChunks, decodeCodes } from '../protocol/framing.js';
+import type { GrantGroup, Placement } from '../protocol/pool-control.js';
 import { ChunkSink, type Answer, type Sink } from './data-conn.js';
 import type { AgentCall } from './pool-transport.js';
 
-export interface BatchWrite { i: number; key: string; grant: Uint8Array; chunks: readonly Uint8Array[]; length: number }
-export interface BatchRead { i: number; key: string; grant: Uint8Array }
 /** The agent at an address, and what to do when a request to it failed. */
 export interface Agents { get(addr: string): Promise<AgentCall>; failed(addr: string, t: AgentCall): void }
+/** Item i's values: the chunks it is gathered from and its length. */
+export interface Values { chunks(i: number): readonly Uint8Array[]; length(i: number): number }
+
+const EMPTY = new Uint8Array(0);
 
 function concat(chunks: Uint8Array[]): Buffer {
   return chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
@@ -24,24 +27,17 @@ function asError(e: unknown, addr: string): MmcError {
   return new MmcError(code, `rank agent ${addr}: ${(e as Error)?.message ?? String(e)}`);
 }
 
-/** A group's frame: the batch_put header (each item grant + value long), then grant, value... */
-function writesFrame(items: readonly BatchWrite[]): { chunks: Uint8Array[]; length: number } {
-  const sized = items.map((w) => [w.key, { byteLength: GRANT_BYTES + w.length }] as unknown as [string, Uint8Array]);
-  const head = encodeBatchPut(sized).chunks[0];
-  const chunks: Uint8Array[] = [head];
-  let length = head.byteLength;
-  for (const w of items) {
-    chunks.push(w.grant, ...w.chunks);
-    length += GRANT_BYTES + w.length;
-  }
-  return { chunks, length };
+function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32LE(n, 0);
+  return b;
 }
 
-async function call(agents: Agents, addr: string, op: typeof OP.WRITES | typeof OP.READS, frame: { chunks: Uint8Array[]; length: number }): Promise<ChunkSink> {
+async function call(agents: Agents, addr: string, op: typeof OP.WRITES | typeof OP.READS, chunks: Uint8Array[], length: number): Promise<ChunkSink> {
   const t = await agents.get(addr);
   const sink = new ChunkSink();
   try {
-    await t.call(op, '', '', frame.chunks, frame.length, sink);
+    await t.call(op, '', '', chunks, length, sink);
   } catch (e) {
     agents.failed(addr, t);
     throw e;
@@ -50,46 +46,65 @@ async function call(agents: Agents, addr: string, op: typeof OP.WRITES | typeof 
 }
 
 /** Every group written, one WRITES per agent: the MmcError of each item that failed, by item index. */
-export async function writeGroups(agents: Agents, groups: Map<string, BatchWrite[]>): Promise<Map<number, MmcError>> {
+export async function writeGroups(agents: Agents, groups: readonly GrantGroup[], values: Values): Promise<Map<number, MmcError>> {
   const failed = new Map<number, MmcError>();
-  await Promise.all([...groups].map(async ([addr, items]) => {
+  await Promise.all(groups.map(async (g) => {
+    const chunks: Uint8Array[] = [u32(g.grant.byteLength), g.grant];
+    let length = 4 + g.grant.byteLength;
+    for (const i of g.items) {
+      chunks.push(...values.chunks(i));
+      length += values.length(i);
+    }
     try {
-      const codes = decodeCodes(concat((await call(agents, addr, OP.WRITES, writesFrame(items))).chunks));
-      items.forEach((w, j) => {
-        if (codes[j] !== 0 && !failed.has(w.i)) failed.set(w.i, new MmcError(codes[j], `put of '${w.key}': write to rank agent ${addr} refused`));
+      const codes = decodeCodes(concat((await call(agents, g.addr, OP.WRITES, chunks, length)).chunks));
+      g.items.forEach((i, j) => {
+        if (codes[j] !== 0 && !failed.has(i)) failed.set(i, new MmcError(codes[j], `write to rank ${g.rank} (${g.addr}) refused`));
       });
     } catch (e) {
-      for (const w of items) if (!failed.has(w.i)) failed.set(w.i, asError(e, addr));
+      for (const i of g.items) if (!failed.has(i)) failed.set(i, asError(e, g.addr));
     }
   }));
   return failed;
 }
 
+/** The READS of `group`'s items at positions `pos`; each found value poured into `make(i)`'s sink. */
+async function readGroup(agents: Agents, g: GrantGroup, pos: number[], make: (i: number) => Sink, got: (Answer | MmcError | undefined)[]): Promise<void> {
+  const list = Buffer.allocUnsafe(4 + 4 * pos.length);
+  list.writeUInt32LE(pos.length, 0);
+  pos.forEach((p, j) => list.writeUInt32LE(p, 4 + 4 * j));
+  let answer;
+  try {
+    answer = decodeBatchGetChunks((await call(agents, g.addr, OP.READS, [u32(g.grant.byteLength), g.grant, list], 8 + g.grant.byteLength + 4 * pos.length)).chunks);
+  } catch {
+    return; // the agent failed: its items try their other replicas
+  }
+  pos.forEach((p, j) => {
+    const v = answer.values[j];
+    if (answer.codes[j] !== 0 || v === undefined) return;
+    const i = g.items[p];
+    const sink = make(i);
+    const refused = sink.begin(v.byteLength);
+    if (refused) { got[i] = refused; return; }
+    sink.write(v);
+    sink.end?.();
+    got[i] = { code: 0, aux: EMPTY, length: v.byteLength };
+  });
+}
+
 /**
- * Every group read, one READS per agent; each found value poured into `make(i)`'s sink. The
- * Answer of each item read, by item index; the others (absent there, refused, agent failed) are
- * left out, for the caller to try their other replicas.
+ * Every found item of `p` read: its first replicas, one READS per agent in parallel, then the
+ * items not read yet (absent there, refused, agent failed) at their next replicas, and so on. The
+ * Answer (or a sink's refusal) of each item read, by item index; undefined for the others.
  */
-export async function readGroups(agents: Agents, groups: Map<string, BatchRead[]>, make: (i: number) => Sink): Promise<Map<number, Answer | MmcError>> {
-  const got = new Map<number, Answer | MmcError>();
-  await Promise.all([...groups].map(async ([addr, items]) => {
-    const frame = encodeBatchPut(items.map((r) => [r.key, r.grant]));
-    let answer;
-    try {
-      answer = decodeBatchGetChunks((await call(agents, addr, OP.READS, frame)).chunks);
-    } catch {
-      return; // the agent failed: its items try their other replicas
-    }
-    items.forEach((r, j) => {
-      const v = answer.values[j];
-      if (answer.codes[j] !== 0 || v === undefined) return;
-      const sink = make(r.i);
-      const refused = sink.begin(v.byteLength);
-      if (refused) { got.set(r.i, refused); return; }
-      sink.write(v);
-      sink.end?.();
-      got.set(r.i, { code: 0, aux: new Uint8Array(0), length: v.byteLength });
-    });
-  }));
-  return got;
+export async function readGroups(agents: Agents, p: Placement, make: (i: number) => Sink): Promise<(Answer | MmcError | undefined)[]> {
+  const got = new Array<Answer | MmcError | undefined>(p.items.length);
+  for (let slot = 0; ; slot++) {
+    const groups = p.groups.filter((g) => g.slot === slot);
+    if (groups.length === 0) return got;
+    await Promise.all(groups.map((g) => {
+      const pos: number[] = [];
+      g.items.forEach((i, j) => { if (got[i] === undefined) pos.push(j); });
+      return pos.length ? readGroup(agents, g, pos, make, got) : undefined;
+    }));
+  }
 }

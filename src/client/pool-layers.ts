@@ -31,7 +31,7 @@ export class PoolLayers implements LayerTransport {
   batchGet(keys: readonly string[], into: readonly ByteList[], accept: (i: number, size: number) => boolean): Promise<number[]> {
     return sliced(this.batchKeyLimit, keys, into, async (k, v, base) => {
       const sinks = k.map((_, i) => new AcceptSink(v[i], (n) => accept(base + i, n)));
-      const got = await this.t.batchRead(k, (i) => (sinks[i] = new AcceptSink(v[i], (n) => accept(base + i, n))), false);
+      const got = await this.t.batchRead(k, (i) => (sinks[i] = new AcceptSink(v[i], (n) => accept(base + i, n))));
       return got.map((a, i) => (a instanceof MmcError ? (a.code < 0 ? a.code : MMC.MMC_ERROR) : a ? sinks[i].size : MMC.MMC_UNMATCHED_KEY));
     });
   }

@@ -3,23 +3,26 @@
  * service, value bytes straight to and from the agents. put = ALLOC at meta, WRITE of every replica
  * to its agent in parallel, COMMIT (write_fail when a write failed: nothing is left behind); get =
  * LOOKUP (a read lease and a grant per replica), READ from the first agent that answers (an agent
- * that errs or no longer holds the blob: the next replica; none: absent), RELEASE. A batch is one
- * meta round trip each way and its items' requests in parallel. The rest (exists, remove, query)
- * is answered by the meta service over its data path, as by `mmc serve`.
+ * that errs or no longer holds the blob: the next replica; none: absent), RELEASE (a batch's not awaited).
+ * A batch is one meta round trip each way and one request per agent, in parallel (pool-batch.ts).
+ * The rest (exists, remove, query) is answered by the meta service over its data path, as by
+ * `mmc serve`.
  */
 import { MMC, MmcError } from '../errors.js';
 import { parseAddress } from '../address.js';
 import { OP, type Op } from '../protocol/data-frames.js';
+import { decodeCodes } from '../protocol/framing.js';
 import {
-  decodeJson, encodeJson, type AllocItem, type LookupAnswer, type LookupItem, type Replica,
-} from '../protocol/pool-frames.js';
+  decodePlacement, encodeAlloc, encodeCommit, encodeLookup, encodeRelease,
+  type AllocRequest, type CommitRequest, type GrantGroup, type Placement, type PlacedItem,
+} from '../protocol/pool-control.js';
 import { readReason } from '../protocol/reasons.js';
 import type { QueryResult } from '../store/types.js';
 import { ChunkSink, type Answer, type ConnTarget, type Sink } from './data-conn.js';
 import { DataTransport, OwnSink, ViewsSink } from './data-transport.js';
 import type { LayerTransport } from './layers.js';
 import { PoolLayers } from './pool-layers.js';
-import { readGroups, writeGroups, type Agents, type BatchRead, type BatchWrite } from './pool-batch.js';
+import { readGroups, writeGroups, type Agents } from './pool-batch.js';
 
 /** What MemCacheClient asks of its binary transport: a server's data path or a pool. */
 export type DataPlane = Pick<DataTransport,
@@ -49,8 +52,22 @@ function withTimeout<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
   });
 }
 
-function itemError(i: { code: number; reason?: string }): MmcError {
+function itemError(i: PlacedItem): MmcError {
   return new MmcError(i.code, readReason(i.reason ?? '').message || 'pool operation failed');
+}
+
+/** `inner`, calling `first` when an answer's payload begins (its other methods as they are). */
+function onBegin(inner: Sink, first: () => void): Sink {
+  const s: Sink = {
+    begin(len: number) { first(); return inner.begin(len); },
+    write(chunk: Uint8Array) { inner.write(chunk); },
+  };
+  if (inner.target && inner.advance) {
+    s.target = (max) => inner.target!(max);
+    s.advance = (n) => inner.advance!(n);
+  }
+  if (inner.end) s.end = (e) => inner.end!(e);
+  return s;
 }
 
 export class PoolTransport implements DataPlane {
@@ -97,29 +114,40 @@ export class PoolTransport implements DataPlane {
     }, () => {});
   }
 
-  private async control<T>(op: Op, body: unknown): Promise<T> {
-    const b = encodeJson(body);
+  private async control(op: Op, body: Buffer): Promise<Uint8Array[]> {
     const sink = new ChunkSink();
-    await this.meta.call(op, '', '', [b], b.length, sink);
-    return (sink.chunks.length ? decodeJson(sink.chunks, 'pool answer') : undefined) as T;
+    await this.meta.call(op, '', '', [body], body.length, sink);
+    return sink.chunks;
+  }
+
+  /** ALLOC at the meta service: where to write each item, with the grants. */
+  async alloc(r: AllocRequest): Promise<Placement> {
+    return decodePlacement(await this.control(OP.ALLOC, encodeAlloc(r)));
+  }
+
+  /** COMMIT at the meta service: each item's code. */
+  async commit(r: CommitRequest): Promise<number[]> {
+    const chunks = await this.control(OP.COMMIT, encodeCommit(r));
+    return decodeCodes(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   }
 
   /**
-   * Ends a lookup's lease. Awaited: the meta service counts a get when its lease ends (as the
-   * store counts one when its read ends), so the counters are right when the call returns.
+   * Ends a lookup's lease. A single get awaits it: the meta service counts a get when its lease
+   * ends (as the store counts one when its read ends), so the counters are right when the call
+   * returns. A batch's lookup is counted at once, so its release is not awaited.
    */
-  private async release(lease: number): Promise<void> {
-    await this.control(OP.RELEASE, { lease }).catch(() => {});
+  private release(lease: number): Promise<void> {
+    return this.control(OP.RELEASE, encodeRelease(lease)).then(() => {}, () => {});
   }
 
   /** Every replica written, in parallel: undefined, or the MmcError of the first that failed. */
-  private async writeAll(key: string, replicas: Replica[], chunks: readonly Uint8Array[], length: number): Promise<MmcError | undefined> {
-    const rs = await Promise.allSettled(replicas.map(async (r) => {
-      const t = await this.agent(r.addr);
+  private async writeAll(key: string, groups: GrantGroup[], chunks: readonly Uint8Array[], length: number): Promise<MmcError | undefined> {
+    const rs = await Promise.allSettled(groups.map(async (g) => {
+      const t = await this.agent(g.addr);
       try {
-        await t.call(OP.WRITE, key, Buffer.from(r.grant, 'base64'), chunks, length);
+        await t.call(OP.WRITE, key, g.grant, chunks, length);
       } catch (e) {
-        this.drop(r.addr, t);
+        this.drop(g.addr, t);
         throw e;
       }
     }));
@@ -128,7 +156,7 @@ export class PoolTransport implements DataPlane {
       if (r.status === 'fulfilled') continue;
       const e = r.reason as Error;
       const code = e instanceof MmcError ? e.code : MMC.MMC_ERROR;
-      return new MmcError(code, `put of '${key}': write to rank ${replicas[i].rank} (${replicas[i].addr}) failed: ${readReason(e.message).message}`);
+      return new MmcError(code, `put of '${key}': write to rank ${groups[i].rank} (${groups[i].addr}) failed: ${readReason(e.message).message}`);
     }
     return undefined;
   }
@@ -138,10 +166,10 @@ export class PoolTransport implements DataPlane {
   }
 
   async putChunks(key: string, chunks: readonly Uint8Array[], length: number, query: string): Promise<void> {
-    const [item] = await this.control<AllocItem[]>(OP.ALLOC, { keys: [key], sizes: [length], query, batch: false });
-    if (item.code !== 0) throw itemError(item);
-    const failed = await this.writeAll(key, item.replicas!, chunks, length);
-    const [c] = await this.control<number[]>(OP.COMMIT, { keys: [key], ok: [failed === undefined], batch: false });
+    const p = await this.alloc({ keys: [key], sizes: [length], query, batch: false });
+    if (p.items[0].code !== 0) throw itemError(p.items[0]);
+    const failed = await this.writeAll(key, p.groups, chunks, length);
+    const [c] = await this.commit({ keys: [key], ok: [failed === undefined], batch: false });
     if (failed) throw failed;
     if (c !== 0) throw new MmcError(c, `'${key}' was removed or expired while being written`);
   }
@@ -152,20 +180,12 @@ export class PoolTransport implements DataPlane {
 
   /** batchPut of values each gathered from a list of chunks (`lengths[i]` bytes in all): one WRITES per agent. */
   async batchPutLists(keys: readonly string[], values: readonly (readonly Uint8Array[])[], lengths: readonly number[], query: string): Promise<number[]> {
-    const items = await this.control<AllocItem[]>(OP.ALLOC, { keys, sizes: lengths, query, batch: true });
-    const placed = items.flatMap((it, i) => (it.code === 0 ? [i] : []));
-    const codes = items.map((it) => it.code);
+    const p = await this.alloc({ keys: keys as string[], sizes: lengths as number[], query, batch: true });
+    const codes = p.items.map((it) => it.code);
+    const placed = codes.flatMap((c, i) => (c === 0 ? [i] : []));
     if (placed.length === 0) return codes;
-    const groups = new Map<string, BatchWrite[]>();
-    for (const i of placed) {
-      for (const r of items[i].replicas!) {
-        let g = groups.get(r.addr);
-        if (!g) groups.set(r.addr, g = []);
-        g.push({ i, key: keys[i], grant: Buffer.from(r.grant, 'base64'), chunks: values[i], length: lengths[i] });
-      }
-    }
-    const failed = await writeGroups(this.agentsSeam, groups);
-    const c = await this.control<number[]>(OP.COMMIT, { keys: placed.map((i) => keys[i]), ok: placed.map((i) => !failed.has(i)), batch: true });
+    const failed = await writeGroups(this.agentsSeam, p.groups, { chunks: (i) => values[i], length: (i) => lengths[i] });
+    const c = await this.commit({ keys: placed.map((i) => keys[i]), ok: placed.map((i) => !failed.has(i)), batch: true });
     placed.forEach((i, j) => { codes[i] = failed.get(i)?.code ?? c[j]; });
     return codes;
   }
@@ -174,40 +194,37 @@ export class PoolTransport implements DataPlane {
   private readonly agentsSeam: Agents = { get: (addr) => this.agent(addr), failed: (addr, t) => this.drop(addr, t) };
 
   /**
-   * One looked-up item read into the sink `make` gives (one per attempt): its Answer, or undefined
-   * when absent (no replica, or none of the agents holding one answered with it).
+   * get of one key into the sink `make` gives (one per attempt); `precheck`: ask it about the size
+   * first. The lease is released as soon as an agent's answer begins (the agent read the bytes
+   * before it answered), so the release's round trip overlaps the value's transfer; it is awaited
+   * before the call returns (the meta service counts the get when the lease ends).
    */
-  private async readItem(key: string, item: LookupItem, make: () => Sink, precheck: boolean): Promise<Answer | undefined> {
-    if (item.code === MMC.MMC_UNMATCHED_KEY) return undefined;
-    if (item.code !== 0) throw itemError(item);
-    // a sink that refuses the size (a buffer too small) refuses it before any agent is asked
-    const refused = precheck ? make().begin(item.size!) : undefined;
-    if (refused) throw refused;
-    for (const r of item.replicas!) {
-      let t: AgentCall | undefined;
-      try {
-        t = await this.agent(r.addr);
-        const a = await t.call(OP.READ, key, Buffer.from(r.grant, 'base64'), [], 0, make(), true);
-        if (a.code === 0) return a;
-      } catch {
-        // this agent is gone, hung or refused: the next replica
-        if (t) this.drop(r.addr, t);
-      }
-    }
-    return undefined;
-  }
-
-  private async lookup(keys: readonly string[], batch: boolean): Promise<LookupAnswer> {
-    return this.control<LookupAnswer>(OP.LOOKUP, { keys, batch });
-  }
-
-  /** get of one key into the sink `make` gives (one per attempt); `precheck`: ask it about the size first. */
   async readOne(key: string, make: () => Sink, precheck = true): Promise<Answer | undefined> {
-    const ans = await this.lookup([key], false);
+    const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: [key], batch: false })));
+    let released: Promise<void> | undefined;
+    const release = () => { released ??= this.release(p.lease); };
     try {
-      return await this.readItem(key, ans.items[0], make, precheck);
+      const item = p.items[0];
+      if (item.code === MMC.MMC_UNMATCHED_KEY) return undefined;
+      if (item.code !== 0) throw itemError(item);
+      // a sink that refuses the size (a buffer too small) refuses it before any agent is asked
+      const refused = precheck ? make().begin(item.size) : undefined;
+      if (refused) throw refused;
+      for (const g of [...p.groups].sort((x, y) => x.slot - y.slot)) {
+        let t: AgentCall | undefined;
+        try {
+          t = await this.agent(g.addr);
+          const a = await t.call(OP.READ, key, g.grant, [], 0, onBegin(make(), release), true);
+          if (a.code === 0) return a;
+        } catch {
+          // this agent is gone, hung or refused: the next replica
+          if (t) this.drop(g.addr, t);
+        }
+      }
+      return undefined;
     } finally {
-      await this.release(ans.lease);
+      release();
+      await released;
     }
   }
 
@@ -226,37 +243,24 @@ export class PoolTransport implements DataPlane {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    const sinks = keys.map(() => new OwnSink());
-    const got = await this.batchRead(keys, (i) => (sinks[i] = new OwnSink()), true);
+    const sinks = new Array<OwnSink>(keys.length);
+    const got = await this.batchRead(keys, (i) => (sinks[i] = new OwnSink()));
     // as over the data path: undefined where absent or failed
     return got.map((a, i) => (a && !(a instanceof MmcError) ? sinks[i].buf ?? Buffer.alloc(0) : undefined));
   }
 
   /**
-   * get of each key: one lookup, one READS per agent holding a first replica, in parallel; an item
-   * its agent did not answer with tries its other replicas alone. Its Answer, undefined when absent,
-   * or its error.
+   * get of each key: one lookup, one READS per agent holding a first replica, in parallel; the
+   * items not read there try their other replicas, again one READS per agent (pool-batch.ts). Its
+   * Answer, undefined when absent, or its error.
    */
-  async batchRead(keys: readonly string[], make: (i: number) => Sink, precheck: boolean): Promise<(Answer | undefined | MmcError)[]> {
-    const ans = await this.lookup(keys, true);
+  async batchRead(keys: readonly string[], make: (i: number) => Sink): Promise<(Answer | undefined | MmcError)[]> {
+    const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: keys as string[], batch: true })));
     try {
-      const groups = new Map<string, BatchRead[]>();
-      ans.items.forEach((it, i) => {
-        if (it.code !== 0) return;
-        const r = it.replicas![0];
-        let g = groups.get(r.addr);
-        if (!g) groups.set(r.addr, g = []);
-        g.push({ i, key: keys[i], grant: Buffer.from(r.grant, 'base64') });
-      });
-      const got = await readGroups(this.agentsSeam, groups, make);
-      return await Promise.all(ans.items.map((it, i) => {
-        const a = got.get(i);
-        if (a !== undefined) return a;
-        const rest = it.code === 0 ? { ...it, replicas: it.replicas!.slice(1) } : it;
-        return this.readItem(keys[i], rest, () => make(i), precheck).catch((e: unknown) => (e instanceof MmcError ? e : new MmcError(MMC.MMC_ERROR, String(e))));
-      }));
+      const got = await readGroups(this.agentsSeam, p, make);
+      return p.items.map((it, i) => got[i] ?? (it.code === 0 || it.code === MMC.MMC_UNMATCHED_KEY ? undefined : itemError(it)));
     } finally {
-      await this.release(ans.lease);
+      void this.release(p.lease);
     }
   }
 

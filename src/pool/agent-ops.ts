@@ -30,25 +30,43 @@ export interface AgentState {
   secret: Buffer | undefined;
 }
 
-const refuse = (why: string) => invalid(`refused by rank agent: ${why}`);
+export const refuse = (why: string) => invalid(`refused by rank agent: ${why}`);
 
-/** The grant in `aux` for `key`, checked against this agent; the segment it names. */
-export function checkGrant(s: AgentState, op: number, aux: Uint8Array, key: string): { g: Grant; seg: AgentSegment } {
-  if (s.secret === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} is not registered at the meta service yet`);
-  const g = verifyGrant(s.secret, aux, key);
-  if (g === undefined) throw refuse('the grant does not verify (forged, altered, for another key, or from another registration)');
+/** A grant's holder checked against this agent: registered, the op, its rank and incarnation. */
+export function checkHolder(s: AgentState, op: number, g: { op: number; rank: number; incarnation: number }): void {
   if (g.op !== op) throw refuse(`the grant is for a ${g.op === GRANT_WRITE ? 'write' : 'read'}`);
   if (g.rank !== s.rank || g.incarnation !== s.incarnation) {
     throw refuse(`the grant is for rank ${g.rank} incarnation ${g.incarnation}, this is rank ${s.rank} incarnation ${s.incarnation}`);
   }
-  const seg = s.segments.get(g.medium);
-  if (seg === undefined) throw refuse(`rank ${s.rank} has no ${g.medium} segment`);
-  if (g.offset + g.size > seg.device.bytes) throw refuse(`range ${g.offset}+${g.size} outside segment of ${seg.device.bytes} bytes`);
-  return { g, seg };
 }
 
+/** The segment a granted range lies in, wholly. */
+export function segmentFor(s: AgentState, medium: Medium, offset: number, size: number): AgentSegment {
+  const seg = s.segments.get(medium);
+  if (seg === undefined) throw refuse(`rank ${s.rank} has no ${medium} segment`);
+  if (offset + size > seg.device.bytes) throw refuse(`range ${offset}+${size} outside segment of ${seg.device.bytes} bytes`);
+  return seg;
+}
+
+/** The secret of the current registration, or the error of an agent not registered yet. */
+export function secretOf(s: AgentState): Buffer {
+  if (s.secret === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} is not registered at the meta service yet`);
+  return s.secret;
+}
+
+/** The grant in `aux` for `key`, checked against this agent; the segment it names. */
+export function checkGrant(s: AgentState, op: number, aux: Uint8Array, key: string): { g: Grant; seg: AgentSegment } {
+  const g = verifyGrant(secretOf(s), aux, key);
+  if (g === undefined) throw refuse('the grant does not verify (forged, altered, for another key, or from another registration)');
+  checkHolder(s, op, g);
+  return { g, seg: segmentFor(s, g.medium, g.offset, g.size) };
+}
+
+/** What a single grant and a grant block's item both name of a range. */
+type GrantedRange = { offset: number; size: number; gen: number };
+
 /** A write granted for an allocation whose range was freed since (FREE, agent-blobs.ts). */
-export function staleGrant(g: Grant): MmcError {
+export function staleGrant(g: GrantedRange): MmcError {
   return refuse(`the grant's range ${g.offset}+${g.size} was freed since it was granted (generation ${g.gen})`);
 }
 
@@ -56,7 +74,7 @@ export function staleGrant(g: Grant): MmcError {
  * Before a write's bytes go to the device: refused if its grant is stale; else what the range held
  * is gone, and writes granted before this one (older generations) are refused there from now on.
  */
-export function overwriting(s: AgentState, seg: AgentSegment, g: Grant): void {
+export function overwriting(s: AgentState, seg: AgentSegment, g: GrantedRange): void {
   if (seg.blobs.fenced(g.offset, g.size, g.gen)) throw staleGrant(g);
   seg.blobs.freed(g.offset, g.size, Math.max(0, g.gen - 1));
 }
@@ -104,10 +122,23 @@ function read(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Answ
   const run = async () => {
     const e = seg.blobs.find(key);
     if (e === undefined || e.offset !== g.offset || e.size !== g.size || e.gen !== g.gen) { out.absent(head); return; }
-    const dst = Buffer.allocUnsafe(g.size);
-    const r = s.backend.read(seg.device, g.offset, dst);
-    if (r) await r;
-    out.ok(head, undefined, { chunks: [dst], length: dst.length });
+    // read straight into the answer's buffer where the session lends one (no buffer of its own)
+    if (out.room === undefined) {
+      const dst = Buffer.allocUnsafe(g.size);
+      const r = s.backend.read(seg.device, g.offset, dst);
+      if (r) await r;
+      out.ok(head, undefined, { chunks: [dst], length: dst.length });
+      return;
+    }
+    const dst = out.room(g.size);
+    try {
+      const r = s.backend.read(seg.device, g.offset, dst);
+      if (r) await r;
+    } catch (e) {
+      out.dropRoom!();
+      throw e;
+    }
+    out.sendRoom!(head, dst);
   };
   return {
     write() {},

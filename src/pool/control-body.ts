@@ -1,6 +1,6 @@
 /**
- * A pool control request on the data path (pool-frames.ts): its JSON value gathered (bounded by
- * MAX_CONTROL_BYTES), then run; the answer's payload is the handler's JSON, or nothing.
+ * A pool control request on the data path (pool-frames.ts): its value gathered (bounded by
+ * MAX_CONTROL_BYTES), then run; the answer's payload is the handler's bytes, or nothing.
  * Shared by the meta service's and the agents' sessions.
  */
 import { MMC, MmcError } from '../errors.js';
@@ -8,9 +8,12 @@ import type { Head } from '../protocol/data-frames.js';
 import { MAX_CONTROL_BYTES, decodeJson, encodeJson } from '../protocol/pool-frames.js';
 import type { Answers, Pending } from '../server/data-ops.js';
 
-/** What a handler answers: a JSON value, ABSENT (code -3102, nothing else) or nothing. */
+/** What a handler answers: a payload, ABSENT (code -3102, nothing else) or nothing. */
 export const ABSENT = Symbol('absent');
-export type ControlHandler = (body: unknown) => Promise<unknown> | unknown;
+type Result<T> = T | typeof ABSENT | undefined;
+export type ControlHandler = (chunks: Uint8Array[]) => Promise<Result<Uint8Array>> | Result<Uint8Array>;
+/** A handler of a JSON message (REGISTER, HEARTBEAT, COPY): a JSON answer. */
+export type JsonHandler = (body: unknown) => Promise<unknown> | unknown;
 
 /** A request answered at once with an error; its value is read and dropped. */
 export function refused(head: Head, out: Answers, e: unknown): Pending {
@@ -18,7 +21,7 @@ export function refused(head: Head, out: Answers, e: unknown): Pending {
   return { write() {}, end: async () => {}, abort: async () => {} };
 }
 
-export function controlBody(head: Head, out: Answers, what: string, run: ControlHandler): Pending {
+export function binaryBody(head: Head, out: Answers, what: string, run: ControlHandler): Pending {
   if (head.len > MAX_CONTROL_BYTES) return refused(head, out, new MmcError(MMC.MMC_INVALID_PARAM, `${what} message of ${head.len} bytes (at most ${MAX_CONTROL_BYTES})`));
   if (head.len === 0) return refused(head, out, new MmcError(MMC.MMC_INVALID_PARAM, `empty ${what} message`));
   const chunks: Uint8Array[] = [];
@@ -27,15 +30,22 @@ export function controlBody(head: Head, out: Answers, what: string, run: Control
     write(chunk: Uint8Array) { chunks.push(chunk); },
     async end() {
       try {
-        const r = await run(decodeJson(chunks, what));
+        const r = await run(chunks);
         if (r === ABSENT) { out.absent(head); return; }
         if (r === undefined) { out.ok(head); return; }
-        const b = encodeJson(r);
-        out.ok(head, undefined, { chunks: [b], length: b.length });
+        out.ok(head, undefined, { chunks: [r], length: r.byteLength });
       } catch (e) {
         out.fail(head, e);
       }
     },
     async abort() { chunks.length = 0; },
   };
+}
+
+/** A JSON message (REGISTER, HEARTBEAT, COPY, ...): binaryBody of its JSON. */
+export function controlBody(head: Head, out: Answers, what: string, run: JsonHandler): Pending {
+  return binaryBody(head, out, what, async (chunks) => {
+    const r = await run(decodeJson(chunks, what));
+    return r === ABSENT || r === undefined ? r : encodeJson(r);
+  });
 }

@@ -3,31 +3,37 @@
  * (remote-backend.ts): alloc places a put and grants each replica's range to the client, commit
  * makes it READABLE (the meta service commits bytes it never saw: the agents acknowledged them to
  * the client), lookup leases a READABLE blob and grants reads of every replica, release ends the
- * lease. A grant is signed with the secret of the agent's registration (protocol/grant.ts).
+ * lease. Grants are signed with the secret of the agent's registration: a batch's items on one
+ * agent under one mac (protocol/grant-block.ts), a single key's replica alone (protocol/grant.ts).
  */
 import { MMC, MmcError, codeName } from '../errors.js';
 import type { DeviceSegment, Medium } from '../device/types.js';
-import { GRANT_READ, GRANT_WRITE, signGrant } from '../protocol/grant.js';
-import type { AllocRequest, AllocItem, CommitRequest, LookupAnswer, LookupItem, LookupRequest, Replica } from '../protocol/pool-frames.js';
+import { GRANT_READ, GRANT_WRITE } from '../protocol/grant.js';
+import type { AllocRequest, CommitRequest, LookupRequest, PlacedItem, Placement } from '../protocol/pool-control.js';
 import { decodePutOptions } from '../protocol/put-options.js';
 import { Query } from '../server/query.js';
 import type { MemCache } from '../store/memcache.js';
 import type { PutWriter } from '../store/writer.js';
 import type { RemoteBackend } from './remote-backend.js';
 import type { Registry } from './registry.js';
+import { Grants, type Blob } from './meta-grants.js';
 
 /** A lease the client did not release ends after this long. */
 const LEASE_MS = 5000;
 
-interface Blob { rank: number; medium: Medium; offset: number }
 /** Where an object's replicas were placed, and its generation. */
 interface Placed { key: string; gen: number; size: number; blobs: Blob[] }
 
-const at = (b: Blob) => `${b.rank}:${b.medium}:${b.offset}`;
+const same = (a: Blob, b: Blob) => a.offset === b.offset && a.rank === b.rank && a.medium === b.medium;
+/** A segment's number in `placed`: numbers, not strings, since every key of a batch is placed. */
+const segId = (b: Blob) => b.rank * 2 + (b.medium === 'hbm' ? 0 : 1);
 
-function itemError(e: unknown): { code: number; reason: string } {
-  if (e instanceof MmcError) return { code: e.code, reason: e.message };
-  return { code: MMC.MMC_ERROR, reason: `MMC_ERROR: ${(e as Error)?.message ?? String(e)}` };
+/** A lookup's item: the error, or the replicas to read (the one the core chose first) and its generation. */
+interface Found { code: number; reason?: string; size?: number; gen?: number; blobs?: Blob[] }
+
+function itemError(e: unknown): { code: number; reason: string; size: number } {
+  if (e instanceof MmcError) return { code: e.code, reason: e.message, size: 0 };
+  return { code: MMC.MMC_ERROR, reason: `MMC_ERROR: ${(e as Error)?.message ?? String(e)}`, size: 0 };
 }
 
 export class MetaPool {
@@ -36,7 +42,7 @@ export class MetaPool {
    * placed there before, so the map never holds more entries than the segments have allocation
    * units, whatever was removed or evicted meanwhile (the core forgets keys without telling).
    */
-  private readonly placed = new Map<string, Placed>();
+  private readonly placed = new Map<number, Map<number, Placed>>();
   private readonly leases = new Map<number, { holds: (() => void)[]; until: number }>();
   private nextLease = 1;
   private readonly timer: NodeJS.Timeout;
@@ -46,33 +52,27 @@ export class MetaPool {
     this.timer.unref();
   }
 
-  private grant(op: typeof GRANT_WRITE | typeof GRANT_READ, key: string, b: Blob, gen: number, size: number): Replica {
-    const a = this.registry.agent(b.rank);
-    if (a === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${b.rank} has no agent`);
-    const g = signGrant(a.secret, { op, medium: b.medium, rank: b.rank, incarnation: a.incarnation, view: 0, gen, offset: b.offset, size }, key);
-    return { rank: b.rank, addr: a.addr, grant: Buffer.from(g).toString('base64') };
-  }
-
-  async alloc(r: AllocRequest): Promise<AllocItem[]> {
+  async alloc(r: AllocRequest): Promise<Placement> {
     const opts = decodePutOptions(new Query(r.query));
     const entries = r.keys.map((k, i) => [k, r.sizes[i]] as const);
     const ws = r.batch
       ? await this.mc.batchAlloc(entries, opts)
       : [await this.mc.alloc(entries[0][0], entries[0][1], opts).catch((e: unknown) => e as Error)];
-    return ws.map((w) => (w instanceof Error ? itemError(w) : this.writeGrants(w)));
-  }
-
-  private writeGrants(w: PutWriter): AllocItem {
-    const blobs = w.blobs.map((b) => ({ rank: b.rank, medium: b.medium.toLowerCase() as Medium, offset: b.offset }));
-    try {
-      const replicas = blobs.map((b) => this.grant(GRANT_WRITE, w.key, b, w.handle.gen, w.size));
+    const grants = new Grants(this.registry, GRANT_WRITE, r.batch);
+    const items = ws.map((w, i): PlacedItem => {
+      if (w instanceof Error) return itemError(w);
+      const blobs = w.blobs.map((b): Blob => ({ rank: b.rank, medium: b.medium === 'HBM' ? 'hbm' : 'dram', offset: b.offset }));
+      const gone = blobs.find((b) => this.registry.agent(b.rank) === undefined);
+      if (gone) {
+        void w.abort();
+        return itemError(new MmcError(MMC.MMC_ERROR, `rank ${gone.rank} has no agent`));
+      }
       const p: Placed = { key: w.key, gen: w.handle.gen, size: w.size, blobs };
-      for (const b of blobs) this.placed.set(at(b), p);
-      return { code: 0, replicas };
-    } catch (e) {
-      void w.abort();
-      return itemError(e);
-    }
+      for (const b of blobs) this.place(b, p);
+      blobs.forEach((b, slot) => grants.add(i, slot, w.key, b, p.gen, w.size));
+      return { code: 0, size: w.size };
+    });
+    return { lease: 0, items, groups: grants.groups() };
   }
 
   async commit(r: CommitRequest): Promise<number[]> {
@@ -85,17 +85,26 @@ export class MetaPool {
     }
   }
 
-  async lookup(r: LookupRequest): Promise<LookupAnswer> {
+  async lookup(r: LookupRequest): Promise<Placement> {
     const holds: (() => void)[] = [];
-    const items: LookupItem[] = r.batch ? this.lookupBatch(r.keys, holds) : [await this.lookupOne(r.keys[0], holds)];
+    const found: Found[] = r.batch ? this.lookupBatch(r.keys, holds) : [await this.lookupOne(r.keys[0], holds)];
     const lease = this.nextLease;
     this.nextLease = lease >= 0xffffffff ? 1 : lease + 1;
     if (holds.length) this.leases.set(lease, { holds, until: Date.now() + LEASE_MS });
-    return { lease, items };
+    const grants = new Grants(this.registry, GRANT_READ, r.batch);
+    const items = found.map((f, i): PlacedItem => {
+      if (f.code !== 0) return { code: f.code, size: 0, reason: f.reason };
+      // replicas whose agent is gone are left out; none left: absent
+      const blobs = f.blobs!.every((b) => this.registry.agent(b.rank) !== undefined) ? f.blobs! : f.blobs!.filter((b) => this.registry.agent(b.rank) !== undefined);
+      if (blobs.length === 0) return { code: MMC.MMC_UNMATCHED_KEY, size: 0 };
+      blobs.forEach((b, slot) => grants.add(i, slot, r.keys[i], b, f.gen!, f.size!));
+      return { code: 0, size: f.size! };
+    });
+    return { lease, items, groups: grants.groups() };
   }
 
   /** MemCache.get with the backend's capture: the core's checks, LRU, counters and lease, no byte read. */
-  private async lookupOne(key: string, holds: (() => void)[]): Promise<LookupItem> {
+  private async lookupOne(key: string, holds: (() => void)[]): Promise<Found> {
     let got: { seg: DeviceSegment; offset: number; size: number } | undefined;
     this.backend.capture = (seg, offset, size) => {
       got = { seg, offset, size };
@@ -124,7 +133,7 @@ export class MetaPool {
    * leased as a single lookup's is, until the client releases the batch (or the lease runs out),
    * so a remove meanwhile cannot free a range under a batch read.
    */
-  private lookupBatch(keys: readonly string[], holds: (() => void)[]): LookupItem[] {
+  private lookupBatch(keys: readonly string[], holds: (() => void)[]): Found[] {
     const { codes, leased } = this.mc.batchLease(keys);
     for (const l of leased) holds.push(() => l.end());
     let j = 0;
@@ -134,19 +143,22 @@ export class MetaPool {
     });
   }
 
-  /** Read grants: the blob the core chose first, then the other replicas placed with it. */
-  private readGrants(key: string, got: { seg: DeviceSegment; offset: number; size: number }): LookupItem {
+  /** What to read: the blob the core chose first, then the other replicas placed with it. */
+  private readGrants(key: string, got: { seg: DeviceSegment; offset: number; size: number }): Found {
     const chosen: Blob = { rank: got.seg.rank, medium: got.seg.medium, offset: got.offset };
-    const found = this.placed.get(at(chosen));
+    const found = this.placed.get(segId(chosen))?.get(chosen.offset);
     const p = found?.key === key && found.size === got.size ? found : undefined;
-    const others = p ? p.blobs.filter((b) => at(b) !== at(chosen)) : [];
-    const gen = p?.gen ?? 0;
-    const replicas: Replica[] = [];
-    for (const b of [chosen, ...others]) {
-      try { replicas.push(this.grant(GRANT_READ, key, b, gen, got.size)); } catch { /* its agent is gone */ }
-    }
-    if (replicas.length === 0) return { code: MMC.MMC_UNMATCHED_KEY };
-    return { code: 0, size: got.size, replicas };
+    // one replica (the usual): its placement's own list, no copy
+    if (p?.blobs.length === 1 && same(p.blobs[0], chosen)) return { code: 0, size: got.size, gen: p.gen, blobs: p.blobs };
+    const others = p ? p.blobs.filter((b) => !same(b, chosen)) : [];
+    return { code: 0, size: got.size, gen: p?.gen ?? 0, blobs: [chosen, ...others] };
+  }
+
+  private place(b: Blob, p: Placed): void {
+    const id = segId(b);
+    let m = this.placed.get(id);
+    if (m === undefined) this.placed.set(id, m = new Map());
+    m.set(b.offset, p);
   }
 
   release(lease: number): void {
@@ -158,10 +170,10 @@ export class MetaPool {
 
   /** A demotion copied a blob within its rank: the placement follows it. */
   moved(from: Blob, to: Blob): void {
-    const p = this.placed.get(at(from));
+    const p = this.placed.get(segId(from))?.get(from.offset);
     if (p === undefined) return;
-    const q: Placed = { ...p, blobs: p.blobs.map((b) => (at(b) === at(from) ? to : b)) };
-    for (const b of q.blobs) this.placed.set(at(b), q);
+    const q: Placed = { ...p, blobs: p.blobs.map((b) => (same(b, from) ? to : b)) };
+    for (const b of q.blobs) this.place(b, q);
   }
 
   private expire(now: number): void {

@@ -6,16 +6,16 @@
  */
 import { MMC, MmcError } from '../errors.js';
 import { OP, type Head } from '../protocol/data-frames.js';
-import {
-  checkAlloc, checkCommit, checkHeartbeat, checkLookup, checkRegister, checkRelease, type RegisterAnswer,
-} from '../protocol/pool-frames.js';
+import { checkHeartbeat, checkRegister, type RegisterAnswer } from '../protocol/pool-frames.js';
+import { decodeAlloc, decodeCommit, decodeLookup, decodeRelease, encodePlacement } from '../protocol/pool-control.js';
+import { encodeCodes } from '../protocol/framing.js';
 import { createServer, type ServerOptions } from '../server/index.js';
 import type { RunningServer } from '../server/listen.js';
 import type { Answers, Pending } from '../server/data-ops.js';
 import type { PoolOps } from '../server/data-listen.js';
 import { MemCache } from '../store/memcache.js';
 import type { MemCacheOptions } from '../store/types.js';
-import { ABSENT, controlBody, refused } from './control-body.js';
+import { ABSENT, binaryBody, controlBody, refused, type ControlHandler, type JsonHandler } from './control-body.js';
 import { MetaPool } from './meta-pool.js';
 import { Registry, type RegistryOptions } from './registry.js';
 import { RemoteBackend } from './remote-backend.js';
@@ -44,11 +44,14 @@ export interface RunningMeta {
 
 /** The pool's ops on the meta service's data path; the store's own ops are answered as by mmc serve. */
 export function metaOps(pool: MetaPool, registry: Registry): PoolOps {
-  const handlers: Record<number, [string, (v: unknown) => unknown]> = {
-    [OP.ALLOC]: ['alloc', (v) => pool.alloc(checkAlloc(v))],
-    [OP.COMMIT]: ['commit', (v) => pool.commit(checkCommit(v))],
-    [OP.LOOKUP]: ['lookup', (v) => pool.lookup(checkLookup(v))],
-    [OP.RELEASE]: ['release', (v) => { pool.release(checkRelease(v).lease); }],
+  // the batch ops in binary (pool-control.ts), the rare ones in JSON
+  const binary: Record<number, [string, ControlHandler]> = {
+    [OP.ALLOC]: ['alloc', async (c) => encodePlacement(await pool.alloc(decodeAlloc(c)))],
+    [OP.COMMIT]: ['commit', async (c) => encodeCodes(await pool.commit(decodeCommit(c)))],
+    [OP.LOOKUP]: ['lookup', async (c) => encodePlacement(await pool.lookup(decodeLookup(c)))],
+    [OP.RELEASE]: ['release', (c) => { pool.release(decodeRelease(c)); return undefined; }],
+  };
+  const json: Record<number, [string, JsonHandler]> = {
     [OP.REGISTER]: ['register', async (v): Promise<RegisterAnswer> => {
       const a = await registry.register(checkRegister(v));
       return { secret: a.secret.toString('base64'), segments: a.segments };
@@ -58,8 +61,10 @@ export function metaOps(pool: MetaPool, registry: Registry): PoolOps {
   return {
     info: { pool: true },
     begin(head: Head, _key: Uint8Array, _aux: Uint8Array, out: Answers): Pending | undefined {
-      const h = handlers[head.op];
-      if (h) return controlBody(head, out, h[0], h[1]);
+      const b = binary[head.op];
+      if (b) return binaryBody(head, out, b[0], b[1]);
+      const j = json[head.op];
+      if (j) return controlBody(head, out, j[0], j[1]);
       if (head.op === OP.WRITE || head.op === OP.READ || head.op === OP.COPY) {
         return refused(head, out, new MmcError(MMC.MMC_INVALID_PARAM, `op ${head.op} goes to a rank agent, not to the meta service`));
       }

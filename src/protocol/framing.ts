@@ -51,7 +51,7 @@ function readCount(dv: DataView, len: number, perItem: number): number {
  * view when the bytes lie within one chunk and copies only when they straddle a chunk boundary, so
  * decoding a request body or a response never concatenates it.
  */
-class Chunks {
+export class Chunks {
   private i = 0;
   private off = 0;
   constructor(private readonly chunks: readonly Uint8Array[]) {}

@@ -2,41 +2,32 @@
  * The pool's messages (DESIGN.md "The pool"), carried by the data path's frames (data-frames.ts,
  * ops 12..22) on the same kind of connection:
  *
- *   op          to      key    aux                 value (request)    payload (answer)
- *   12 WRITE    agent   key    the grant (48 B)    the value          -
- *   13 READ     agent   key    the grant           -                  the value
- *   14 ALLOC    meta    -      -                   AllocRequest       AllocItem[] (JSON)
- *   15 COMMIT   meta    -      -                   CommitRequest      number[] (codes)
- *   16 LOOKUP   meta    -      -                   LookupRequest      LookupAnswer
- *   17 RELEASE  meta    -      -                   { lease }          -
- *   18 REGISTER meta    -      -                   RegisterRequest    RegisterAnswer
+ *   op          to      key    aux                 value (request)        payload (answer)
+ *   12 WRITE    agent   key    the grant (48 B)    the value              -
+ *   13 READ     agent   key    the grant           -                      the value
+ *   14 ALLOC    meta    -      -                   alloc request          Placement
+ *   15 COMMIT   meta    -      -                   commit request         code list
+ *   16 LOOKUP   meta    -      -                   lookup request         Placement
+ *   17 RELEASE  meta    -      -                   u32 lease              -
+ *   18 REGISTER meta    -      -                   RegisterRequest        RegisterAnswer
  *   19 HEARTBEAT meta   -      -                   { rank, incarnation }  - (code -3102: register again)
- *   20 COPY     agent   -      -                   CopyRequest        -
- *   21 WRITES   agent   -      -                   batch_put frame    code list
- *   22 READS    agent   -      -                   batch_put frame    batch_get response
+ *   20 COPY     agent   -      -                   CopyRequest            -
+ *   21 WRITES   agent   -      -                   batch write            code list
+ *   22 READS    agent   -      -                   batch read             batch_get response
  *
- * WRITES and READS are a batch's requests to one agent, in framing.ts's frames: each item's
- * "value" in the batch_put frame is its 48-byte grant, followed (WRITES) by its value bytes.
+ *   batch write  u32 blockLen | grant block | the values of its items, in block order
+ *   batch read   u32 blockLen | grant block | u32 M | u32 block index × M
  *
- * Control messages are JSON: they carry keys, sizes and grants (base64), never a value byte, and
- * are few per batch. Value bytes travel only in WRITE and READ, raw, between client and agent.
- * Every decoder checks the shape and refuses anything else with MMC_INVALID_PARAM.
+ * ALLOC, COMMIT, LOOKUP and RELEASE are binary (pool-control.ts): they are a batch's control, sent
+ * for every put and get. A grant block (grant-block.ts) grants a batch's items on one agent under
+ * one mac; WRITES writes all of them, READS reads the M items it names (block indices, each once),
+ * in that order. REGISTER, HEARTBEAT and COPY are rare and stay JSON. Value bytes travel only in
+ * WRITE(S) and READ(S), raw, between client and agent. Every decoder checks the shape and refuses
+ * anything else with MMC_INVALID_PARAM.
  */
 import { invalid } from '../errors.js';
 import type { Medium } from '../device/types.js';
 
-/** Where one replica lies: the rank, its agent's data path address, the grant for it (base64). */
-export interface Replica { rank: number; addr: string; grant: string }
-
-/** alloc of one key (`batch` false) or of a batch: sizes[i] bytes for keys[i]. */
-export interface AllocRequest { keys: string[]; sizes: number[]; query: string; batch: boolean }
-/** code 0 with the replicas to write, or the alloc's error (code, reason `MMC_X: text`). */
-export interface AllocItem { code: number; reason?: string; replicas?: Replica[] }
-export interface CommitRequest { keys: string[]; ok: boolean[]; batch: boolean }
-export interface LookupRequest { keys: string[]; batch: boolean }
-/** code 0 (size, replicas to read in order), -3102 absent, or an error with its reason. */
-export interface LookupItem { code: number; reason?: string; size?: number; replicas?: Replica[] }
-export interface LookupAnswer { lease: number; items: LookupItem[] }
 export interface SegmentOffer { medium: Medium; bytes: number }
 export interface RegisterRequest { rank: number; incarnation: number; advertise: string; segments: SegmentOffer[] }
 /** The secret the agent checks grants with (base64), fresh for each registration. */
@@ -73,32 +64,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 const isU32 = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
 const isMedium = (m: unknown): m is Medium => m === 'hbm' || m === 'dram';
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((k) => typeof k === 'string');
 
 function need(ok: boolean, what: string): void {
   if (!ok) throw invalid(`bad ${what} message`);
-}
-
-export function checkAlloc(v: unknown): AllocRequest {
-  need(isObject(v) && isStrings(v.keys) && Array.isArray(v.sizes) && v.sizes.length === v.keys.length
-    && v.sizes.every(isCount) && typeof v.query === 'string' && typeof v.batch === 'boolean', 'alloc');
-  return v as unknown as AllocRequest;
-}
-
-export function checkCommit(v: unknown): CommitRequest {
-  need(isObject(v) && isStrings(v.keys) && Array.isArray(v.ok) && v.ok.length === v.keys.length
-    && v.ok.every((b) => typeof b === 'boolean') && typeof v.batch === 'boolean', 'commit');
-  return v as unknown as CommitRequest;
-}
-
-export function checkLookup(v: unknown): LookupRequest {
-  need(isObject(v) && isStrings(v.keys) && typeof v.batch === 'boolean', 'lookup');
-  return v as unknown as LookupRequest;
-}
-
-export function checkRelease(v: unknown): { lease: number } {
-  need(isObject(v) && isU32(v.lease), 'release');
-  return v as { lease: number };
 }
 
 export function checkRegister(v: unknown): RegisterRequest {

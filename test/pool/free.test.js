@@ -10,21 +10,21 @@ import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
 import { DataConn, ChunkSink, answerError } from '../../dist/client/data-conn.js';
 import { OP } from '../../dist/protocol/data-frames.js';
 import { signFree } from '../../dist/protocol/pool-free.js';
-import { encodeBatchPut, decodeBatchGetChunks } from '../../dist/protocol/framing.js';
+import { decodeBatchGetChunks, decodeCodes } from '../../dist/protocol/framing.js';
+import { encodeAlloc, encodeCommit, encodeLookup, encodeRelease, decodePlacement } from '../../dist/protocol/pool-control.js';
 import { startLocalProc, stop, waitFor } from './_procs.js';
 
 const MiB = 1 << 20;
 
-/** A control request to the meta service's data path: its JSON answer. */
+/** A control message to the meta service's data path (pool-control.ts); its answer's payload. */
 async function control(meta, op, body) {
   const dp = meta.server.dataPath;
   const m = await DataConn.open({ host: dp.host, port: dp.port });
   try {
-    const b = Buffer.from(JSON.stringify(body));
     const sink = new ChunkSink();
-    const a = await m.request(op, '', '', [b], b.length, sink);
+    const a = await m.request(op, '', '', [body], body.length, sink);
     if (a.code !== 0) throw answerError(a);
-    return sink.chunks.length ? JSON.parse(Buffer.concat(sink.chunks).toString()) : undefined;
+    return Buffer.concat(sink.chunks);
   } finally {
     m.close();
   }
@@ -129,12 +129,12 @@ test('the agent\'s journal drops removed and failed keys; a write granted for a 
     await settled(meta);
     assert.is(agents[0].blobs().dram, 10);
     // a put whose write failed: the grant's range is freed, and that grant writes nothing there afterwards
-    const [item] = await control(meta, OP.ALLOC, { keys: ['late'], sizes: [4], query: '', batch: false });
-    assert.equal(await control(meta, OP.COMMIT, { keys: ['late'], ok: [false], batch: false }), [0]);
+    const alloc = decodePlacement([await control(meta, OP.ALLOC, encodeAlloc({ keys: ['late'], sizes: [4], query: '', batch: false }))]);
+    assert.equal(decodeCodes(await control(meta, OP.COMMIT, encodeCommit({ keys: ['late'], ok: [false], batch: false }))), [0]);
     await settled(meta);
     const conn = await agentConn(agents[0].address);
     try {
-      const ans = await conn.request(OP.WRITE, 'late', Buffer.from(item.replicas[0].grant, 'base64'), [Buffer.from('late')], 4);
+      const ans = await conn.request(OP.WRITE, 'late', alloc.groups[0].grant, [Buffer.from('late')], 4);
       assert.match(answerError(ans).message, /freed since it was granted/);
       assert.is(agents[0].blobs().dram, 10);
       assert.is(await c.get('late'), undefined);
@@ -177,16 +177,24 @@ test('a batch lookup holds its blobs: a remove meanwhile frees nothing until the
   try {
     await c.put('b1', Buffer.alloc(500, 1));
     await c.put('b2', Buffer.alloc(700, 2));
-    const look = await control(meta, OP.LOOKUP, { keys: ['b1', 'b2', 'nope'], batch: true });
+    const look = decodePlacement([await control(meta, OP.LOOKUP, encodeLookup({ keys: ['b1', 'b2', 'nope'], batch: true }))]);
+    assert.is(look.groups.length, 1);
     assert.equal(look.items.map((it) => it.code), [0, 0, -3102]);
     assert.equal(await c.batchRemove(['b1', 'b2']), [0, 0]);
     // the batch's reads go ahead: nothing of theirs was freed, nothing told to the agent
     await new Promise((r) => setImmediate(r));
     assert.is(meta.frees.pending().ranges, 0);
     const read = async () => {
-      const f = encodeBatchPut(['b1', 'b2'].map((k, i) => [k, Buffer.from(look.items[i].replicas[0].grant, 'base64')]));
+      // READS: u32 block length | the grant block | u32 count | u32 item index x count (pool-frames.ts)
+      const block = Buffer.from(look.groups[0].grant);
+      const f = Buffer.alloc(4 + block.length + 12);
+      f.writeUInt32LE(block.length, 0);
+      block.copy(f, 4);
+      f.writeUInt32LE(2, 4 + block.length);
+      f.writeUInt32LE(0, 8 + block.length); // the block's items: b1, b2
+      f.writeUInt32LE(1, 12 + block.length);
       const s = new ChunkSink();
-      assert.is((await conn.request(OP.READS, '', '', f.chunks, f.length, s)).code, 0);
+      assert.is((await conn.request(OP.READS, '', '', [f], f.length, s)).code, 0);
       return decodeBatchGetChunks(s.chunks);
     };
     const got = await read();
@@ -194,7 +202,7 @@ test('a batch lookup holds its blobs: a remove meanwhile frees nothing until the
     assert.ok(Buffer.from(got.values[0]).equals(Buffer.alloc(500, 1)));
     assert.ok(Buffer.from(got.values[1]).equals(Buffer.alloc(700, 2)));
     assert.is(agents[0].blobs().dram, 2);
-    await control(meta, OP.RELEASE, { lease: look.lease });
+    await control(meta, OP.RELEASE, encodeRelease(look.lease));
     // released: the removed objects' blobs go at the core's next sweep, then the agent is told
     await waitFor(() => agents[0].blobs().dram === 0, 15_000, 'the agent told of the freed blobs');
     assert.equal((await read()).codes, [-3102, -3102]);

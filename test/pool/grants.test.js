@@ -12,7 +12,8 @@ import { startAgent } from '../../dist/pool/agent.js';
 import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
 import { DataConn, ChunkSink, answerError } from '../../dist/client/data-conn.js';
 import { OP } from '../../dist/protocol/data-frames.js';
-import { encodeBatchPut, decodeCodes, decodeBatchGetChunks } from '../../dist/protocol/framing.js';
+import { decodeCodes, decodeBatchGetChunks } from '../../dist/protocol/framing.js';
+import { encodeAlloc, encodeLookup, encodeCommit, decodePlacement } from '../../dist/protocol/pool-control.js';
 import { signGrant, GRANT_READ, GRANT_WRITE } from '../../dist/protocol/grant.js';
 
 const SEG = 1 << 20;
@@ -70,30 +71,67 @@ test('the agent refuses writes and reads its grant does not allow, and nothing c
   assert.ok(conn.alive, 'refusals keep the connection');
 });
 
-test('a batch to an agent (WRITES, READS): each item checked against its own grant, refused items by their code', async () => {
-  await c.remove('w1');
-  const [item] = await (async () => {
-    // a real grant from the meta service for w1, through its ALLOC
-    const dp = meta.server.dataPath;
-    const m = await DataConn.open({ host: dp.host, port: dp.port });
-    const b = Buffer.from(JSON.stringify({ keys: ['w1'], sizes: [4], query: '', batch: false }));
+/** A control message to the meta service's data path; its answer's payload. */
+async function metaAsk(op, body) {
+  const dp = meta.server.dataPath;
+  const m = await DataConn.open({ host: dp.host, port: dp.port });
+  try {
     const sink = new ChunkSink();
-    await m.request(OP.ALLOC, '', '', [b], b.length, sink);
+    const a = await m.request(op, '', '', [body], body.length, sink);
+    assert.is(a.code, 0);
+    return Buffer.concat(sink.chunks);
+  } finally {
     m.close();
-    return JSON.parse(Buffer.concat(sink.chunks).toString());
-  })();
-  const good = Buffer.from(item.replicas[0].grant, 'base64');
-  const frame = encodeBatchPut([['w1', Buffer.concat([good, Buffer.from('abcd')])], ['w2', Buffer.concat([Buffer.alloc(48), Buffer.from('evil')])], ['w1', Buffer.from('short')]]);
+  }
+}
+const flipped = (b, at) => { const x = Buffer.from(b); x[at] ^= 0xff; return x; };
+const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+/** A WRITES / READS request to the agent: its answer and payload. */
+async function agentBatch(op, parts) {
+  const body = Buffer.concat(parts);
   const sink = new ChunkSink();
-  const a = await conn.request(OP.WRITES, '', '', frame.chunks, frame.length, sink);
-  assert.is(a.code, 0);
-  assert.equal(decodeCodes(Buffer.concat(sink.chunks)), [0, MMC.MMC_INVALID_PARAM, MMC.MMC_INVALID_PARAM]);
-  const rf = encodeBatchPut([['w2', Buffer.alloc(48)], ['ghost', grant({ op: GRANT_READ }, 'ghost')]]);
-  const rs = new ChunkSink();
-  assert.is((await conn.request(OP.READS, '', '', rf.chunks, rf.length, rs)).code, 0);
-  const { codes } = decodeBatchGetChunks(rs.chunks);
-  assert.is(codes[0], MMC.MMC_INVALID_PARAM);
-  assert.is(codes[1], MMC.MMC_UNMATCHED_KEY);
+  const a = await conn.request(op, '', '', [body], body.length, sink);
+  return { a, payload: Buffer.concat(sink.chunks) };
+}
+
+test('a batch to an agent (WRITES, READS): one grant block for all its items; anything else refused, nothing changes', async () => {
+  const keys = ['w1', 'w2'];
+  const alloc = decodePlacement([await metaAsk(OP.ALLOC, encodeAlloc({ keys, sizes: [4, 4], query: '', batch: true }))]);
+  assert.equal(alloc.items.map((i) => i.code), [0, 0]);
+  assert.is(alloc.groups.length, 1);
+  const block = Buffer.from(alloc.groups[0].grant);
+  const values = Buffer.from('abcdefgh');
+  const before = JSON.stringify(agent.blobs());
+  const refusals = [
+    [[u32(block.length), flipped(block, 20), values], /grant block does not verify/],
+    [[u32(block.length - 1), block.subarray(0, -1), values], /grant block does not verify/],
+    [[u32(block.length), block, values.subarray(0, 7)], /values of 7 bytes for grants of 8/],
+    [[u32(block.length + 100), block, values], /grant block of/],
+    [[Buffer.from('xy')], /too short/],
+  ];
+  for (const [parts, re] of refusals) {
+    const { a } = await agentBatch(OP.WRITES, parts);
+    assert.match(answerError(a).message, re);
+  }
+  assert.is(JSON.stringify(agent.blobs()), before, 'refused batches change nothing');
+  const w = await agentBatch(OP.WRITES, [u32(block.length), block, values]);
+  assert.is(w.a.code, 0);
+  assert.equal(decodeCodes(w.payload), [0, 0]);
+  assert.equal(decodeCodes(await metaAsk(OP.COMMIT, encodeCommit({ keys, ok: [true, true], batch: true }))), [0, 0]);
+  const look = decodePlacement([await metaAsk(OP.LOOKUP, encodeLookup({ keys: ['w2', 'ghost', 'w1'], batch: true }))]);
+  assert.equal(look.items.map((i) => i.code), [0, MMC.MMC_UNMATCHED_KEY, 0]);
+  const rb = Buffer.from(look.groups[0].grant);
+  const sel = (...is) => Buffer.concat([u32(is.length), ...is.map(u32)]);
+  const r = await agentBatch(OP.READS, [u32(rb.length), rb, sel(1, 0)]);
+  assert.is(r.a.code, 0);
+  const got = decodeBatchGetChunks([r.payload]);
+  assert.equal(got.values.map((v) => Buffer.from(v).toString()), ['abcd', 'efgh']);
+  assert.match(answerError((await agentBatch(OP.READS, [u32(rb.length), rb, sel(0, 0)])).a).message, /named twice/);
+  assert.match(answerError((await agentBatch(OP.READS, [u32(rb.length), rb, sel(2)])).a).message, /out of the block/);
+  assert.match(answerError((await agentBatch(OP.READS, [u32(block.length), block, sel(0)])).a).message, /for a write/);
+  assert.match(answerError((await agentBatch(OP.WRITES, [u32(rb.length), rb, values])).a).message, /for a read/);
+  assert.equal(Buffer.from(await c.get('w1')), Buffer.from('abcd'));
+  assert.ok(conn.alive, 'refusals keep the connection');
 });
 
 test('a read grant for a range that no longer holds its key reads absent', async () => {
@@ -129,9 +167,11 @@ test('the meta service refuses agent ops and bad control messages', async () => 
       return answerError(a).message;
     };
     assert.match(await ask(OP.WRITE, 'abcd'), /goes to a rank agent/);
-    assert.match(await ask(OP.ALLOC, 'not json'), /bad alloc message: not JSON/);
-    assert.match(await ask(OP.ALLOC, '{"keys":"x"}'), /bad alloc message/);
-    assert.match(await ask(OP.COMMIT, '{"keys":["a"],"ok":[]}'), /bad commit message/);
+    assert.match(await ask(OP.ALLOC, 'not json'), /bad alloc message/);
+    assert.match(await ask(OP.ALLOC, '\x01\x00\x00\x00\x05\x00\x00\x00'), /bad alloc message: truncated/);
+    assert.match(await ask(OP.COMMIT, '\x01\x00\x00\x00\x01\x00\x00\x00\x01'), /bad commit message: malformed key list/);
+    assert.match(await ask(OP.LOOKUP, 'garbage!'), /bad lookup message/);
+    assert.match(await ask(OP.RELEASE, 'garbage!'), /bad release message/);
     assert.match(await ask(OP.REGISTER, '{"rank":70000,"incarnation":1,"advertise":"x:1","segments":[]}'), /bad register message/);
     assert.ok(m.alive);
   } finally {

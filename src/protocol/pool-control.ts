@@ -1,0 +1,218 @@
+/**
+ * The pool's hot control messages in binary (pool-frames.ts lists the ops): ALLOC, COMMIT, LOOKUP
+ * and RELEASE between a client and the meta service. Keys go as framing.ts's key list; sizes as
+ * u64 (low u32, high u32, at most 2^53 - 1); all integers little-endian.
+ *
+ *   ALLOC request    u8 batch | u8 0 | u16 queryLen | query (ASCII, as PUT's) | u32 N | u64 size × N | key list
+ *   COMMIT request   u8 batch | u8 0 | u16 0 | u32 N | u8 ok × N (1 write_ok, 0 write_fail) | key list
+ *   LOOKUP request   u8 batch | u8 0 | u16 0 | key list
+ *   RELEASE request  u32 lease
+ *   COMMIT answer    code list (framing.ts)
+ *   ALLOC / LOOKUP answer, a Placement:
+ *     u32 lease (ALLOC: 0) | u32 N | u32 G
+ *     N × item:   i32 code | u64 size | u16 reasonLen       (code 0, -3102 absent, or an error)
+ *     G × group:  u16 rank | u8 slot | u8 0 | u16 addrLen | u32 grantLen | u32 count | u16 0
+ *                 | addr (HOST:PORT) | grant | u32 item index × count
+ *     the reasons of the items with one, in item order (`MMC_X: text`)
+ *
+ * A group is the grant for the items whose `slot`-th replica lies on one agent, in its order: a
+ * batch's grant block (grant-block.ts), or for a single key (batch 0) its 48-byte grant (grant.ts).
+ * Decoders check every length and refuse anything else with MMC_INVALID_PARAM naming the message.
+ */
+import { invalid } from '../errors.js';
+import { FrameError, decodeKeyListChunks, encodeKeyList } from './framing.js';
+
+export interface AllocRequest { keys: string[]; sizes: number[]; query: string; batch: boolean }
+export interface CommitRequest { keys: string[]; ok: boolean[]; batch: boolean }
+export interface LookupRequest { keys: string[]; batch: boolean }
+export interface PlacedItem { code: number; size: number; reason?: string }
+export interface GrantGroup { rank: number; slot: number; addr: string; grant: Uint8Array; items: number[] }
+export interface Placement { lease: number; items: PlacedItem[]; groups: GrantGroup[] }
+
+/** Reads a message front to back; anything short or left over is `bad <what> message`. */
+class Reader {
+  at = 0;
+  readonly b: Buffer;
+  constructor(chunks: readonly Uint8Array[], readonly what: string) {
+    this.b = chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
+  }
+  bad(why: string): never { throw invalid(`bad ${this.what} message: ${why}`); }
+  need(n: number): number {
+    if (n < 0 || this.at + n > this.b.length) this.bad('truncated');
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
+  u8(): number { return this.b[this.need(1)]; }
+  u16(): number { return this.b.readUInt16LE(this.need(2)); }
+  u32(): number { return this.b.readUInt32LE(this.need(4)); }
+  i32(): number { return this.b.readInt32LE(this.need(4)); }
+  u64(): number {
+    const at = this.need(8);
+    const hi = this.b.readUInt32LE(at + 4);
+    if (hi > 0x1fffff) this.bad('a size over 2^53');
+    return hi * 0x100000000 + this.b.readUInt32LE(at);
+  }
+  bytes(n: number): Buffer { const at = this.need(n); return this.b.subarray(at, at + n); }
+  flag(): boolean { const f = this.u8(); if (f > 1) this.bad('a flag is not 0 or 1'); return f === 1; }
+  /** The key list that ends the message: N keys, every one UTF-8. */
+  keys(n?: number): string[] {
+    let keys: string[];
+    let bad: number[];
+    try {
+      ({ keys, bad } = decodeKeyListChunks([this.b.subarray(this.at)]));
+    } catch (e) {
+      if (e instanceof FrameError) this.bad('malformed key list');
+      throw e;
+    }
+    if (bad.length) this.bad('a key is not UTF-8');
+    if (n !== undefined && keys.length !== n) this.bad(`${keys.length} keys for ${n} items`);
+    this.at = this.b.length;
+    return keys;
+  }
+  done(): void { if (this.at !== this.b.length) this.bad('bytes left over'); }
+}
+
+function u64(b: Buffer, at: number, n: number): void {
+  b.writeUInt32LE(n % 0x100000000, at);
+  b.writeUInt32LE(Math.floor(n / 0x100000000), at + 4);
+}
+
+export function encodeAlloc(r: AllocRequest): Buffer {
+  const q = Buffer.from(r.query, 'latin1');
+  const n = r.keys.length;
+  const head = Buffer.alloc(8 + q.length + 8 * n);
+  head[0] = r.batch ? 1 : 0;
+  head.writeUInt16LE(q.length, 2);
+  q.copy(head, 4);
+  head.writeUInt32LE(n, 4 + q.length);
+  for (let i = 0; i < n; i++) u64(head, 8 + q.length + 8 * i, r.sizes[i]);
+  return Buffer.concat([head, encodeKeyList(r.keys)]);
+}
+
+export function decodeAlloc(chunks: readonly Uint8Array[]): AllocRequest {
+  const r = new Reader(chunks, 'alloc');
+  const batch = r.flag();
+  r.u8();
+  const query = r.bytes(r.u16()).toString('latin1');
+  const n = r.u32();
+  if (n * 8 > r.b.length) r.bad('truncated');
+  const sizes = new Array<number>(n);
+  for (let i = 0; i < n; i++) sizes[i] = r.u64();
+  const keys = r.keys(n);
+  if (!batch && n !== 1) r.bad(`${n} keys`);
+  return { keys, sizes, query, batch };
+}
+
+export function encodeCommit(r: CommitRequest): Buffer {
+  const n = r.keys.length;
+  const head = Buffer.alloc(8 + n);
+  head[0] = r.batch ? 1 : 0;
+  head.writeUInt32LE(n, 4);
+  for (let i = 0; i < n; i++) head[8 + i] = r.ok[i] ? 1 : 0;
+  return Buffer.concat([head, encodeKeyList(r.keys)]);
+}
+
+export function decodeCommit(chunks: readonly Uint8Array[]): CommitRequest {
+  const r = new Reader(chunks, 'commit');
+  const batch = r.flag();
+  r.need(3);
+  const n = r.u32();
+  const ok = new Array<boolean>(n);
+  if (n > r.b.length) r.bad('truncated');
+  for (let i = 0; i < n; i++) ok[i] = r.flag();
+  const keys = r.keys(n);
+  if (!batch && n !== 1) r.bad(`${n} keys`);
+  return { keys, ok, batch };
+}
+
+export function encodeLookup(r: LookupRequest): Buffer {
+  return Buffer.concat([Buffer.from([r.batch ? 1 : 0, 0, 0, 0]), encodeKeyList(r.keys)]);
+}
+
+export function decodeLookup(chunks: readonly Uint8Array[]): LookupRequest {
+  const r = new Reader(chunks, 'lookup');
+  const batch = r.flag();
+  r.need(3);
+  const keys = r.keys();
+  if (!batch && keys.length !== 1) r.bad(`${keys.length} keys`);
+  return { keys, batch };
+}
+
+export function encodeRelease(lease: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(lease >>> 0, 0);
+  return b;
+}
+
+export function decodeRelease(chunks: readonly Uint8Array[]): number {
+  const r = new Reader(chunks, 'release');
+  const lease = r.u32();
+  r.done();
+  return lease;
+}
+
+export function encodePlacement(p: Placement): Buffer {
+  const n = p.items.length;
+  const reasons = p.items.map((it) => (it.reason ? Buffer.from(it.reason, 'utf8').subarray(0, 0xffff) : undefined));
+  const head = Buffer.alloc(12 + 14 * n);
+  head.writeUInt32LE(p.lease >>> 0, 0);
+  head.writeUInt32LE(n, 4);
+  head.writeUInt32LE(p.groups.length, 8);
+  for (let i = 0; i < n; i++) {
+    const at = 12 + 14 * i;
+    head.writeInt32LE(p.items[i].code | 0, at);
+    u64(head, at + 4, p.items[i].size);
+    head.writeUInt16LE(reasons[i]?.length ?? 0, at + 12);
+  }
+  const parts: Uint8Array[] = [head];
+  for (const g of p.groups) {
+    const addr = Buffer.from(g.addr, 'utf8');
+    const gh = Buffer.alloc(16 + 4 * g.items.length);
+    gh.writeUInt16LE(g.rank, 0);
+    gh[2] = g.slot;
+    gh.writeUInt16LE(addr.length, 4);
+    gh.writeUInt32LE(g.grant.byteLength, 6);
+    gh.writeUInt32LE(g.items.length, 10);
+    for (let j = 0; j < g.items.length; j++) gh.writeUInt32LE(g.items[j], 16 + 4 * j);
+    parts.push(gh.subarray(0, 16), addr, g.grant, gh.subarray(16));
+  }
+  for (const r of reasons) if (r) parts.push(r);
+  return Buffer.concat(parts);
+}
+
+export function decodePlacement(chunks: readonly Uint8Array[]): Placement {
+  const r = new Reader(chunks, 'pool answer');
+  const lease = r.u32();
+  const n = r.u32();
+  const gs = r.u32();
+  if (n * 14 > r.b.length || gs * 16 > r.b.length) r.bad('truncated');
+  const items = new Array<PlacedItem>(n);
+  const reasonLens = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    items[i] = { code: r.i32(), size: r.u64() };
+    reasonLens[i] = r.u16();
+  }
+  const groups = new Array<GrantGroup>(gs);
+  for (let g = 0; g < gs; g++) {
+    const rank = r.u16();
+    const slot = r.u8();
+    r.u8();
+    const addrLen = r.u16();
+    const grantLen = r.u32();
+    const count = r.u32();
+    r.need(2);
+    const addr = r.bytes(addrLen).toString('utf8');
+    const grant = r.bytes(grantLen);
+    if (count * 4 > r.b.length) r.bad('truncated');
+    const its = new Array<number>(count);
+    for (let j = 0; j < count; j++) {
+      its[j] = r.u32();
+      if (its[j] >= n) r.bad(`item ${its[j]} of ${n}`);
+    }
+    groups[g] = { rank, slot, addr, grant, items: its };
+  }
+  for (let i = 0; i < n; i++) if (reasonLens[i]) items[i].reason = r.bytes(reasonLens[i]).toString('utf8');
+  r.done();
+  return { lease, items, groups };
+}
