@@ -112,7 +112,10 @@ const MMC_BIN = fileURLToPath(new URL('../bin/mmc.js', import.meta.url));
  */
 export async function spawnMmc(args, host = '127.0.0.1') {
   const port = await freePort(host);
-  const proc = await spawnReady(process.execPath, [MMC_BIN, ...args, '--listen', `${host}:${port}`, '--quiet'], { port, host });
+  // MMC_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the spawned
+  // servers, to profile them under a bench's load
+  const flags = (process.env.MMC_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = await spawnReady(process.execPath, [...flags, MMC_BIN, ...args, '--listen', `${host}:${port}`, '--quiet'], { port, host });
   return { proc, port, url: `http://${host}:${port}` };
 }
 

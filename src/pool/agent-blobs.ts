@@ -9,6 +9,8 @@
  * replaces what it overlaps; what sticks out of it stays, as a freed span.
  */
 
+import { SpanIndex } from './span-index.js';
+
 export interface BlobEntry { key: string; offset: number; size: number; gen: number }
 /** An entry, or a freed span (no key). */
 interface Span { key: string | undefined; offset: number; size: number; gen: number }
@@ -16,8 +18,8 @@ interface Span { key: string | undefined; offset: number; size: number; gen: num
 export class SegmentBlobs {
   private readonly byKey = new Map<string, Span>();
   private readonly at = new Map<number, Span>();
-  /** Start offsets, ascending (binary searched for overlaps); spans never overlap. */
-  private readonly starts: number[] = [];
+  /** The spans by start offset (searched for overlaps); spans never overlap. */
+  private readonly spans = new SpanIndex<Span>();
 
   /** Keys recorded (freed spans are not counted). */
   get count(): number {
@@ -34,59 +36,34 @@ export class SegmentBlobs {
     return e?.key === undefined ? undefined : e as BlobEntry;
   }
 
-  /** Index of the first start >= offset. */
-  private lowerBound(offset: number): number {
-    let lo = 0, hi = this.starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.starts[mid] < offset) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-  }
-
-  /** The indices [i, j) of the spans overlapping [offset, offset + size). */
-  private overlapping(offset: number, size: number): [number, number] {
-    let i = this.lowerBound(offset);
-    if (i > 0) {
-      const prev = this.at.get(this.starts[i - 1])!;
-      if (prev.offset + prev.size > offset) i--;
-    }
-    let j = i;
-    while (j < this.starts.length && this.starts[j] < offset + size) j++;
-    return [i, j];
-  }
-
   /**
    * True if a write granted at generation `gen` over the range must be refused: part of it was
    * freed at `gen` or later, or holds an object newer than `gen`.
    */
   fenced(offset: number, size: number, gen: number): boolean {
-    const [i, j] = this.overlapping(offset, size);
-    for (let k = i; k < j; k++) {
-      const e = this.at.get(this.starts[k])!;
+    for (const e of this.spans.overlapping(offset, size)) {
       if (e.key === undefined ? e.gen >= gen : e.gen > gen) return true;
     }
     return false;
   }
 
   private insert(e: Span): void {
-    this.starts.splice(this.lowerBound(e.offset), 0, e.offset);
+    this.spans.insert(e);
     this.at.set(e.offset, e);
     if (e.key !== undefined) this.byKey.set(e.key, e);
   }
 
   /** Drops what overlaps the range; the parts of spans sticking out of it stay, as freed spans. */
   private cut(offset: number, size: number): void {
-    const [i, j] = this.overlapping(offset, size);
-    if (i === j) return;
-    const first = this.at.get(this.starts[i])!;
-    const last = this.at.get(this.starts[j - 1])!;
-    for (let k = i; k < j; k++) {
-      const e = this.at.get(this.starts[k])!;
+    const hit = this.spans.overlapping(offset, size);
+    if (hit.length === 0) return;
+    for (const e of hit) {
+      this.spans.remove(e.offset);
       this.at.delete(e.offset);
       if (e.key !== undefined && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
     }
-    this.starts.splice(i, j - i);
+    const first = hit[0];
+    const last = hit[hit.length - 1];
     const end = offset + size;
     if (first.offset < offset) this.insert({ key: undefined, offset: first.offset, size: offset - first.offset, gen: first.gen });
     if (last.offset + last.size > end) this.insert({ key: undefined, offset: end, size: last.offset + last.size - end, gen: last.gen });
@@ -103,12 +80,12 @@ export class SegmentBlobs {
     const old = this.byKey.get(e.key);
     if (old) this.freed(old.offset, old.size, old.gen);
     this.cut(e.offset, e.size);
-    this.insert({ ...e });
+    this.insert({ key: e.key, offset: e.offset, size: e.size, gen: e.gen });
   }
 
   clear(): void {
     this.byKey.clear();
     this.at.clear();
-    this.starts.length = 0;
+    this.spans.clear();
   }
 }
