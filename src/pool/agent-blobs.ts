@@ -17,7 +17,6 @@ interface Span { key: string | undefined; offset: number; size: number; gen: num
 
 export class SegmentBlobs {
   private readonly byKey = new Map<string, Span>();
-  private readonly at = new Map<number, Span>();
   /** The spans by start offset (searched for overlaps); spans never overlap. */
   private readonly spans = new SpanIndex<Span>();
 
@@ -32,7 +31,7 @@ export class SegmentBlobs {
 
   /** The entry starting exactly at `offset` (not a freed span). */
   startingAt(offset: number): BlobEntry | undefined {
-    const e = this.at.get(offset);
+    const e = this.spans.startingAt(offset);
     return e?.key === undefined ? undefined : e as BlobEntry;
   }
 
@@ -49,7 +48,6 @@ export class SegmentBlobs {
 
   private insert(e: Span): void {
     this.spans.insert(e);
-    this.at.set(e.offset, e);
     if (e.key !== undefined) this.byKey.set(e.key, e);
   }
 
@@ -59,7 +57,6 @@ export class SegmentBlobs {
     if (hit.length === 0) return;
     for (const e of hit) {
       this.spans.remove(e.offset);
-      this.at.delete(e.offset);
       if (e.key !== undefined && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
     }
     const first = hit[0];
@@ -85,7 +82,6 @@ export class SegmentBlobs {
 
   clear(): void {
     this.byKey.clear();
-    this.at.clear();
     this.spans.clear();
   }
 }

@@ -46,6 +46,14 @@ export class SpanIndex<T extends Range> {
     if (chunk.length > 2 * CHUNK) this.chunks.splice(c + 1, 0, chunk.splice(CHUNK));
   }
 
+  /** The entry starting exactly at `offset`, if any. */
+  startingAt(offset: number): T | undefined {
+    if (this.chunks.length === 0) return undefined;
+    const chunk = this.chunks[this.chunkOf(offset)];
+    const e = chunk[SpanIndex.lowerBound(chunk, offset)];
+    return e?.offset === offset ? e : undefined;
+  }
+
   /** Removes the entry starting at `offset`, if any. */
   remove(offset: number): void {
     if (this.chunks.length === 0) return;
