@@ -233,3 +233,5 @@ export function clientSide(name, c, server) {
 
 /** A whole number with thousands separators, or — for null. */
 export const f0 = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+/** A ratio cell of a table: `1.23x`, or — where there is no baseline. */
+export const fx = (r) => (r === null || r === undefined ? '—' : `${r.toFixed(2)}x`);

@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { Command } from 'commander';
 import { MemCacheClient } from '../dist/client/index.js';
-import { clientSide, f0, freshKeys, makeValues, median, positive, startPool, startServe, timed } from './lib.js';
+import { clientSide, f0, freshKeys, fx, makeValues, median, positive, startPool, startServe, timed } from './lib.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -185,7 +185,7 @@ export function format(res) {
   ];
   for (const r of res.rows) {
     const met = r.met === null ? '' : r.met ? 'met' : 'NOT met';
-    lines.push(`| ${r.op} | ${r.unit} | ${f0(r.pool)} | ${f0(r.allInOne)} | ${r.ratio === null ? '—' : r.ratio.toFixed(2) + 'x'} | ${r.goal} | ${met} |`);
+    lines.push(`| ${r.op} | ${r.unit} | ${f0(r.pool)} | ${f0(r.allInOne)} | ${fx(r.ratio)} | ${r.goal} | ${met} |`);
   }
   return lines.join('\n');
 }

@@ -37,7 +37,7 @@ import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { MemCacheClient } from '../dist/client/index.js';
 import {
-  clientSide, f0, freePort, freshKeys, makeValues, median, positive, spawnReady, startPool, startServe, stopProcess, timed,
+  clientSide, f0, freePort, fx, freshKeys, makeValues, median, positive, spawnReady, startPool, startServe, stopProcess, timed,
 } from './lib.js';
 
 const KiB = 1024;
@@ -233,7 +233,7 @@ export function format(res) {
   ];
   for (const r of res.rows) {
     const goal = r.met === null ? 'not measured' : r.met ? 'met' : 'NOT met';
-    lines.push(`| ${r.op} | ${r.unit} | ${f0(r.redis)} | ${f0(r.ours)} | ${r.ratio === null ? '—' : r.ratio.toFixed(2) + 'x'} | ${goal} |`);
+    lines.push(`| ${r.op} | ${r.unit} | ${f0(r.redis)} | ${f0(r.ours)} | ${fx(r.ratio)} | ${goal} |`);
   }
   return lines.join('\n');
 }
