@@ -202,6 +202,23 @@ export function positive(name, integer) {
 }
 
 /**
+ * A commander option parser for `--only`: comma-separated words; an op is measured when its name
+ * contains one of them (case-insensitive). pickOps(OPS, words) applies it (all ops without words).
+ */
+export function onlyWords(s) {
+  const words = s.split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
+  if (!words.length) throw new InvalidArgumentError('--only needs at least one word of an operation name');
+  return words;
+}
+
+export function pickOps(ops, words) {
+  if (!words) return ops;
+  const picked = ops.filter((o) => words.some((w) => o.op.toLowerCase().includes(w)));
+  if (!picked.length) throw new Error(`--only ${words.join(',')}: no operation matches (operations: ${ops.map((o) => o.op).join('; ')})`);
+  return picked;
+}
+
+/**
  * A bench side over a MemCacheClient `c` connected to `server` ({ close() }, e.g. startServe's or
  * startPool's): every reply checked (codes 0, values of the expected size); close() closes the
  * client, then stops the server's processes.

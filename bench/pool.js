@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { Command } from 'commander';
 import { MemCacheClient } from '../dist/client/index.js';
-import { clientSide, f0, freshKeys, fx, makeValues, median, positive, startPool, startServe, timed } from './lib.js';
+import { clientSide, f0, freshKeys, fx, makeValues, median, onlyWords, pickOps, positive, startPool, startServe, timed } from './lib.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -77,7 +77,7 @@ function batchPutOp(keys, vals) {
 }
 
 /** The ops: what they measure, their goal, how one side does them for `seconds` (null: not on that side). */
-const OPS = [
+const ALL_OPS = [
   { op: 'batch put 4 KiB (1,024 a batch)', unit: 'KV/s', goal: { min: 74_000 }, measure: batchPutOp(KEYS.put, SMALL) },
   {
     op: 'batch get 4 KiB (1,024 a batch)', unit: 'KV/s', goal: { min: 160_000 },
@@ -146,7 +146,8 @@ function row(o, pool, all) {
 }
 
 /** Measure: { bench, rounds, seconds, node, cores, transport, rows } (rows: see row()). */
-export async function run({ rounds = 3, seconds = 1 } = {}) {
+export async function run({ rounds = 3, seconds = 1, only } = {}) {
+  const OPS = pickOps(ALL_OPS, only);
   const sides = [];
   try {
     sides.push(await open('pool'));
@@ -195,6 +196,7 @@ async function main() {
     .description('the pool (mmc meta + 2 mmc local) vs the all-in-one mmc serve --ranks 2, from one client process, interleaved rounds')
     .option('--rounds <n>', 'measured rounds (median reported)', positive('--rounds', true), 3)
     .option('--seconds <s>', 'seconds per op and side in each round', positive('--seconds', false), 1)
+    .option('--only <words>', 'measure only the operations whose name contains one of these comma-separated words', onlyWords)
     .option('--json', 'print the results as JSON instead of the table')
     .parse(process.argv)
     .opts();

@@ -37,7 +37,7 @@ import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { MemCacheClient } from '../dist/client/index.js';
 import {
-  clientSide, f0, freePort, fx, freshKeys, makeValues, median, positive, spawnReady, startPool, startServe, stopProcess, timed,
+  clientSide, f0, freePort, fx, freshKeys, makeValues, median, onlyWords, pickOps, positive, spawnReady, startPool, startServe, stopProcess, timed,
 } from './lib.js';
 
 const KiB = 1024;
@@ -140,7 +140,7 @@ async function concurrentGets(side, seconds, concurrency) {
 }
 
 /** The five operations: what they measure, and how one side does them for `seconds`. */
-const OPS = [
+const ALL_OPS = [
   {
     op: 'batch put 4 KiB (1,024 a batch)', unit: 'KV/s',
     async measure(side, seconds) {
@@ -189,7 +189,8 @@ async function prefill(side) {
  * Measure: rows of { op, unit, redis, ours, ratio, met, redisRounds, oursRounds } (medians over
  * rounds; redis fields null without redis-server) plus what was measured with what.
  */
-export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server', redisBatch = 'mset', pool = false, log = () => {} } = {}) {
+export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server', redisBatch = 'mset', pool = false, log = () => {}, only } = {}) {
+  const OPS = pickOps(ALL_OPS, only);
   const redisPath = which(redisServer);
   if (!redisPath) log(NO_REDIS);
   const sides = [];
@@ -249,6 +250,7 @@ async function main() {
       return s;
     }, 'mset')
     .option('--pool', 'our side is a pool (1 mmc meta + 2 mmc local agents, value bytes client <-> agents) instead of mmc serve')
+    .option('--only <words>', 'measure only the operations whose name contains one of these comma-separated words', onlyWords)
     .option('--json', 'print the results as JSON instead of the table')
     .parse(process.argv)
     .opts();
