@@ -4,13 +4,15 @@
  * incarnation, every range inside its segment), then applied: each range's entries go and a
  * freed span stays, which refuses writes granted for that generation or older (agent-blobs.ts).
  * The answer (code 0) is the acknowledgement the meta service waits for before it gives the
- * ranges out again.
+ * ranges out again, so it goes only once the device operations in flight on those segments have
+ * ended: a write of the freed allocation still landing would overwrite the range's next key, a
+ * read still running would carry that key's bytes back as the old one's (src/device/inflight.ts).
  */
 import { MMC, MmcError, invalid } from '../errors.js';
 import { verifyFree } from '../protocol/pool-free.js';
 import type { AgentState } from './agent-ops.js';
 
-export function freeRanges(s: AgentState, v: unknown): undefined {
+export async function freeRanges(s: AgentState, v: unknown): Promise<undefined> {
   if (s.secret === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} is not registered at the meta service yet`);
   const f = verifyFree(s.secret, v);
   if (f.incarnation !== s.incarnation) throw invalid(`refused by rank agent: a free for incarnation ${f.incarnation}, this is ${s.incarnation}`);
@@ -21,5 +23,7 @@ export function freeRanges(s: AgentState, v: unknown): undefined {
     return seg;
   });
   f.ranges.forEach((r, i) => segs[i].blobs.freed(r.offset, r.size, r.gen));
+  // fenced from here on (new writes of those grants are refused): wait out the ones already begun
+  for (const seg of new Set(segs)) await s.backend.settled(seg.device);
   return undefined;
 }

@@ -7,7 +7,8 @@
  * while the map still holds the granted key at the granted range (else it reads absent).
  */
 import { MMC, MmcError, invalid } from '../errors.js';
-import type { DeviceBackend, DeviceSegment, Medium } from '../device/types.js';
+import type { DeviceSegment, Medium } from '../device/types.js';
+import type { InflightBackend } from '../device/inflight.js';
 import { OP, type Head } from '../protocol/data-frames.js';
 import { GRANT_READ, GRANT_WRITE, verifyGrant, type Grant } from '../protocol/grant.js';
 import { checkCopy, copyKey } from '../protocol/pool-frames.js';
@@ -24,7 +25,8 @@ export interface AgentSegment { device: DeviceSegment; blobs: SegmentBlobs }
 export interface AgentState {
   readonly rank: number;
   readonly incarnation: number;
-  readonly backend: DeviceBackend;
+  /** Its device operations followed per segment until they end (a FREE waits for them). */
+  readonly backend: InflightBackend;
   readonly segments: Map<Medium, AgentSegment>;
   /** The secret of the current registration (undefined until registered). */
   secret: Buffer | undefined;

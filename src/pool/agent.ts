@@ -7,6 +7,7 @@ import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { MMC, MmcError } from '../errors.js';
 import { createBackend, type CreateBackendOptions } from '../device/index.js';
+import { InflightBackend } from '../device/inflight.js';
 import type { DeviceBackend, Medium } from '../device/types.js';
 import { DataSession } from '../server/data-session.js';
 import { DEFAULT_BODY_TIMEOUT_MS } from '../server/options.js';
@@ -66,7 +67,8 @@ function listenOn(server: net.Server, host: string, port: number): Promise<net.A
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank > 65535) throw new MmcError(MMC.MMC_INVALID_PARAM, `rank must be 0..65535, got ${String(o.rank)}`);
   const log = o.log ?? (() => {});
-  const backend = typeof o.backend === 'object' ? o.backend : await createBackend(o.backend ?? 'sim', o);
+  // followed per segment: a FREE is acknowledged once what was in flight there has ended (inflight.ts)
+  const backend = new InflightBackend(typeof o.backend === 'object' ? o.backend : await createBackend(o.backend ?? 'sim', o));
   let segments: Map<Medium, AgentSegment>;
   try {
     segments = await openSegments(backend, o);
