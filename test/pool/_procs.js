@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DataConn, ChunkSink, answerError } from '../../dist/client/data-conn.js';
 
 export const MMC = fileURLToPath(new URL('../../bin/mmc.js', import.meta.url));
 
@@ -75,4 +76,18 @@ export function ioOf(pid) {
 export async function segmentIds(url) {
   const r = await fetch(`${url}/get_all_segments`);
   return (await r.text()).split('\n').filter(Boolean);
+}
+
+/** A control message (op, body) to an in-process meta service's data path: its answer's payload. */
+export async function metaControl(meta, op, body) {
+  const dp = meta.server.dataPath;
+  const m = await DataConn.open({ host: dp.host, port: dp.port });
+  try {
+    const sink = new ChunkSink();
+    const a = await m.request(op, '', '', [body], body.length, sink);
+    if (a.code !== 0) throw answerError(a);
+    return Buffer.concat(sink.chunks);
+  } finally {
+    m.close();
+  }
 }

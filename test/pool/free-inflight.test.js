@@ -9,11 +9,11 @@ import { startMeta } from '../../dist/pool/meta.js';
 import { startAgent } from '../../dist/pool/agent.js';
 import { createSimBackend } from '../../dist/device/index.js';
 import { InflightBackend } from '../../dist/device/inflight.js';
-import { DataConn, ChunkSink, answerError } from '../../dist/client/data-conn.js';
+import { DataConn, answerError } from '../../dist/client/data-conn.js';
 import { OP } from '../../dist/protocol/data-frames.js';
 import { encodeAlloc, encodeCommit, decodePlacement } from '../../dist/protocol/pool-control.js';
 import { decodeCodes } from '../../dist/protocol/framing.js';
-import { waitFor } from './_procs.js';
+import { metaControl, waitFor } from './_procs.js';
 
 const KiB = 1024;
 
@@ -42,19 +42,6 @@ function heldWrites() {
     hold() { let open; gate = { promise: new Promise((r) => { open = r; }), open }; },
     release() { const g = gate; gate = undefined; g?.open(); },
   };
-}
-
-async function control(meta, op, body) {
-  const dp = meta.server.dataPath;
-  const m = await DataConn.open({ host: dp.host, port: dp.port });
-  try {
-    const sink = new ChunkSink();
-    const a = await m.request(op, '', '', [body], body.length, sink);
-    if (a.code !== 0) throw answerError(a);
-    return Buffer.concat(sink.chunks);
-  } finally {
-    m.close();
-  }
 }
 
 test('InflightBackend: settled() waits for the operations begun before it, failed ones too, not later ones', async () => {
@@ -100,13 +87,13 @@ test('a FREE waits for a device write of the freed allocation still in flight; t
   try {
     // the whole segment granted to 'slow'; its write reaches the device and is held there
     const size = 64 * KiB;
-    const alloc = decodePlacement([await control(meta, OP.ALLOC, encodeAlloc({ keys: ['slow'], sizes: [size], query: '', batch: false }))]);
+    const alloc = decodePlacement([await metaControl(meta, OP.ALLOC, encodeAlloc({ keys: ['slow'], sizes: [size], query: '', batch: false }))]);
     dev.hold();
     const writing = conn.request(OP.WRITE, 'slow', alloc.groups[0].grant, [Buffer.alloc(size, 's')], size);
     writing.catch(() => {}); // awaited below; a failing assertion before must not leave it unhandled
     await waitFor(() => dev.held.length === 1, 5000, 'the write to reach the device');
     // the put given up (as a client does when a replica failed): the meta frees the range and tells the agent
-    assert.equal(decodeCodes(await control(meta, OP.COMMIT, encodeCommit({ keys: ['slow'], ok: [false], batch: false }))), [0]);
+    assert.equal(decodeCodes(await metaControl(meta, OP.COMMIT, encodeCommit({ keys: ['slow'], ok: [false], batch: false }))), [0]);
     await waitFor(() => meta.frees.pending().ranges === 1, 5000, 'the range held for the FREE');
     // the agent does not acknowledge the FREE while the old write is still landing: the range stays
     // held (without the wait, the acknowledgement comes within milliseconds)

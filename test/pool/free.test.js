@@ -12,23 +12,10 @@ import { OP } from '../../dist/protocol/data-frames.js';
 import { signFree } from '../../dist/protocol/pool-free.js';
 import { decodeBatchGetChunks, decodeCodes } from '../../dist/protocol/framing.js';
 import { encodeAlloc, encodeCommit, encodeLookup, encodeRelease, decodePlacement } from '../../dist/protocol/pool-control.js';
-import { startLocalProc, stop, waitFor } from './_procs.js';
+import { metaControl, startLocalProc, stop, waitFor } from './_procs.js';
 
 const MiB = 1 << 20;
 
-/** A control message to the meta service's data path (pool-control.ts); its answer's payload. */
-async function control(meta, op, body) {
-  const dp = meta.server.dataPath;
-  const m = await DataConn.open({ host: dp.host, port: dp.port });
-  try {
-    const sink = new ChunkSink();
-    const a = await m.request(op, '', '', [body], body.length, sink);
-    if (a.code !== 0) throw answerError(a);
-    return Buffer.concat(sink.chunks);
-  } finally {
-    m.close();
-  }
-}
 
 async function agentConn(addr) {
   const [host, port] = addr.split(':');
@@ -129,8 +116,8 @@ test('the agent\'s journal drops removed and failed keys; a write granted for a 
     await settled(meta);
     assert.is(agents[0].blobs().dram, 10);
     // a put whose write failed: the grant's range is freed, and that grant writes nothing there afterwards
-    const alloc = decodePlacement([await control(meta, OP.ALLOC, encodeAlloc({ keys: ['late'], sizes: [4], query: '', batch: false }))]);
-    assert.equal(decodeCodes(await control(meta, OP.COMMIT, encodeCommit({ keys: ['late'], ok: [false], batch: false }))), [0]);
+    const alloc = decodePlacement([await metaControl(meta, OP.ALLOC, encodeAlloc({ keys: ['late'], sizes: [4], query: '', batch: false }))]);
+    assert.equal(decodeCodes(await metaControl(meta, OP.COMMIT, encodeCommit({ keys: ['late'], ok: [false], batch: false }))), [0]);
     await settled(meta);
     const conn = await agentConn(agents[0].address);
     try {
@@ -177,7 +164,7 @@ test('a batch lookup holds its blobs: a remove meanwhile frees nothing until the
   try {
     await c.put('b1', Buffer.alloc(500, 1));
     await c.put('b2', Buffer.alloc(700, 2));
-    const look = decodePlacement([await control(meta, OP.LOOKUP, encodeLookup({ keys: ['b1', 'b2', 'nope'], batch: true }))]);
+    const look = decodePlacement([await metaControl(meta, OP.LOOKUP, encodeLookup({ keys: ['b1', 'b2', 'nope'], batch: true }))]);
     assert.is(look.groups.length, 1);
     assert.equal(look.items.map((it) => it.code), [0, 0, -3102]);
     assert.equal(await c.batchRemove(['b1', 'b2']), [0, 0]);
@@ -202,7 +189,7 @@ test('a batch lookup holds its blobs: a remove meanwhile frees nothing until the
     assert.ok(Buffer.from(got.values[0]).equals(Buffer.alloc(500, 1)));
     assert.ok(Buffer.from(got.values[1]).equals(Buffer.alloc(700, 2)));
     assert.is(agents[0].blobs().dram, 2);
-    await control(meta, OP.RELEASE, encodeRelease(look.lease));
+    await metaControl(meta, OP.RELEASE, encodeRelease(look.lease));
     // released: the removed objects' blobs go at the core's next sweep, then the agent is told
     await waitFor(() => agents[0].blobs().dram === 0, 15_000, 'the agent told of the freed blobs');
     assert.equal((await read()).codes, [-3102, -3102]);
