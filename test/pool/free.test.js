@@ -16,7 +16,6 @@ import { metaControl, startLocalProc, stop, waitFor } from './_procs.js';
 
 const MiB = 1 << 20;
 
-
 async function agentConn(addr) {
   const [host, port] = addr.split(':');
   return DataConn.open({ host, port: Number(port) });
