@@ -20,6 +20,12 @@ export interface SimBackendOptions {
   failCopy?: number;
   /** Bytes per lazily reserved chunk (default 64 MiB). The last chunk of a segment is only as big as needed. */
   chunkBytes?: number;
+  /**
+   * Reserve and touch every chunk of a segment when it is opened (default false: lazily, on first
+   * write). Device memory is all there from the mount on; host memory first touched under a put
+   * costs that put the page faults, on some VMs milliseconds for one page.
+   */
+  populate?: boolean;
 }
 
 export type SimOp = 'write' | 'read' | 'copy';
@@ -123,6 +129,7 @@ class Sim implements SimBackend {
   readonly name = 'sim' as const;
   resident = 0;
   private readonly chunkBytes: number;
+  private readonly populate: boolean;
   private readonly segments = new Set<SimSegment>();
   private closed = false;
   private writes = 0;
@@ -137,6 +144,8 @@ class Sim implements SimBackend {
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     if (!isPositiveInt(chunkBytes)) throw invalid(`sim: chunkBytes must be a positive integer, got ${String(chunkBytes)}`);
     this.chunkBytes = chunkBytes;
+    if (options.populate !== undefined && typeof options.populate !== 'boolean') throw invalid(`sim: populate must be true or false, got ${String(options.populate)}`);
+    this.populate = options.populate === true;
     for (const [key, list] of [
       ['failWrite', this.failWrites],
       ['failRead', this.failReads],
@@ -153,6 +162,8 @@ class Sim implements SimBackend {
     if (this.closed) throw new MmcError(MMC.MMC_NOT_INITIALIZED, 'sim: backend is closed');
     checkOpen('sim', rank, medium, bytes);
     const seg = new SimSegment(this, rank, medium, bytes, this.chunkBytes);
+    // writing the zeros faults every page in now (a fresh chunk's pages are mapped on first write)
+    if (this.populate) for (let i = 0; i * this.chunkBytes < bytes; i++) seg.chunk(i).fill(0);
     this.segments.add(seg);
     return seg;
   }

@@ -41,8 +41,8 @@ export interface MemCacheOptions {
   coreMemoryLimit?: Size;
   /** Load the debug build of the WASM core (internal assertions on). */
   debug?: boolean;
-  /** Options of the sim backend (fault injection). */
-  sim?: { failWrite?: number; failRead?: number; failCopy?: number };
+  /** Options of the sim backend (fault injection; `populate`: segments touched whole at open). */
+  sim?: { failWrite?: number; failRead?: number; failCopy?: number; populate?: boolean };
   /** ACL backend: library path and rank -> device map. */
   aclLibrary?: string;
   devices?: number[];

@@ -105,6 +105,32 @@ test('unwritten ranges read as zeros, also over stale dst bytes', () => {
   assert.is(b.residentBytes(), 0, 'reads reserve nothing');
 });
 
+test('populate: every chunk reserved and touched at open; writes after it fault no page in', () => {
+  throwsMmc(() => createSimBackend({ populate: 'yes' }), MMC.MMC_INVALID_PARAM, /populate must be true or false/);
+  const bytes = 16 * MiB + 123;
+  const b = createSimBackend({ chunkBytes: 4 * MiB, populate: true });
+  const s = b.open(0, 'dram', bytes);
+  assert.is(b.residentBytes(), bytes);
+  const lazy = createSimBackend({ chunkBytes: 4 * MiB });
+  const l = lazy.open(0, 'dram', bytes);
+  const v = pattern(4 * KiB);
+  const faults = (be, seg) => {
+    const f0 = process.resourceUsage().minorPageFault;
+    for (let off = 0; off + v.length <= bytes; off += v.length) be.write(seg, off, v);
+    return process.resourceUsage().minorPageFault - f0;
+  };
+  const lazyFaults = faults(lazy, l);
+  const populatedFaults = faults(b, s);
+  // the lazy segment faults in its 4,096 pages as they are written; the populated one already has them
+  assert.ok(lazyFaults >= 2000, `lazy: ${lazyFaults} faults`);
+  assert.ok(populatedFaults < lazyFaults / 10, `populated: ${populatedFaults} faults (lazy: ${lazyFaults})`);
+  const back = new Uint8Array(v.length);
+  b.read(s, 8 * MiB, back);
+  assert.equal(back, v);
+  b.close();
+  lazy.close();
+});
+
 test('lazy residency: a 1 TiB segment costs nothing until written', () => {
   const chunk = 1 * MiB;
   const b = createSimBackend({ chunkBytes: chunk });
