@@ -19,23 +19,14 @@ import type { Registry } from './registry.js';
 import { Grants, type Blob } from './meta-grants.js';
 import { PendingBatches } from './meta-batch.js';
 import { DEFAULT_ALLOC_TIMEOUT_MS } from '../store/options.js';
+import { Placements, type Placed } from './meta-placed.js';
 import type { ReservedBatch } from '../store/batch-reserve.js';
 import type { PutOptions } from '../store/types.js';
 
 /** A lease the client did not release ends after this long. */
 const LEASE_MS = 5000;
 
-/** Where an object's replicas were placed, and its generation. */
-interface Placed { key: string; gen: number; size: number; blobs: Blob[] }
-/**
- * What `placed` holds at a blob's location: an object of one replica as its generation alone (a
- * number, no object per key: a batch places 1,024 of them), one of several as its Placed.
- */
-type PlacedAt = Placed | number;
-
 const same = (a: Blob, b: Blob) => a.offset === b.offset && a.rank === b.rank && a.medium === b.medium;
-/** A segment's number in `placed`: numbers, not strings, since every key of a batch is placed. */
-const segId = (b: Blob) => b.rank * 2 + (b.medium === 'hbm' ? 0 : 1);
 
 /** A lookup's item: the error, or the replicas to read (the one the core chose first) and its generation. */
 interface Found { code: number; reason?: string; size?: number; gen?: number; blobs?: Blob[] }
@@ -46,12 +37,7 @@ function itemError(e: unknown): { code: number; reason: string; size: number } {
 }
 
 export class MetaPool {
-  /**
-   * Placements by the location of each of their blobs: an alloc at a location replaces what was
-   * placed there before, so the map never holds more entries than the segments have allocation
-   * units, whatever was removed or evicted meanwhile (the core forgets keys without telling).
-   */
-  private readonly placed = new Map<number, Map<number, PlacedAt>>();
+  private readonly placed: Placements;
   private readonly leases = new Map<number, { holds: (() => void)[]; until: number }>();
   private nextLease = 1;
   private readonly timer: NodeJS.Timeout;
@@ -59,6 +45,7 @@ export class MetaPool {
 
   /** `allocTimeoutMs`: the core's (an allocation not committed by then is reclaimed). */
   constructor(private readonly mc: MemCache, private readonly backend: RemoteBackend, private readonly registry: Registry, allocTimeoutMs = DEFAULT_ALLOC_TIMEOUT_MS) {
+    this.placed = new Placements(mc.alignment);
     this.batches = new PendingBatches(allocTimeoutMs + 1000);
     this.timer = setInterval(() => this.expire(Date.now()), 1000);
     this.timer.unref();
@@ -77,8 +64,8 @@ export class MetaPool {
       return { lease: 0, items: [itemError(new MmcError(MMC.MMC_ERROR, `rank ${gone.rank} has no agent`))], groups: [] };
     }
     const gen = w.handle.gen;
-    const p: PlacedAt = blobs.length === 1 ? gen : { key: w.key, gen, size: w.size, blobs };
-    for (const b of blobs) this.place(b, p);
+    const p: Placed | undefined = blobs.length === 1 ? undefined : { key: w.key, gen, size: w.size, blobs };
+    for (const b of blobs) this.placed.set(b.rank, b.medium, b.offset, gen, 0, p);
     blobs.forEach((b, slot) => grants.add(0, slot, w.key, b, gen, w.size));
     return { lease: 0, items: [{ code: 0, size: w.size }], groups: grants.groups() };
   }
@@ -110,7 +97,7 @@ export class MetaPool {
       }
     }
     const gen = b.gens[i];
-    let p: PlacedAt = gen;
+    let p: Placed | undefined;
     if (n > 1) {
       const blobs: Blob[] = [];
       for (let r = 0; r < n; r++) blobs.push({ rank: b.segs[at + r]!.rank, medium: b.segs[at + r]!.medium, offset: b.offsets[at + r] });
@@ -119,7 +106,7 @@ export class MetaPool {
     for (let r = 0; r < n; r++) {
       const seg = b.segs[at + r]!;
       const offset = b.offsets[at + r];
-      this.placeAt(seg.rank * 2 + (seg.medium === 'hbm' ? 0 : 1), offset, p);
+      this.placed.set(seg.rank, seg.medium, offset, gen, seg.bytes, p);
       grants.addAt(i, r, key, seg.rank, seg.medium, offset, gen, size);
     }
   }
@@ -211,23 +198,12 @@ export class MetaPool {
    */
   private readGrants(key: string, got: { seg: DeviceSegment; offset: number; size: number; gen?: number }): Found {
     const chosen: Blob = { rank: got.seg.rank, medium: got.seg.medium, offset: got.offset };
-    const at = this.placed.get(segId(chosen))?.get(chosen.offset);
+    const at = this.placed.placed(chosen);
+    const p = at !== undefined && at.key === key && at.size === got.size && (got.gen === undefined || at.gen === got.gen) ? at : undefined;
     // one replica (the usual): its generation was all there was to keep
-    if (at === undefined || typeof at === 'number') return { code: 0, size: got.size, gen: got.gen ?? at ?? 0, blobs: [chosen] };
-    const p = at.key === key && at.size === got.size && (got.gen === undefined || at.gen === got.gen) ? at : undefined;
-    if (p?.blobs.length === 1 && same(p.blobs[0], chosen)) return { code: 0, size: got.size, gen: p.gen, blobs: p.blobs };
-    const others = p ? p.blobs.filter((b) => !same(b, chosen)) : [];
-    return { code: 0, size: got.size, gen: got.gen ?? p?.gen ?? 0, blobs: [chosen, ...others] };
-  }
-
-  private place(b: Blob, p: PlacedAt): void {
-    this.placeAt(segId(b), b.offset, p);
-  }
-
-  private placeAt(seg: number, offset: number, p: PlacedAt): void {
-    let m = this.placed.get(seg);
-    if (m === undefined) this.placed.set(seg, m = new Map());
-    m.set(offset, p);
+    if (p === undefined) return { code: 0, size: got.size, gen: got.gen ?? this.placed.gen(chosen), blobs: [chosen] };
+    const others = p.blobs.filter((b) => !same(b, chosen));
+    return { code: 0, size: got.size, gen: p.gen, blobs: [chosen, ...others] };
   }
 
   release(lease: number): void {
@@ -239,11 +215,7 @@ export class MetaPool {
 
   /** A demotion copied a blob within its rank: the placement follows it. */
   moved(from: Blob, to: Blob): void {
-    const p = this.placed.get(segId(from))?.get(from.offset);
-    if (p === undefined) return;
-    if (typeof p === 'number') { this.place(to, p); return; }
-    const q: Placed = { ...p, blobs: p.blobs.map((b) => (same(b, from) ? to : b)) };
-    for (const b of q.blobs) this.place(b, q);
+    this.placed.moved(from, to, same);
   }
 
   private expire(now: number): void {

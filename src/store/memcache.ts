@@ -300,6 +300,11 @@ export class MemCache implements WriterHost, LayerCalls {
     return batchAlloc(this.batches, entries, opts);
   }
 
+  /** @internal The allocation unit: every blob's offset is a multiple of it (the pool's meta service). */
+  get alignment(): number {
+    return this.s.alignment;
+  }
+
   /** @internal The pool's meta service: batchAlloc kept as numbers (store/batch-reserve.ts). */
   batchReserve(keys: readonly string[], sizes: readonly number[], opts?: PutOptions): Promise<ReservedBatch> {
     return batchReserve(this.s, keys, sizes, opts);
