@@ -29,8 +29,8 @@ export class Placements {
     const unit = Math.floor(offset / this.alignment);
     let g = this.gens.get(id);
     if (g === undefined || unit >= g.length) {
-      // a segment registered again may be larger than before
-      const grown = new Uint32Array(Math.max(unit + 1, Math.ceil(bytes / this.alignment), g?.length ?? 0));
+      // sized by the segment when known, else doubled (a segment registered again may be larger)
+      const grown = new Uint32Array(Math.max(unit + 1, Math.ceil(bytes / this.alignment), 2 * (g?.length ?? 0)));
       if (g) grown.set(g);
       this.gens.set(id, g = grown);
     }

@@ -65,7 +65,7 @@ export class MetaPool {
     }
     const gen = w.handle.gen;
     const p: Placed | undefined = blobs.length === 1 ? undefined : { key: w.key, gen, size: w.size, blobs };
-    for (const b of blobs) this.placed.set(b.rank, b.medium, b.offset, gen, 0, p);
+    blobs.forEach((b, r) => this.placed.set(b.rank, b.medium, b.offset, gen, w.handle.targets[r].device.bytes, p));
     blobs.forEach((b, slot) => grants.add(0, slot, w.key, b, gen, w.size));
     return { lease: 0, items: [{ code: 0, size: w.size }], groups: grants.groups() };
   }
