@@ -60,7 +60,7 @@ async function allocCommit(c, keys, size) {
   const placed = await pool.alloc({ keys, sizes: keys.map(() => size), query: '', batch: true });
   const bad = placed.items.find((it) => it.code !== 0);
   if (bad) throw new Error(`pool: alloc answered ${bad.code} ${bad.reason ?? ''}`);
-  const codes = await pool.commit({ keys, ok: keys.map(() => true), batch: true });
+  const codes = await pool.commit({ batch: true, id: placed.lease, ok: keys.map(() => true) });
   if (codes.some((x) => x !== 0)) throw new Error(`pool: commit answered ${codes.find((x) => x !== 0)}`);
   return keys.length;
 }

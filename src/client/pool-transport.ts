@@ -185,8 +185,9 @@ export class PoolTransport implements DataPlane {
     const placed = codes.flatMap((c, i) => (c === 0 ? [i] : []));
     if (placed.length === 0) return codes;
     const failed = await writeGroups(this.agentsSeam, p.groups, { chunks: (i) => values[i], length: (i) => lengths[i] });
-    const c = await this.commit({ keys: placed.map((i) => keys[i]), ok: placed.map((i) => !failed.has(i)), batch: true });
-    placed.forEach((i, j) => { codes[i] = failed.get(i)?.code ?? c[j]; });
+    // committed by the ALLOC's id, one flag per item of the batch (the refused ones' are ignored)
+    const c = await this.commit({ batch: true, id: p.lease, ok: codes.map((code, i) => code === 0 && !failed.has(i)) });
+    for (const i of placed) codes[i] = failed.get(i)?.code ?? c[i];
     return codes;
   }
 

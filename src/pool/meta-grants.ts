@@ -2,18 +2,27 @@
  * The grants of one ALLOC or LOOKUP answer (protocol/pool-control.ts's groups): the items whose
  * `slot`-th replica lies on one agent, granted together. A batch's group is one grant block (one
  * mac for all its items: protocol/grant-block.ts); a single key's replica has its own 48-byte
- * grant (protocol/grant.ts).
+ * grant (protocol/grant.ts). A group keeps its items as columns, not an object per item.
  */
 import type { Medium } from '../device/types.js';
 import { GRANT_READ, GRANT_WRITE, signGrant } from '../protocol/grant.js';
-import { signGrantBlock, type BlockItem } from '../protocol/grant-block.js';
+import { signGrantColumns, type BlockColumns } from '../protocol/grant-block.js';
 import type { GrantGroup } from '../protocol/pool-control.js';
 import type { Registry } from './registry.js';
 
 /** Where one replica of an object lies. */
 export interface Blob { rank: number; medium: Medium; offset: number }
 
-interface Pending { rank: number; slot: number; items: number[]; grants: BlockItem[] }
+interface Pending extends BlockColumns {
+  rank: number;
+  slot: number;
+  items: number[];
+  keys: string[];
+  media: Medium[];
+  gens: number[];
+  offsets: number[];
+  sizes: number[];
+}
 
 export class Grants {
   private readonly by = new Map<number, Pending>();
@@ -22,11 +31,20 @@ export class Grants {
 
   /** Item `i`'s replica number `slot` (its agent registered: the caller checked). */
   add(i: number, slot: number, key: string, b: Blob, gen: number, size: number): void {
-    const id = b.rank * 256 + slot;
+    this.addAt(i, slot, key, b.rank, b.medium, b.offset, gen, size);
+  }
+
+  /** add, the replica given by its fields. */
+  addAt(i: number, slot: number, key: string, rank: number, medium: Medium, offset: number, gen: number, size: number): void {
+    const id = rank * 256 + slot;
     let g = this.by.get(id);
-    if (g === undefined) this.by.set(id, g = { rank: b.rank, slot, items: [], grants: [] });
+    if (g === undefined) this.by.set(id, g = { rank, slot, items: [], keys: [], media: [], gens: [], offsets: [], sizes: [] });
     g.items.push(i);
-    g.grants.push({ key, medium: b.medium, gen, offset: b.offset, size });
+    g.keys.push(key);
+    g.media.push(medium);
+    g.gens.push(gen);
+    g.offsets.push(offset);
+    g.sizes.push(size);
   }
 
   /** The groups, signed with the secret of each agent's current registration. */
@@ -36,8 +54,8 @@ export class Grants {
       const a = this.registry.agent(g.rank)!;
       const head = { op: this.op, rank: g.rank, incarnation: a.incarnation, view: 0 };
       const grant = this.batch
-        ? signGrantBlock(a.secret, { ...head, items: g.grants })
-        : signGrant(a.secret, { ...head, ...g.grants[0] }, g.grants[0].key);
+        ? signGrantColumns(a.secret, head, g)
+        : signGrant(a.secret, { ...head, medium: g.media[0], gen: g.gens[0], offset: g.offsets[0], size: g.sizes[0] }, g.keys[0]);
       out.push({ rank: g.rank, slot: g.slot, addr: a.addr, grant, items: g.items });
     }
     return out;

@@ -17,16 +17,16 @@ import type { PutWriter } from '../store/writer.js';
 import type { RemoteBackend } from './remote-backend.js';
 import type { Registry } from './registry.js';
 import { Grants, type Blob } from './meta-grants.js';
+import { PendingBatches } from './meta-batch.js';
+import { DEFAULT_ALLOC_TIMEOUT_MS } from '../store/options.js';
+import { Placements, type Placed } from './meta-placed.js';
+import type { ReservedBatch } from '../store/batch-reserve.js';
+import type { PutOptions } from '../store/types.js';
 
 /** A lease the client did not release ends after this long. */
 const LEASE_MS = 5000;
 
-/** Where an object's replicas were placed, and its generation. */
-interface Placed { key: string; gen: number; size: number; blobs: Blob[] }
-
 const same = (a: Blob, b: Blob) => a.offset === b.offset && a.rank === b.rank && a.medium === b.medium;
-/** A segment's number in `placed`: numbers, not strings, since every key of a batch is placed. */
-const segId = (b: Blob) => b.rank * 2 + (b.medium === 'hbm' ? 0 : 1);
 
 /** A lookup's item: the error, or the replicas to read (the one the core chose first) and its generation. */
 interface Found { code: number; reason?: string; size?: number; gen?: number; blobs?: Blob[] }
@@ -37,52 +37,101 @@ function itemError(e: unknown): { code: number; reason: string; size: number } {
 }
 
 export class MetaPool {
-  /**
-   * Placements by the location of each of their blobs: an alloc at a location replaces what was
-   * placed there before, so the map never holds more entries than the segments have allocation
-   * units, whatever was removed or evicted meanwhile (the core forgets keys without telling).
-   */
-  private readonly placed = new Map<number, Map<number, Placed>>();
+  private readonly placed: Placements;
   private readonly leases = new Map<number, { holds: (() => void)[]; until: number }>();
   private nextLease = 1;
   private readonly timer: NodeJS.Timeout;
+  private readonly batches: PendingBatches;
 
-  constructor(private readonly mc: MemCache, private readonly backend: RemoteBackend, private readonly registry: Registry) {
+  /** `allocTimeoutMs`: the core's (an allocation not committed by then is reclaimed). */
+  constructor(private readonly mc: MemCache, private readonly backend: RemoteBackend, private readonly registry: Registry, allocTimeoutMs = DEFAULT_ALLOC_TIMEOUT_MS) {
+    this.placed = new Placements(mc.alignment);
+    this.batches = new PendingBatches(allocTimeoutMs + 1000);
     this.timer = setInterval(() => this.expire(Date.now()), 1000);
     this.timer.unref();
   }
 
   async alloc(r: AllocRequest): Promise<Placement> {
     const opts = decodePutOptions(new Query(r.query));
-    const entries = r.keys.map((k, i) => [k, r.sizes[i]] as const);
-    const ws = r.batch
-      ? await this.mc.batchAlloc(entries, opts)
-      : [await this.mc.alloc(entries[0][0], entries[0][1], opts).catch((e: unknown) => e as Error)];
-    const grants = new Grants(this.registry, GRANT_WRITE, r.batch);
-    const items = ws.map((w, i): PlacedItem => {
-      if (w instanceof Error) return itemError(w);
-      const blobs = w.blobs.map((b): Blob => ({ rank: b.rank, medium: b.medium === 'HBM' ? 'hbm' : 'dram', offset: b.offset }));
-      const gone = blobs.find((b) => this.registry.agent(b.rank) === undefined);
-      if (gone) {
-        void w.abort();
-        return itemError(new MmcError(MMC.MMC_ERROR, `rank ${gone.rank} has no agent`));
+    if (r.batch) return this.allocBatch(r.keys, r.sizes, opts);
+    const w = await this.mc.alloc(r.keys[0], r.sizes[0], opts).catch((e: unknown) => e as Error);
+    const grants = new Grants(this.registry, GRANT_WRITE, false);
+    if (w instanceof Error) return { lease: 0, items: [itemError(w)], groups: [] };
+    const blobs = w.blobs.map((b): Blob => ({ rank: b.rank, medium: b.medium === 'HBM' ? 'hbm' : 'dram', offset: b.offset }));
+    const gone = blobs.find((b) => this.registry.agent(b.rank) === undefined);
+    if (gone) {
+      void w.abort();
+      return { lease: 0, items: [itemError(new MmcError(MMC.MMC_ERROR, `rank ${gone.rank} has no agent`))], groups: [] };
+    }
+    const gen = w.handle.gen;
+    const p: Placed | undefined = blobs.length === 1 ? undefined : { key: w.key, gen, size: w.size, blobs };
+    blobs.forEach((b, r) => this.placed.set(b.rank, b.medium, b.offset, gen, w.handle.targets[r].device.bytes, p));
+    blobs.forEach((b, slot) => grants.add(0, slot, w.key, b, gen, w.size));
+    return { lease: 0, items: [{ code: 0, size: w.size }], groups: grants.groups() };
+  }
+
+  /** A batch's alloc: kept as numbers (store/batch-reserve.ts) under the id its COMMIT names. */
+  private async allocBatch(keys: string[], sizes: number[], opts: PutOptions): Promise<Placement> {
+    const b = await this.mc.batchReserve(keys, sizes, opts);
+    const grants = new Grants(this.registry, GRANT_WRITE, true);
+    const items = new Array<PlacedItem>(b.n);
+    let placed = 0;
+    for (let i = 0; i < b.n; i++) {
+      if (b.replicas[i] > 0) this.placeItem(b, i, keys[i], sizes[i], grants);
+      if (b.replicas[i] === 0) items[i] = itemError(b.errors.get(i));
+      else { items[i] = { code: 0, size: sizes[i] }; placed++; }
+    }
+    const lease = placed > 0 ? this.batches.add(b, Date.now()) : 0;
+    return { lease, items, groups: grants.groups() };
+  }
+
+  /** Item i of a reserved batch placed and granted; given up if an agent of its is gone. */
+  private placeItem(b: ReservedBatch, i: number, key: string, size: number, grants: Grants): void {
+    const n = b.replicas[i];
+    const at = i * b.stride;
+    for (let r = 0; r < n; r++) {
+      const seg = b.segs[at + r]!;
+      if (this.registry.agent(seg.rank) === undefined) {
+        this.mc.batchDrop(b, i, new MmcError(MMC.MMC_ERROR, `rank ${seg.rank} has no agent`));
+        return;
       }
-      const p: Placed = { key: w.key, gen: w.handle.gen, size: w.size, blobs };
-      for (const b of blobs) this.place(b, p);
-      blobs.forEach((b, slot) => grants.add(i, slot, w.key, b, p.gen, w.size));
-      return { code: 0, size: w.size };
-    });
-    return { lease: 0, items, groups: grants.groups() };
+    }
+    const gen = b.gens[i];
+    let p: Placed | undefined;
+    if (n > 1) {
+      const blobs: Blob[] = [];
+      for (let r = 0; r < n; r++) blobs.push({ rank: b.segs[at + r]!.rank, medium: b.segs[at + r]!.medium, offset: b.offsets[at + r] });
+      p = { key, gen, size, blobs };
+    }
+    for (let r = 0; r < n; r++) {
+      const seg = b.segs[at + r]!;
+      const offset = b.offsets[at + r];
+      this.placed.set(seg.rank, seg.medium, offset, gen, seg.bytes, p);
+      grants.addAt(i, r, key, seg.rank, seg.medium, offset, gen, size);
+    }
   }
 
   async commit(r: CommitRequest): Promise<number[]> {
-    if (r.batch) return this.mc.batchUpdateState(r.keys, r.ok.map((ok) => (ok ? 'write_ok' : 'write_fail')));
+    if (r.batch) return this.commitBatch(r.id, r.ok);
     try {
       await this.mc.updateState(r.keys[0], r.ok[0] ? 'write_ok' : 'write_fail');
       return [0];
     } catch (e) {
       return [itemError(e).code];
     }
+  }
+
+  /**
+   * A batch's commit by its ALLOC's id, each item by its handle. An id not kept (committed, or
+   * forgotten after the alloc timeout) reads as every item expired; `ok` not one per item of the
+   * batch is refused and leaves the batch as it was.
+   */
+  private commitBatch(id: number, ok: boolean[]): number[] {
+    const b = this.batches.get(id);
+    if (b === undefined) return ok.map(() => MMC.MMC_UNMATCHED_KEY);
+    if (ok.length !== b.n) throw new MmcError(MMC.MMC_INVALID_PARAM, `commit of ${ok.length} items for a batch of ${b.n}`);
+    this.batches.delete(id);
+    return this.mc.batchCommit(b, Uint8Array.from(ok, (x) => (x ? 1 : 0)));
   }
 
   async lookup(r: LookupRequest): Promise<Placement> {
@@ -143,22 +192,18 @@ export class MetaPool {
     });
   }
 
-  /** What to read: the blob the core chose first, then the other replicas placed with it. */
-  private readGrants(key: string, got: { seg: DeviceSegment; offset: number; size: number }): Found {
+  /**
+   * What to read: the blob the core chose first, then the other replicas placed with it, and the
+   * generation (the core's where the lookup gave it, else the placement's).
+   */
+  private readGrants(key: string, got: { seg: DeviceSegment; offset: number; size: number; gen?: number }): Found {
     const chosen: Blob = { rank: got.seg.rank, medium: got.seg.medium, offset: got.offset };
-    const found = this.placed.get(segId(chosen))?.get(chosen.offset);
-    const p = found?.key === key && found.size === got.size ? found : undefined;
-    // one replica (the usual): its placement's own list, no copy
-    if (p?.blobs.length === 1 && same(p.blobs[0], chosen)) return { code: 0, size: got.size, gen: p.gen, blobs: p.blobs };
-    const others = p ? p.blobs.filter((b) => !same(b, chosen)) : [];
-    return { code: 0, size: got.size, gen: p?.gen ?? 0, blobs: [chosen, ...others] };
-  }
-
-  private place(b: Blob, p: Placed): void {
-    const id = segId(b);
-    let m = this.placed.get(id);
-    if (m === undefined) this.placed.set(id, m = new Map());
-    m.set(b.offset, p);
+    const at = this.placed.placed(chosen);
+    const p = at !== undefined && at.key === key && at.size === got.size && (got.gen === undefined || at.gen === got.gen) ? at : undefined;
+    // one replica (the usual): its generation was all there was to keep
+    if (p === undefined) return { code: 0, size: got.size, gen: got.gen ?? this.placed.gen(chosen), blobs: [chosen] };
+    const others = p.blobs.filter((b) => !same(b, chosen));
+    return { code: 0, size: got.size, gen: p.gen, blobs: [chosen, ...others] };
   }
 
   release(lease: number): void {
@@ -170,18 +215,17 @@ export class MetaPool {
 
   /** A demotion copied a blob within its rank: the placement follows it. */
   moved(from: Blob, to: Blob): void {
-    const p = this.placed.get(segId(from))?.get(from.offset);
-    if (p === undefined) return;
-    const q: Placed = { ...p, blobs: p.blobs.map((b) => (same(b, from) ? to : b)) };
-    for (const b of q.blobs) this.place(b, q);
+    this.placed.moved(from, to, same);
   }
 
   private expire(now: number): void {
     for (const [id, l] of this.leases) if (l.until <= now) this.release(id);
+    this.batches.expire(now);
   }
 
   close(): void {
     clearInterval(this.timer);
+    this.batches.clear();
     for (const id of [...this.leases.keys()]) this.release(id);
   }
 }

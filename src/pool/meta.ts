@@ -78,7 +78,7 @@ export async function startMeta(o: MetaOptions = {}): Promise<RunningMeta> {
   const backend = new RemoteBackend();
   const store = await MemCache.open({ ...o.store, backend, segments: [] });
   const registry = new Registry(store, o);
-  const pool = new MetaPool(store, backend, registry);
+  const pool = new MetaPool(store, backend, registry, o.store?.allocTimeoutMs);
   const conns = agentConns();
   const frees = new FreeNotices(store, registry, conns, o.log ?? (() => {}));
   const copy = demotions(registry, conns);

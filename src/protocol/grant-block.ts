@@ -61,20 +61,40 @@ function u32(n: number, what: string): number {
   return n;
 }
 
+/**
+ * A block's items as columns (what the meta service builds for a batch: no object per item):
+ * item j is keys[j], media[j], gens[j], offsets[j], sizes[j].
+ */
+export interface BlockColumns {
+  keys: readonly string[];
+  media: readonly Medium[];
+  gens: ArrayLike<number>;
+  offsets: ArrayLike<number>;
+  sizes: ArrayLike<number>;
+}
+
 /** The signed block of `g` (its fields checked as signGrant checks them). */
 export function signGrantBlock(secret: Uint8Array, g: GrantBlock): Buffer {
-  const n = g.items.length;
+  const it = g.items;
+  return signGrantColumns(secret, g, {
+    keys: it.map((x) => x.key), media: it.map((x) => x.medium), gens: it.map((x) => x.gen),
+    offsets: it.map((x) => x.offset), sizes: it.map((x) => x.size),
+  });
+}
+
+/** signGrantBlock of the items in `c`. */
+export function signGrantColumns(secret: Uint8Array, g: Omit<GrantBlock, 'items'>, c: BlockColumns): Buffer {
+  const n = c.keys.length;
   if (n < 1 || n > MAX_BATCH_ITEMS) throw invalid(`a grant block holds 1..${MAX_BATCH_ITEMS} items, not ${n}`);
   if (g.op !== GRANT_WRITE && g.op !== GRANT_READ) throw invalid('grant op must be write or read');
   if (!Number.isInteger(g.rank) || g.rank < 0 || g.rank > 0xffff) throw invalid('grant rank must be 0..65535');
   // ASCII keys (the usual) are written in one go, as latin1
-  let joined = '';
-  for (let i = 0; i < n; i++) joined += g.items[i].key;
+  const joined = c.keys.join('');
   const latin1 = !NON_ASCII.test(joined);
   const lens = new Array<number>(n);
   let keyBytes = 0;
   for (let i = 0; i < n; i++) {
-    lens[i] = latin1 ? g.items[i].key.length : Buffer.byteLength(g.items[i].key, 'utf8');
+    lens[i] = latin1 ? c.keys[i].length : Buffer.byteLength(c.keys[i], 'utf8');
     if (lens[i] < 1 || lens[i] > MAX_KEY_BYTES) throw invalid(`grant key of ${lens[i]} bytes`);
     keyBytes += lens[i];
   }
@@ -89,16 +109,15 @@ export function signGrantBlock(secret: Uint8Array, g: GrantBlock): Buffer {
   dv.setUint32(12, n, true);
   let k = keysAt;
   for (let i = 0; i < n; i++) {
-    const it = g.items[i];
     const at = HEAD + ITEM * i;
-    const medium = MEDIUM_CODE[it.medium];
+    const medium = MEDIUM_CODE[c.media[i]];
     if (medium === undefined) throw invalid('grant medium must be hbm or dram');
     b[at] = medium;
-    dv.setUint32(at + 4, u32(it.gen, 'gen'), true);
-    setU64(dv, at + 8, it.offset, 'offset');
-    setU64(dv, at + 16, it.size, 'size');
+    dv.setUint32(at + 4, u32(c.gens[i], 'gen'), true);
+    setU64(dv, at + 8, c.offsets[i], 'offset');
+    setU64(dv, at + 16, c.sizes[i], 'size');
     dv.setUint16(HEAD + ITEM * n + 2 * i, lens[i], true);
-    if (!latin1) k += b.write(it.key, k, lens[i], 'utf8');
+    if (!latin1) k += b.write(c.keys[i], k, lens[i], 'utf8');
   }
   if (latin1) k += b.write(joined, k, keyBytes, 'latin1');
   mac(secret, b.subarray(0, k)).copy(b, k);

@@ -4,12 +4,14 @@
  * u64 (low u32, high u32, at most 2^53 - 1); all integers little-endian.
  *
  *   ALLOC request    u8 batch | u8 0 | u16 queryLen | query (ASCII, as PUT's) | u32 N | u64 size × N | key list
- *   COMMIT request   u8 batch | u8 0 | u16 0 | u32 N | u8 ok × N (1 write_ok, 0 write_fail) | key list
+ *   COMMIT request   u8 batch | u8 0 | u16 0 | u32 N | u8 ok × N (1 write_ok, 0 write_fail)
+ *                    | batch: u32 id (its ALLOC answer's, N its item count) ; single: key list (1 key)
  *   LOOKUP request   u8 batch | u8 0 | u16 0 | key list
  *   RELEASE request  u32 lease
  *   COMMIT answer    code list (framing.ts)
  *   ALLOC / LOOKUP answer, a Placement:
- *     u32 lease (ALLOC: 0) | u32 N | u32 G
+ *     u32 lease (LOOKUP: the read lease; batch ALLOC: the id COMMIT names, 0 when nothing was
+ *     placed; single ALLOC: 0) | u32 N | u32 G
  *     N × item:   i32 code | u64 size | u16 reasonLen       (code 0, -3102 absent, or an error)
  *     G × group:  u16 rank | u8 slot | u8 0 | u16 addrLen | u32 grantLen | u32 count | u16 0
  *                 | addr (HOST:PORT) | grant | u32 item index × count
@@ -18,12 +20,16 @@
  * A group is the grant for the items whose `slot`-th replica lies on one agent, in its order: a
  * batch's grant block (grant-block.ts), or for a single key (batch 0) its 48-byte grant (grant.ts).
  * Decoders check every length and refuse anything else with MMC_INVALID_PARAM naming the message.
+ *
+ * A batch is committed by its ALLOC's id, not by its keys: the meta service keeps the batch's
+ * placements (handles) under that id until COMMIT, so the keys cross and are decoded once.
  */
 import { invalid } from '../errors.js';
 import { FrameError, decodeKeyListChunks, encodeKeyList } from './framing.js';
 
 export interface AllocRequest { keys: string[]; sizes: number[]; query: string; batch: boolean }
-export interface CommitRequest { keys: string[]; ok: boolean[]; batch: boolean }
+/** A batch's COMMIT names its ALLOC's id (ok: one per item of the ALLOC); a single key's, the key. */
+export type CommitRequest = { batch: true; id: number; ok: boolean[] } | { batch: false; keys: string[]; ok: boolean[] };
 export interface LookupRequest { keys: string[]; batch: boolean }
 export interface PlacedItem { code: number; size: number; reason?: string }
 export interface GrantGroup { rank: number; slot: number; addr: string; grant: Uint8Array; items: number[] }
@@ -105,11 +111,15 @@ export function decodeAlloc(chunks: readonly Uint8Array[]): AllocRequest {
 }
 
 export function encodeCommit(r: CommitRequest): Buffer {
-  const n = r.keys.length;
-  const head = Buffer.alloc(8 + n);
+  const n = r.ok.length;
+  const head = Buffer.alloc(8 + n + (r.batch ? 4 : 0));
   head[0] = r.batch ? 1 : 0;
   head.writeUInt32LE(n, 4);
   for (let i = 0; i < n; i++) head[8 + i] = r.ok[i] ? 1 : 0;
+  if (r.batch) {
+    head.writeUInt32LE(r.id >>> 0, 8 + n);
+    return head;
+  }
   return Buffer.concat([head, encodeKeyList(r.keys)]);
 }
 
@@ -121,9 +131,15 @@ export function decodeCommit(chunks: readonly Uint8Array[]): CommitRequest {
   const ok = new Array<boolean>(n);
   if (n > r.b.length) r.bad('truncated');
   for (let i = 0; i < n; i++) ok[i] = r.flag();
+  if (batch) {
+    const id = r.u32();
+    r.done();
+    if (id === 0) r.bad('batch id 0');
+    return { batch, id, ok };
+  }
   const keys = r.keys(n);
-  if (!batch && n !== 1) r.bad(`${n} keys`);
-  return { keys, ok, batch };
+  if (n !== 1) r.bad(`${n} keys`);
+  return { batch, keys, ok };
 }
 
 export function encodeLookup(r: LookupRequest): Buffer {

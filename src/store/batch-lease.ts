@@ -16,6 +16,8 @@ export interface LeasedItem {
   seg: DeviceSegment;
   offset: number;
   size: number;
+  /** The object's generation (what its grants carry). */
+  gen: number;
   /** Ends the lease (once; later calls do nothing). */
   end(): void;
 }
@@ -30,7 +32,7 @@ export function batchLease(s: BatchStore, keys: readonly string[]): { codes: num
   const leased = found.map((f): LeasedItem => {
     let ended = false;
     return {
-      i: f.i, seg: f.seg.device, offset: f.offset, size: f.size,
+      i: f.i, seg: f.seg.device, offset: f.offset, size: f.size, gen: f.gen,
       end() {
         if (ended || s.core.failed) return;
         ended = true;

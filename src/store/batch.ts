@@ -53,7 +53,7 @@ export function itemCode(s: BatchStore, fn: () => number): number {
   }
 }
 
-export function countBatch(s: BatchStore, op: OpName, codes: readonly number[]): void {
+export function countBatch(s: Pick<BatchStore, 'core'>, op: OpName, codes: readonly number[]): void {
   const anyFailure = codes.some((c) => c !== MMC.MMC_OK && c !== MMC.MMC_UNMATCHED_KEY);
   const anyNotFound = codes.some((c) => c === MMC.MMC_UNMATCHED_KEY);
   s.core.x.count_batch(OP[op], anyFailure ? 1 : 0, anyNotFound ? 1 : 0);

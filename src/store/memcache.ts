@@ -31,6 +31,7 @@ import * as layers from './layers.js';
 import type { PoolRank, PoolRankOptions } from '../pool/embedded.js';
 import { holdFrees, type HeldFrees, type HeldRange } from './held.js';
 import { batchLease, type LeasedItem } from './batch-lease.js';
+import { batchCommit, batchDrop, batchReserve, type ReservedBatch } from './batch-reserve.js';
 
 export { PutWriter };
 
@@ -297,6 +298,26 @@ export class MemCache implements WriterHost, LayerCalls {
   /** Two-phase batch put, first phase: a PutWriter or the MmcError of each item. */
   batchAlloc(entries: ReadonlyArray<readonly [string, number]>, opts?: PutOptions): Promise<(PutWriter | MmcError)[]> {
     return batchAlloc(this.batches, entries, opts);
+  }
+
+  /** @internal The allocation unit: every blob's offset is a multiple of it (the pool's meta service). */
+  get alignment(): number {
+    return this.s.alignment;
+  }
+
+  /** @internal The pool's meta service: batchAlloc kept as numbers (store/batch-reserve.ts). */
+  batchReserve(keys: readonly string[], sizes: readonly number[], opts?: PutOptions): Promise<ReservedBatch> {
+    return batchReserve(this.s, keys, sizes, opts);
+  }
+
+  /** @internal The pool's meta service: batchUpdateState of a batchReserve's items by handle. */
+  batchCommit(b: ReservedBatch, ok: Uint8Array): number[] {
+    return batchCommit(this.s, b, ok);
+  }
+
+  /** @internal Item i of a batchReserve given up before its writes: write_fail, `e` its error. */
+  batchDrop(b: ReservedBatch, i: number, e: MmcError): void {
+    batchDrop(this.s, b, i, e);
   }
 
   /** Two-phase batch put, second phase: per-item MMC code. */

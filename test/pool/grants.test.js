@@ -71,18 +71,23 @@ test('the agent refuses writes and reads its grant does not allow, and nothing c
   assert.ok(conn.alive, 'refusals keep the connection');
 });
 
-/** A control message to the meta service's data path; its answer's payload. */
-async function metaAsk(op, body) {
+/** A control message to the meta service's data path: its answer and payload. */
+async function metaAskAnswer(op, body) {
   const dp = meta.server.dataPath;
   const m = await DataConn.open({ host: dp.host, port: dp.port });
   try {
     const sink = new ChunkSink();
     const a = await m.request(op, '', '', [body], body.length, sink);
-    assert.is(a.code, 0);
-    return Buffer.concat(sink.chunks);
+    return { a, payload: Buffer.concat(sink.chunks) };
   } finally {
     m.close();
   }
+}
+/** metaAsk's payload, the answer checked to be a success. */
+async function metaAsk(op, body) {
+  const { a, payload } = await metaAskAnswer(op, body);
+  assert.is(a.code, 0);
+  return payload;
 }
 const flipped = (b, at) => { const x = Buffer.from(b); x[at] ^= 0xff; return x; };
 const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
@@ -117,7 +122,12 @@ test('a batch to an agent (WRITES, READS): one grant block for all its items; an
   const w = await agentBatch(OP.WRITES, [u32(block.length), block, values]);
   assert.is(w.a.code, 0);
   assert.equal(decodeCodes(w.payload), [0, 0]);
-  assert.equal(decodeCodes(await metaAsk(OP.COMMIT, encodeCommit({ keys, ok: [true, true], batch: true }))), [0, 0]);
+  const commit = (id, ok) => metaAsk(OP.COMMIT, encodeCommit({ batch: true, id, ok }));
+  assert.match(answerError((await metaAskAnswer(OP.COMMIT, encodeCommit({ batch: true, id: alloc.lease, ok: [true] }))).a).message, /commit of 1 items for a batch of 2/);
+  assert.equal(decodeCodes(await commit(alloc.lease, [true, true])), [0, 0]);
+  // committed once: that id is gone, as is one never handed out
+  assert.equal(decodeCodes(await commit(alloc.lease, [true, true])), [MMC.MMC_UNMATCHED_KEY, MMC.MMC_UNMATCHED_KEY]);
+  assert.equal(decodeCodes(await commit(0xfffffff0, [true])), [MMC.MMC_UNMATCHED_KEY]);
   const look = decodePlacement([await metaAsk(OP.LOOKUP, encodeLookup({ keys: ['w2', 'ghost', 'w1'], batch: true }))]);
   assert.equal(look.items.map((i) => i.code), [0, MMC.MMC_UNMATCHED_KEY, 0]);
   const rb = Buffer.from(look.groups[0].grant);
@@ -169,7 +179,8 @@ test('the meta service refuses agent ops and bad control messages', async () => 
     assert.match(await ask(OP.WRITE, 'abcd'), /goes to a rank agent/);
     assert.match(await ask(OP.ALLOC, 'not json'), /bad alloc message/);
     assert.match(await ask(OP.ALLOC, '\x01\x00\x00\x00\x05\x00\x00\x00'), /bad alloc message: truncated/);
-    assert.match(await ask(OP.COMMIT, '\x01\x00\x00\x00\x01\x00\x00\x00\x01'), /bad commit message: malformed key list/);
+    assert.match(await ask(OP.COMMIT, '\x00\x00\x00\x00\x01\x00\x00\x00\x01'), /bad commit message: malformed key list/);
+    assert.match(await ask(OP.COMMIT, '\x01\x00\x00\x00\x01\x00\x00\x00\x01'), /bad commit message: truncated/);
     assert.match(await ask(OP.LOOKUP, 'garbage!'), /bad lookup message/);
     assert.match(await ask(OP.RELEASE, 'garbage!'), /bad release message/);
     assert.match(await ask(OP.REGISTER, '{"rank":70000,"incarnation":1,"advertise":"x:1","segments":[]}'), /bad register message/);

@@ -22,8 +22,12 @@ const KEYS_AB = hex('02 00 00 00 | 01 00 00 00  02 00 00 00 | 61  62 63');
 const ALLOC = Buffer.concat([hex(`01 | 00 | 0a 00 | 6d 65 64 69 75 6d 3d 68 62 6d | 02 00 00 00 |
   00 10 00 00 00 00 00 00 | 00 00 00 00 01 00 00 00`), KEYS_AB]);
 const ALLOC_REQ = { keys: ['a', 'bc'], sizes: [4096, 2 ** 32], query: 'medium=hbm', batch: true };
-const COMMIT = Buffer.concat([hex('01 00 00 00 | 02 00 00 00 | 01 00'), KEYS_AB]);
-const COMMIT_REQ = { keys: ['a', 'bc'], ok: [true, false], batch: true };
+// a batch is committed by its ALLOC's id (u32 after the flags), a single key by its key
+const COMMIT = hex('01 00 00 00 | 02 00 00 00 | 01 00 | 07 00 00 00');
+const COMMIT_REQ = { batch: true, id: 7, ok: [true, false] };
+const KEY_A = hex('01 00 00 00 | 01 00 00 00 | 61');
+const COMMIT_ONE = Buffer.concat([hex('00 00 00 00 | 01 00 00 00 | 00'), KEY_A]);
+const COMMIT_ONE_REQ = { batch: false, keys: ['a'], ok: [false] };
 const LOOKUP = Buffer.concat([hex('00 00 00 00 | 01 00 00 00 | 01 00 00 00 | 61')]);
 const LOOKUP_REQ = { keys: ['a'], batch: false };
 
@@ -45,11 +49,13 @@ const PLACEMENT_OBJ = {
 test('the control messages, pinned against hand-written bytes, read back whole and split', () => {
   assert.equal(encodeAlloc(ALLOC_REQ), ALLOC);
   assert.equal(encodeCommit(COMMIT_REQ), COMMIT);
+  assert.equal(encodeCommit(COMMIT_ONE_REQ), COMMIT_ONE);
   assert.equal(encodeLookup(LOOKUP_REQ), LOOKUP);
   assert.equal(encodeRelease(0x01020304), hex('04 03 02 01'));
   assert.equal(encodePlacement(PLACEMENT_OBJ), PLACEMENT);
   for (const c of splits(ALLOC)) assert.equal(decodeAlloc(c), ALLOC_REQ);
   for (const c of splits(COMMIT)) assert.equal(decodeCommit(c), COMMIT_REQ);
+  for (const c of splits(COMMIT_ONE)) assert.equal(decodeCommit(c), COMMIT_ONE_REQ);
   for (const c of splits(LOOKUP)) assert.equal(decodeLookup(c), LOOKUP_REQ);
   assert.is(decodeRelease([hex('04 03 02 01')]), 0x01020304);
   for (const c of splits(PLACEMENT)) {
@@ -64,7 +70,12 @@ test('malformed control messages: a clear MMC_INVALID_PARAM naming the message',
     [() => decodeAlloc([Buffer.concat([ALLOC, hex('00')])]), /bad alloc message/],
     [() => decodeAlloc([hex('02 00 00 00 00 00 00 00')]), /bad alloc message: a flag/],
     [() => decodeAlloc([encodeAlloc({ ...ALLOC_REQ, batch: false })]), /bad alloc message: 2 keys/],
-    [() => decodeCommit([Buffer.concat([hex('01 00 00 00 | 03 00 00 00 | 01 00 01'), KEYS_AB])]), /bad commit message: 2 keys for 3 items/],
+    [() => decodeCommit([Buffer.concat([hex('00 00 00 00 | 03 00 00 00 | 01 00 01'), KEYS_AB])]), /bad commit message: 2 keys for 3 items/],
+    [() => decodeCommit([Buffer.concat([hex('00 00 00 00 | 02 00 00 00 | 01 00'), KEYS_AB])]), /bad commit message: 2 keys/],
+    [() => decodeCommit([COMMIT.subarray(0, COMMIT.length - 1)]), /bad commit message: truncated/],
+    [() => decodeCommit([Buffer.concat([COMMIT, KEYS_AB])]), /bad commit message: bytes left over/],
+    [() => decodeCommit([hex('01 00 00 00 | 01 00 00 00 | 01 | 00 00 00 00')]), /bad commit message: batch id 0/],
+    [() => decodeCommit([hex('01 00 00 00 | 01 00 00 00 | 02 | 07 00 00 00')]), /bad commit message: a flag/],
     [() => decodeLookup([hex('00 00 00 00 | 01 00 00 00 | 01 00 00 00 | ff')]), /bad lookup message: a key is not UTF-8/],
     [() => decodeRelease([hex('01 00 00 00 00')]), /bad release message: bytes left over/],
     [() => decodePlacement([PLACEMENT.subarray(0, 30)]), /bad pool answer message: truncated/],
@@ -79,7 +90,8 @@ test('round trips (property)', () => {
     const b = batch || keys.length !== 1;
     const a = { keys, sizes: xs.map((x) => x[1]), query: 'replicas=2', batch: b };
     assert.equal(decodeAlloc([encodeAlloc(a)]), a);
-    const c = { keys, ok: xs.map((x) => x[2]), batch: b };
+    const ok = xs.map((x) => x[2]);
+    const c = b ? { batch: true, id: 1 + (xs[0][1] % 0xffffffff), ok } : { batch: false, keys, ok };
     assert.equal(decodeCommit([encodeCommit(c)]), c);
   }), { numRuns: 200 });
 });
