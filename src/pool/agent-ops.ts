@@ -95,6 +95,8 @@ function write(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Ans
   let at = 0;
   let failed: unknown;
   return {
+    // the device has copied a chunk once its write settles: the session may read the next one into it
+    consumes: true,
     async write(chunk: Uint8Array) {
       if (failed !== undefined) return;
       try {

@@ -11,6 +11,7 @@ import { InflightBackend } from '../device/inflight.js';
 import type { DeviceBackend, Medium } from '../device/types.js';
 import { DataSession } from '../server/data-session.js';
 import { DEFAULT_BODY_TIMEOUT_MS } from '../server/options.js';
+import { ReadSlab, withSlab } from '../protocol/read-slab.js';
 import { SegmentBlobs } from './agent-blobs.js';
 import { agentOps, type AgentSegment, type AgentState } from './agent-ops.js';
 import { MetaLink } from './agent-link.js';
@@ -80,10 +81,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const state: AgentState = { rank: o.rank, incarnation: randomInt(1, 0xffffffff), backend, segments, secret: undefined };
   const ops = agentOps(state);
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
+    // reads go through a slab, a WRITE's value straight into the session's value buffers, as on
+    // mmc serve's data path (data-listen.ts): no fresh buffer per socket read of a 1 MiB value
+    const slab = new ReadSlab();
+    const plain = withSlab(accepted, slab);
+    const socket = plain ?? accepted;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    new DataSession(socket, ops, { timeoutMs: DEFAULT_BODY_TIMEOUT_MS });
+    new DataSession(socket, ops, { timeoutMs: DEFAULT_BODY_TIMEOUT_MS }, plain && slab);
   });
   let at: net.AddressInfo;
   try {

@@ -25,6 +25,8 @@ import type { PutOptions } from '../store/types.js';
 
 /** A lease the client did not release ends after this long. */
 const LEASE_MS = 5000;
+/** What a lookup's store read is given to read into: the meta service reads no byte. */
+const NO_BYTES = new Uint8Array(0);
 
 const same = (a: Blob, b: Blob) => a.offset === b.offset && a.rank === b.rank && a.medium === b.medium;
 
@@ -155,13 +157,17 @@ export class MetaPool {
   /** MemCache.get with the backend's capture: the core's checks, LRU, counters and lease, no byte read. */
   private async lookupOne(key: string, holds: (() => void)[]): Promise<Found> {
     let got: { seg: DeviceSegment; offset: number; size: number } | undefined;
-    this.backend.capture = (seg, offset, size) => {
+    let size = 0;
+    this.backend.capture = (seg, offset) => {
       got = { seg, offset, size };
       return new Promise<void>((resolve) => holds.push(resolve));
     };
     let p: Promise<Uint8Array | undefined>;
     try {
-      p = this.mc.get(key);
+      // no byte is read here: the read goes into an empty view (the store takes subarray(0, size)
+      // of it) rather than a buffer of the value's size, which cost a 1 MiB allocation (and the
+      // GC of it) per get of 1 MiB; the size is the one the store asks the buffer for
+      p = this.mc.getWith(key, (n) => { size = n; return NO_BYTES; });
     } finally {
       this.backend.capture = undefined;
     }
