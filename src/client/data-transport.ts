@@ -9,8 +9,9 @@
  */
 import { MMC, MmcError, invalid } from '../errors.js';
 import { OP, decodeU64, encodeU64, type Op } from '../protocol/data-frames.js';
-import { decodeBatchGetChunks, decodeCodes, encodeBatchPut, encodeKeyList } from '../protocol/framing.js';
+import { FrameError, decodeCodes, encodeBatchPut, encodeKeyList } from '../protocol/framing.js';
 import type { QueryResult } from '../store/types.js';
+import { BatchGetSink } from './batch-get-sink.js';
 import { ChunkSink, DataConn, answerError, type Answer, type ConnTarget, type Sink } from './data-conn.js';
 
 /** The value written into consecutive views; `exact`: their lengths must add up to its size. */
@@ -178,18 +179,13 @@ export class DataTransport {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    // the frame into one buffer of its size (read straight into it past its first read): one
-    // allocation, not a slab per 256 KiB, and every value a view of it (none straddles two reads)
+    // read straight into pieces of whole values (batch-get-sink.ts): every value a view of one
     const list = encodeKeyList(keys);
-    const sink = new OwnSink();
+    const sink = new BatchGetSink();
     await this.call(OP.BATCH_GET, '', '', [list], list.length, sink);
-    const { values } = decodeBatchGetChunks(sink.buf ? [sink.buf] : []);
-    const out = new Array<Uint8Array | undefined>(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      out[i] = v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : undefined;
-    }
-    return out;
+    const values = sink.values();
+    if (values === undefined) throw new FrameError('malformed batch frame');
+    return values;
   }
 
   /** One code per key (batchExists: 0 exists; batchRemove: as the store answers). */
