@@ -79,6 +79,12 @@ function concat(chunks: Uint8Array[]): Buffer {
   return chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
 }
 
+/** The answer, or the MmcError of its code (other than 0, and -3102 where `absentOk`). */
+function checked(a: Answer, absentOk: boolean): Answer {
+  if (a.code !== 0 && !(absentOk && a.code === MMC.MMC_UNMATCHED_KEY && a.aux.byteLength === 0)) throw answerError(a);
+  return a;
+}
+
 export class DataTransport {
   private readonly watchdog: NodeJS.Timeout;
 
@@ -118,11 +124,26 @@ export class DataTransport {
     return best!;
   }
 
+  /** pick() where no connection must be opened first (the usual case): no promise, no microtask. */
+  private pickNow(): DataConn | undefined {
+    let best: DataConn | undefined;
+    for (const c of this.conns) {
+      if (!c.alive) return undefined;
+      if (c.busy < DEPTH) return c;
+      if (best === undefined || c.busy < best.busy) best = c;
+    }
+    return best;
+  }
+
+  /** One request, its answer unchecked. */
+  private send(op: Op, key: string, aux: Uint8Array | string, value: readonly Uint8Array[], len: number, sink?: Sink): Promise<Answer> {
+    const c = this.pickNow();
+    return c ? c.request(op, key, aux, value, len, sink) : this.pick().then((p) => p.request(op, key, aux, value, len, sink));
+  }
+
   /** One request; a code other than 0 (and -3102 where `absentOk`) is thrown as its MmcError (also used by data-layers.ts). */
   async call(op: Op, key: string, aux: Uint8Array | string, value: readonly Uint8Array[], len: number, sink?: Sink, absentOk = false): Promise<Answer> {
-    const a = await (await this.pick()).request(op, key, aux, value, len, sink);
-    if (a.code !== 0 && !(absentOk && a.code === MMC.MMC_UNMATCHED_KEY && a.aux.byteLength === 0)) throw answerError(a);
-    return a;
+    return checked(await this.send(op, key, aux, value, len, sink), absentOk);
   }
 
   put(key: string, bytes: Uint8Array, query: string): Promise<void> {
@@ -134,11 +155,10 @@ export class DataTransport {
     await this.call(OP.PUT, key, query, chunks, length);
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  /** One promise from request to value (no async layers: a get at concurrency 1 pays each). */
+  get(key: string): Promise<Uint8Array | undefined> {
     const sink = new OwnSink();
-    const a = await this.call(OP.GET, key, '', [], 0, sink, true);
-    if (a.code !== 0) return undefined;
-    return sink.buf ?? Buffer.alloc(0);
+    return this.send(OP.GET, key, '', [], 0, sink).then((a) => (checked(a, true).code !== 0 ? undefined : sink.buf ?? Buffer.alloc(0)));
   }
 
   getInto(key: string, dst: Uint8Array): Promise<number | undefined> {
