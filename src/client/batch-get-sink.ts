@@ -9,6 +9,7 @@
  * lists, memory already mapped that the last batches gave back. Reads still go straight into the
  * pieces (target/advance), one piece at a time, so there is no copy besides the kernel's.
  */
+import { MAX_BATCH_ITEMS } from '../protocol/framing.js';
 import type { Sink } from './data-conn.js';
 
 /** The most bytes of one piece; a value larger than this gets a piece of its own size. */
@@ -72,7 +73,7 @@ export class BatchGetSink implements Sink {
     const dv = new DataView(this.front.buffer, this.front.byteOffset, this.front.byteLength);
     if (this.n < 0) {
       const n = dv.getUint32(0, true);
-      if (4 + 8 * n > this.len) { this.bad = true; return; }
+      if (n > MAX_BATCH_ITEMS || 4 + 8 * n > this.len) { this.bad = true; return; }
       this.n = n;
       const f = Buffer.allocUnsafe(4 + 8 * n);
       f.set(this.front);

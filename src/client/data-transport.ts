@@ -155,7 +155,7 @@ export class DataTransport {
     await this.call(OP.PUT, key, query, chunks, length);
   }
 
-  /** One promise from request to value (no async layers: a get at concurrency 1 pays each). */
+  /** One promise from request to value (no async layers, here or in MemCacheClient.get: a get at concurrency 1 pays each). */
   get(key: string): Promise<Uint8Array | undefined> {
     const sink = new OwnSink();
     return this.send(OP.GET, key, '', [], 0, sink).then((a) => (checked(a, true).code !== 0 ? undefined : sink.buf ?? Buffer.alloc(0)));

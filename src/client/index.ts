@@ -175,17 +175,11 @@ export class MemCacheClient implements LayerCalls {
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
-    // the data path's promise as it is: an async layer here costs each get two more microtasks
-    try {
-      this.alive();
-      if (this.data) return this.data.get(checkKey(key));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.httpGet(key);
+    try { return this.data && !this.closed ? this.data.get(checkKey(key)) : this.httpGet(key); } catch (e) { return Promise.reject(e); }
   }
 
   private async httpGet(key: string): Promise<Uint8Array | undefined> {
+    this.alive();
     const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
     if (r.status === 404) return this.absent(r);
     return this.ok(r).body;
