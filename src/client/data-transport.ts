@@ -9,8 +9,9 @@
  */
 import { MMC, MmcError, invalid } from '../errors.js';
 import { OP, decodeU64, encodeU64, type Op } from '../protocol/data-frames.js';
-import { decodeBatchGetChunks, decodeCodes, encodeBatchPut, encodeKeyList } from '../protocol/framing.js';
+import { FrameError, decodeCodes, encodeBatchPut, encodeKeyList } from '../protocol/framing.js';
 import type { QueryResult } from '../store/types.js';
+import { BatchGetSink } from './batch-get-sink.js';
 import { ChunkSink, DataConn, answerError, type Answer, type ConnTarget, type Sink } from './data-conn.js';
 
 /** The value written into consecutive views; `exact`: their lengths must add up to its size. */
@@ -78,6 +79,12 @@ function concat(chunks: Uint8Array[]): Buffer {
   return chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
 }
 
+/** The answer, or the MmcError of its code (other than 0, and -3102 where `absentOk`). */
+function checked(a: Answer, absentOk: boolean): Answer {
+  if (a.code !== 0 && !(absentOk && a.code === MMC.MMC_UNMATCHED_KEY && a.aux.byteLength === 0)) throw answerError(a);
+  return a;
+}
+
 export class DataTransport {
   private readonly watchdog: NodeJS.Timeout;
 
@@ -117,11 +124,26 @@ export class DataTransport {
     return best!;
   }
 
+  /** pick() where no connection must be opened first (the usual case): no promise, no microtask. */
+  private pickNow(): DataConn | undefined {
+    let best: DataConn | undefined;
+    for (const c of this.conns) {
+      if (!c.alive) return undefined;
+      if (c.busy < DEPTH) return c;
+      if (best === undefined || c.busy < best.busy) best = c;
+    }
+    return best;
+  }
+
+  /** One request, its answer unchecked. */
+  private send(op: Op, key: string, aux: Uint8Array | string, value: readonly Uint8Array[], len: number, sink?: Sink): Promise<Answer> {
+    const c = this.pickNow();
+    return c ? c.request(op, key, aux, value, len, sink) : this.pick().then((p) => p.request(op, key, aux, value, len, sink));
+  }
+
   /** One request; a code other than 0 (and -3102 where `absentOk`) is thrown as its MmcError (also used by data-layers.ts). */
   async call(op: Op, key: string, aux: Uint8Array | string, value: readonly Uint8Array[], len: number, sink?: Sink, absentOk = false): Promise<Answer> {
-    const a = await (await this.pick()).request(op, key, aux, value, len, sink);
-    if (a.code !== 0 && !(absentOk && a.code === MMC.MMC_UNMATCHED_KEY && a.aux.byteLength === 0)) throw answerError(a);
-    return a;
+    return checked(await this.send(op, key, aux, value, len, sink), absentOk);
   }
 
   put(key: string, bytes: Uint8Array, query: string): Promise<void> {
@@ -133,11 +155,10 @@ export class DataTransport {
     await this.call(OP.PUT, key, query, chunks, length);
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  /** One promise from request to value (no async layers, here or in MemCacheClient.get: a get at concurrency 1 pays each). */
+  get(key: string): Promise<Uint8Array | undefined> {
     const sink = new OwnSink();
-    const a = await this.call(OP.GET, key, '', [], 0, sink, true);
-    if (a.code !== 0) return undefined;
-    return sink.buf ?? Buffer.alloc(0);
+    return this.send(OP.GET, key, '', [], 0, sink).then((a) => (checked(a, true).code !== 0 ? undefined : sink.buf ?? Buffer.alloc(0)));
   }
 
   getInto(key: string, dst: Uint8Array): Promise<number | undefined> {
@@ -178,18 +199,13 @@ export class DataTransport {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    // the frame into one buffer of its size (read straight into it past its first read): one
-    // allocation, not a slab per 256 KiB, and every value a view of it (none straddles two reads)
+    // read straight into pieces of whole values (batch-get-sink.ts): every value a view of one
     const list = encodeKeyList(keys);
-    const sink = new OwnSink();
+    const sink = new BatchGetSink();
     await this.call(OP.BATCH_GET, '', '', [list], list.length, sink);
-    const { values } = decodeBatchGetChunks(sink.buf ? [sink.buf] : []);
-    const out = new Array<Uint8Array | undefined>(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      out[i] = v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : undefined;
-    }
-    return out;
+    const values = sink.values();
+    if (values === undefined) throw new FrameError('malformed batch frame');
+    return values;
   }
 
   /** One code per key (batchExists: 0 exists; batchRemove: as the store answers). */

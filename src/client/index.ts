@@ -174,9 +174,12 @@ export class MemCacheClient implements LayerCalls {
     this.ok(await this.request('PUT', `/api/v1/objects?key=${encodeKey(key)}${q ? '&' + q : ''}`, bytes));
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  get(key: string): Promise<Uint8Array | undefined> {
+    try { return this.data && !this.closed ? this.data.get(checkKey(key)) : this.httpGet(key); } catch (e) { return Promise.reject(e); }
+  }
+
+  private async httpGet(key: string): Promise<Uint8Array | undefined> {
     this.alive();
-    if (this.data) return this.data.get(checkKey(key));
     const r = await this.request('GET', `/api/v1/objects?key=${encodeKey(checkKey(key))}`);
     if (r.status === 404) return this.absent(r);
     return this.ok(r).body;

@@ -123,6 +123,15 @@ export class DataSession implements Answers, SlabOwner {
   private quick(): void {
     const q = this.ops.quickGet;
     if (q === undefined || !this.authed || this.closing) { this.idle = false; return; }
+    this.out.hold();
+    try {
+      this.quickGets(q);
+    } finally {
+      this.out.release();
+    }
+  }
+
+  private quickGets(q: NonNullable<DataOps['quickGet']>): void {
     while (this.reader.buffered > 0) {
       let ev: FrameEvent | undefined;
       try {
