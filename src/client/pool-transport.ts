@@ -2,8 +2,9 @@
  * The client of a pool (`mmc meta` and its rank agents, DESIGN.md "The pool"): control at the meta
  * service, value bytes straight to and from the agents. put = ALLOC at meta, WRITE of every replica
  * to its agent in parallel, COMMIT (write_fail when a write failed: nothing is left behind); get =
- * LOOKUP (a read lease and a grant per replica), READ from the first agent that answers (an agent
- * that errs or no longer holds the blob: the next replica; none: absent), RELEASE (a batch's not awaited).
+ * LOOKUP (a grant per replica; a batch's with a read lease), READ from the first agent that answers
+ * (an agent that errs or no longer holds the blob: the next replica; none: absent), RELEASE of a
+ * batch's lease (not awaited).
  * A batch is one meta round trip each way and one request per agent, in parallel (pool-batch.ts).
  * The rest (exists, remove, query) is answered by the meta service over its data path, as by
  * `mmc serve`.
@@ -44,6 +45,8 @@ export const inProcessAgents = new Map<string, AgentCall>();
 /** An agent silent this long with requests waiting is taken for dead: its reads fail over. */
 const AGENT_TIMEOUT_MS = 2000;
 const EMPTY = new Uint8Array(0);
+/** readReplicas: an agent answered absent for what meta had found (the blob moved or went). */
+const MOVED = Symbol('moved');
 
 function withTimeout<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -54,20 +57,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
 
 function itemError(i: PlacedItem): MmcError {
   return new MmcError(i.code, readReason(i.reason ?? '').message || 'pool operation failed');
-}
-
-/** `inner`, calling `first` when an answer's payload begins (its other methods as they are). */
-function onBegin(inner: Sink, first: () => void): Sink {
-  const s: Sink = {
-    begin(len: number) { first(); return inner.begin(len); },
-    write(chunk: Uint8Array) { inner.write(chunk); },
-  };
-  if (inner.target && inner.advance) {
-    s.target = (max) => inner.target!(max);
-    s.advance = (n) => inner.advance!(n);
-  }
-  if (inner.end) s.end = (e) => inner.end!(e);
-  return s;
 }
 
 export class PoolTransport implements DataPlane {
@@ -131,11 +120,7 @@ export class PoolTransport implements DataPlane {
     return decodeCodes(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   }
 
-  /**
-   * Ends a lookup's lease. A single get awaits it: the meta service counts a get when its lease
-   * ends (as the store counts one when its read ends), so the counters are right when the call
-   * returns. A batch's lookup is counted at once, so its release is not awaited.
-   */
+  /** Ends a batch lookup's lease (not awaited: a batch's lookup is counted at once). */
   private release(lease: number): Promise<void> {
     return this.control(OP.RELEASE, encodeRelease(lease)).then(() => {}, () => {});
   }
@@ -196,37 +181,43 @@ export class PoolTransport implements DataPlane {
 
   /**
    * get of one key into the sink `make` gives (one per attempt); `precheck`: ask it about the size
-   * first. The lease is released as soon as an agent's answer begins (the agent read the bytes
-   * before it answered), so the release's round trip overlaps the value's transfer; it is awaited
-   * before the call returns (the meta service counts the get when the lease ends).
+   * first. The lookup keeps no lease (LookupRequest.unleased): the meta service counts the get as it
+   * answers, so a get is two round trips (lookup, read) and the counters are right when it returns.
+   * The agent alone keeps the read right (its blob map, FREE after the reads in flight); a blob
+   * moved meanwhile (a demotion) reads absent there, so an absent answer looks up once more.
    */
   async readOne(key: string, make: () => Sink, precheck = true): Promise<Answer | undefined> {
-    const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: [key], batch: false })));
-    let released: Promise<void> | undefined;
-    const release = () => { released ??= this.release(p.lease); };
-    try {
-      const item = p.items[0];
-      if (item.code === MMC.MMC_UNMATCHED_KEY) return undefined;
-      if (item.code !== 0) throw itemError(item);
-      // a sink that refuses the size (a buffer too small) refuses it before any agent is asked
-      const refused = precheck ? make().begin(item.size) : undefined;
-      if (refused) throw refused;
-      for (const g of [...p.groups].sort((x, y) => x.slot - y.slot)) {
-        let t: AgentCall | undefined;
-        try {
-          t = await this.agent(g.addr);
-          const a = await t.call(OP.READ, key, g.grant, [], 0, onBegin(make(), release), true);
-          if (a.code === 0) return a;
-        } catch {
-          // this agent is gone, hung or refused: the next replica
-          if (t) this.drop(g.addr, t);
-        }
-      }
-      return undefined;
-    } finally {
-      release();
-      await released;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.readReplicas(key, make, precheck);
+      if (r !== MOVED) return r;
+      if (attempt > 0) return undefined;
     }
+  }
+
+  /** One lookup and a read of its replicas in turn: the Answer, undefined (absent or every agent failed), or MOVED. */
+  private async readReplicas(key: string, make: () => Sink, precheck: boolean): Promise<Answer | undefined | typeof MOVED> {
+    const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: [key], batch: false, unleased: true })));
+    const item = p.items[0];
+    if (item.code === MMC.MMC_UNMATCHED_KEY) return undefined;
+    if (item.code !== 0) throw itemError(item);
+    // a sink that refuses the size (a buffer too small) refuses it before any agent is asked
+    const refused = precheck ? make().begin(item.size) : undefined;
+    if (refused) throw refused;
+    let absent = false;
+    for (const g of [...p.groups].sort((x, y) => x.slot - y.slot)) {
+      let t: AgentCall | undefined;
+      try {
+        t = await this.agent(g.addr);
+        const a = await t.call(OP.READ, key, g.grant, [], 0, make(), true);
+        if (a.code === 0) return a;
+        absent ||= a.code === MMC.MMC_UNMATCHED_KEY;
+      } catch {
+        // this agent is gone, hung or refused: the next replica
+        if (t) this.drop(g.addr, t);
+      }
+    }
+    // an agent no longer holding what meta granted: moved or removed since; agents that failed: absent
+    return absent ? MOVED : undefined;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -139,9 +139,12 @@ export class MetaPool {
   async lookup(r: LookupRequest): Promise<Placement> {
     const holds: (() => void)[] = [];
     const found: Found[] = r.batch ? this.lookupBatch(r.keys, holds) : [await this.lookupOne(r.keys[0], holds)];
-    const lease = this.nextLease;
-    this.nextLease = lease >= 0xffffffff ? 1 : lease + 1;
-    if (holds.length) this.leases.set(lease, { holds, until: Date.now() + LEASE_MS });
+    const lease = r.unleased ? 0 : this.nextLease;
+    if (r.unleased) for (const h of holds) h(); // counted and ended now (see LookupRequest)
+    else {
+      this.nextLease = lease >= 0xffffffff ? 1 : lease + 1;
+      if (holds.length) this.leases.set(lease, { holds, until: Date.now() + LEASE_MS });
+    }
     const grants = new Grants(this.registry, GRANT_READ, r.batch);
     const items = found.map((f, i): PlacedItem => {
       if (f.code !== 0) return { code: f.code, size: 0, reason: f.reason };

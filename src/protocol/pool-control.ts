@@ -6,7 +6,8 @@
  *   ALLOC request    u8 batch | u8 0 | u16 queryLen | query (ASCII, as PUT's) | u32 N | u64 size × N | key list
  *   COMMIT request   u8 batch | u8 0 | u16 0 | u32 N | u8 ok × N (1 write_ok, 0 write_fail)
  *                    | batch: u32 id (its ALLOC answer's, N its item count) ; single: key list (1 key)
- *   LOOKUP request   u8 batch | u8 0 | u16 0 | key list
+ *   LOOKUP request   u8 batch | u8 unleased | u16 0 | key list
+ *                    (unleased 1: the lookup keeps no lease, it ends as it is answered; see LookupRequest)
  *   RELEASE request  u32 lease
  *   COMMIT answer    code list (framing.ts)
  *   ALLOC / LOOKUP answer, a Placement:
@@ -30,7 +31,14 @@ import { FrameError, decodeKeyListChunks, encodeKeyList } from './framing.js';
 export interface AllocRequest { keys: string[]; sizes: number[]; query: string; batch: boolean }
 /** A batch's COMMIT names its ALLOC's id (ok: one per item of the ALLOC); a single key's, the key. */
 export type CommitRequest = { batch: true; id: number; ok: boolean[] } | { batch: false; keys: string[]; ok: boolean[] };
-export interface LookupRequest { keys: string[]; batch: boolean }
+/**
+ * `unleased`: the read needs no lease kept for it, the lookup is counted and ends as it is answered
+ * (no RELEASE follows). Safe because the agent alone keeps a read right: it serves a grant only
+ * while its blob map holds the key at the granted range and generation, and it acknowledges a FREE
+ * (after which meta may hand the range out again) only once the reads in flight there have ended.
+ * A blob moved or removed meanwhile reads absent at the agent; the client then looks up again.
+ */
+export interface LookupRequest { keys: string[]; batch: boolean; unleased?: boolean }
 export interface PlacedItem { code: number; size: number; reason?: string }
 export interface GrantGroup { rank: number; slot: number; addr: string; grant: Uint8Array; items: number[] }
 export interface Placement { lease: number; items: PlacedItem[]; groups: GrantGroup[] }
@@ -143,16 +151,17 @@ export function decodeCommit(chunks: readonly Uint8Array[]): CommitRequest {
 }
 
 export function encodeLookup(r: LookupRequest): Buffer {
-  return Buffer.concat([Buffer.from([r.batch ? 1 : 0, 0, 0, 0]), encodeKeyList(r.keys)]);
+  return Buffer.concat([Buffer.from([r.batch ? 1 : 0, r.unleased ? 1 : 0, 0, 0]), encodeKeyList(r.keys)]);
 }
 
 export function decodeLookup(chunks: readonly Uint8Array[]): LookupRequest {
   const r = new Reader(chunks, 'lookup');
   const batch = r.flag();
-  r.need(3);
+  const unleased = r.flag();
+  r.need(2);
   const keys = r.keys();
   if (!batch && keys.length !== 1) r.bad(`${keys.length} keys`);
-  return { keys, batch };
+  return { keys, batch, unleased };
 }
 
 export function encodeRelease(lease: number): Buffer {

@@ -198,6 +198,36 @@ test('a batch lookup holds its blobs: a remove meanwhile frees nothing until the
   }
 });
 
+test('an unleased single lookup holds nothing: counted as it answers, a remove frees at once, the agent then reads absent', async () => {
+  const { meta, agents, c, close } = await inProcessPool(1, MiB);
+  const conn = await agentConn(agents[0].address);
+  try {
+    await c.put('u1', Buffer.alloc(600, 3));
+    const before = meta.store.stats().get_success;
+    const look = decodePlacement([await metaControl(meta, OP.LOOKUP, encodeLookup({ keys: ['u1'], batch: false, unleased: true }))]);
+    assert.is(look.lease, 0, 'no lease to release');
+    assert.is(look.items[0].code, 0);
+    await new Promise((r) => setImmediate(r));
+    assert.is(meta.store.stats().get_success, before + 1, 'counted without a RELEASE');
+    const read = async () => {
+      const s = new ChunkSink();
+      const a = await conn.request(OP.READ, 'u1', look.groups[0].grant, [], 0, s);
+      return { code: a.code, value: Buffer.concat(s.chunks) };
+    };
+    const first = await read();
+    assert.is(first.code, 0);
+    assert.ok(first.value.equals(Buffer.alloc(600, 3)));
+    assert.ok(await c.remove('u1'));
+    // nothing holds the blob: it goes at the core's next sweep and the agent is told
+    await waitFor(() => agents[0].blobs().dram === 0, 15_000, 'the agent told of the freed blob');
+    assert.is((await read()).code, -3102, 'the grant of a freed blob reads absent, never other bytes');
+    assert.is(await c.get('u1'), undefined);
+  } finally {
+    conn.close();
+    await close();
+  }
+});
+
 test('SegmentBlobs: a freed range refuses writes granted for its generation or older, over any part of it', () => {
   const s = new SegmentBlobs();
   s.record({ key: 'a', offset: 0, size: 100, gen: 5 });

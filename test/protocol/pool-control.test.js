@@ -29,7 +29,10 @@ const KEY_A = hex('01 00 00 00 | 01 00 00 00 | 61');
 const COMMIT_ONE = Buffer.concat([hex('00 00 00 00 | 01 00 00 00 | 00'), KEY_A]);
 const COMMIT_ONE_REQ = { batch: false, keys: ['a'], ok: [false] };
 const LOOKUP = Buffer.concat([hex('00 00 00 00 | 01 00 00 00 | 01 00 00 00 | 61')]);
-const LOOKUP_REQ = { keys: ['a'], batch: false };
+const LOOKUP_REQ = { keys: ['a'], batch: false, unleased: false };
+// a single lookup that keeps no lease (the flag after the batch flag)
+const LOOKUP_UNLEASED = Buffer.concat([hex('00 01 00 00 | 01 00 00 00 | 01 00 00 00 | 61')]);
+const LOOKUP_UNLEASED_REQ = { keys: ['a'], batch: false, unleased: true };
 
 // placement: lease 7, items [ok 4096, absent, error 'E'], one group (rank 1, slot 0, '1.2:3',
 // grant aa bb, items 0), the reason 'E'
@@ -51,12 +54,14 @@ test('the control messages, pinned against hand-written bytes, read back whole a
   assert.equal(encodeCommit(COMMIT_REQ), COMMIT);
   assert.equal(encodeCommit(COMMIT_ONE_REQ), COMMIT_ONE);
   assert.equal(encodeLookup(LOOKUP_REQ), LOOKUP);
+  assert.equal(encodeLookup(LOOKUP_UNLEASED_REQ), LOOKUP_UNLEASED);
   assert.equal(encodeRelease(0x01020304), hex('04 03 02 01'));
   assert.equal(encodePlacement(PLACEMENT_OBJ), PLACEMENT);
   for (const c of splits(ALLOC)) assert.equal(decodeAlloc(c), ALLOC_REQ);
   for (const c of splits(COMMIT)) assert.equal(decodeCommit(c), COMMIT_REQ);
   for (const c of splits(COMMIT_ONE)) assert.equal(decodeCommit(c), COMMIT_ONE_REQ);
   for (const c of splits(LOOKUP)) assert.equal(decodeLookup(c), LOOKUP_REQ);
+  for (const c of splits(LOOKUP_UNLEASED)) assert.equal(decodeLookup(c), LOOKUP_UNLEASED_REQ);
   assert.is(decodeRelease([hex('04 03 02 01')]), 0x01020304);
   for (const c of splits(PLACEMENT)) {
     const p = decodePlacement(c);
@@ -77,6 +82,7 @@ test('malformed control messages: a clear MMC_INVALID_PARAM naming the message',
     [() => decodeCommit([hex('01 00 00 00 | 01 00 00 00 | 01 | 00 00 00 00')]), /bad commit message: batch id 0/],
     [() => decodeCommit([hex('01 00 00 00 | 01 00 00 00 | 02 | 07 00 00 00')]), /bad commit message: a flag/],
     [() => decodeLookup([hex('00 00 00 00 | 01 00 00 00 | 01 00 00 00 | ff')]), /bad lookup message: a key is not UTF-8/],
+    [() => decodeLookup([hex('00 02 00 00 | 01 00 00 00 | 01 00 00 00 | 61')]), /bad lookup message: a flag is not 0 or 1/],
     [() => decodeRelease([hex('01 00 00 00 00')]), /bad release message: bytes left over/],
     [() => decodePlacement([PLACEMENT.subarray(0, 30)]), /bad pool answer message: truncated/],
   ];
