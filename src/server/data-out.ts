@@ -30,6 +30,9 @@ export class AnswerOut {
   /** Where the room lent to a read in progress begins in `buf` (-1: none). */
   private lentAt = -1;
   private readonly reuse: boolean;
+  /** Writes issued from reused buffers, and the number of each buffer's last one. */
+  private writes = 0;
+  private readonly lastWrite = new WeakMap<Buffer, number>();
 
   constructor(private readonly socket: Socket) {
     this.reuse = !(socket as { encrypted?: boolean }).encrypted;
@@ -103,12 +106,23 @@ export class AnswerOut {
     const b = this.buf!;
     if (!this.reuse || this.lentAt >= 0) {
       s.write(b.subarray(0, n));
+      this.lastWrite.delete(b); // never reused: the callbacks of its earlier writes must not free it
       this.buf = undefined;
       return;
     }
-    // the write's callback: the kernel has all its bytes, so the buffer may serve again
-    s.write(b.subarray(0, n), () => { if (b !== this.buf && (this.spare === undefined || this.spare.length < b.length)) this.spare = b; });
+    // The write's callback: the kernel has all its bytes. Only the callback of a buffer's LAST
+    // write frees it: the callbacks of its earlier writes, which completed at once, run a tick
+    // later, by when the buffer may hold another answer the kernel has only part of.
+    const seq = ++this.writes;
+    this.lastWrite.set(b, seq);
+    s.write(b.subarray(0, n), () => this.written(b, seq));
     if (s.writableLength !== 0) this.buf = undefined;
+  }
+
+  /** A write from `b` has completed: `b` may serve again if it was its last and `b` was given up. */
+  private written(b: Buffer, seq: number): void {
+    if (this.lastWrite.get(b) !== seq || b === this.buf) return;
+    if (this.spare === undefined || this.spare.length < b.length) this.spare = b;
   }
 
   private readonly tick = () => { this.scheduled = false; this.flush(); };
