@@ -107,23 +107,28 @@ test('unwritten ranges read as zeros, also over stale dst bytes', () => {
 
 test('populate: every chunk reserved and touched at open; writes after it fault no page in', () => {
   throwsMmc(() => createSimBackend({ populate: 'yes' }), MMC.MMC_INVALID_PARAM, /populate must be true or false/);
-  const bytes = 16 * MiB + 123;
-  const b = createSimBackend({ chunkBytes: 4 * MiB, populate: true });
+  // chunks over glibc's largest mmap threshold (32 MiB): each is fresh memory from the kernel, never
+  // heap memory an earlier test freed (already resident: the lazy side then faulted ~1,100 pages
+  // of 4,096 in the full suite)
+  const chunkBytes = 64 * MiB;
+  const bytes = chunkBytes + 123;
+  const written = 16 * MiB;
+  const b = createSimBackend({ chunkBytes, populate: true });
   const s = b.open(0, 'dram', bytes);
   assert.is(b.residentBytes(), bytes);
-  const lazy = createSimBackend({ chunkBytes: 4 * MiB });
+  const lazy = createSimBackend({ chunkBytes });
   const l = lazy.open(0, 'dram', bytes);
   const v = pattern(4 * KiB);
   const faults = (be, seg) => {
     const f0 = process.resourceUsage().minorPageFault;
-    for (let off = 0; off + v.length <= bytes; off += v.length) be.write(seg, off, v);
+    for (let off = 0; off + v.length <= written; off += v.length) be.write(seg, off, v);
     return process.resourceUsage().minorPageFault - f0;
   };
   const lazyFaults = faults(lazy, l);
   const populatedFaults = faults(b, s);
-  // the lazy segment faults in its 4,096 pages as they are written; the populated one already has
-  // them. The counter is the whole process's (GC and JIT threads fault pages too: a few hundred
-  // under a busy suite), so the populated side is held to under a quarter of the pages.
+  // the lazy segment faults in the 4,096 pages of its first 16 MiB as they are written; the
+  // populated one already has them. The counter is the whole process's (GC and JIT threads fault
+  // pages too: a few hundred under a busy suite), so the populated side is held to under a quarter.
   assert.ok(lazyFaults >= 2000, `lazy: ${lazyFaults} faults`);
   assert.ok(populatedFaults < 1024, `populated: ${populatedFaults} faults (lazy: ${lazyFaults})`);
   const back = new Uint8Array(v.length);
