@@ -2,9 +2,9 @@
  * The client of a pool (`mmc meta` and its rank agents, DESIGN.md "The pool"): control at the meta
  * service, value bytes straight to and from the agents. put = ALLOC at meta, WRITE of every replica
  * to its agent in parallel, COMMIT (write_fail when a write failed: nothing is left behind); get =
- * LOOKUP (a grant per replica; a batch's with a read lease), READ from the first agent that answers
- * (an agent that errs or no longer holds the blob: the next replica; none: absent), RELEASE of a
- * batch's lease (not awaited).
+ * LOOKUP (a grant per replica, no lease kept: LookupRequest.unleased), READ from the first agent
+ * that answers (an agent that errs: the next replica; none: absent; one that no longer holds the
+ * blob, moved or removed since: looked up once more).
  * A batch is one meta round trip each way and one request per agent, in parallel (pool-batch.ts).
  * The rest (exists, remove, query) is answered by the meta service over its data path, as by
  * `mmc serve`.
@@ -14,7 +14,7 @@ import { parseAddress } from '../address.js';
 import { OP, type Op } from '../protocol/data-frames.js';
 import { decodeCodes } from '../protocol/framing.js';
 import {
-  decodePlacement, encodeAlloc, encodeCommit, encodeLookup, encodeRelease,
+  decodePlacement, encodeAlloc, encodeCommit, encodeLookup,
   type AllocRequest, type CommitRequest, type GrantGroup, type Placement, type PlacedItem,
 } from '../protocol/pool-control.js';
 import { readReason } from '../protocol/reasons.js';
@@ -118,11 +118,6 @@ export class PoolTransport implements DataPlane {
   async commit(r: CommitRequest): Promise<number[]> {
     const chunks = await this.control(OP.COMMIT, encodeCommit(r));
     return decodeCodes(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-  }
-
-  /** Ends a batch lookup's lease (not awaited: a batch's lookup is counted at once). */
-  private release(lease: number): Promise<void> {
-    return this.control(OP.RELEASE, encodeRelease(lease)).then(() => {}, () => {});
   }
 
   /** Every replica written, in parallel: undefined, or the MmcError of the first that failed. */
@@ -244,15 +239,28 @@ export class PoolTransport implements DataPlane {
   /**
    * get of each key: one lookup, one READS per agent holding a first replica, in parallel; the
    * items not read there try their other replicas, again one READS per agent (pool-batch.ts). Its
-   * Answer, undefined when absent, or its error.
+   * Answer, undefined when absent, or its error. The lookup keeps no lease, as a single get's
+   * (readOne): the items an agent answered absent for (moved or removed since) are looked up once
+   * more, together.
    */
   async batchRead(keys: readonly string[], make: (i: number) => Sink): Promise<(Answer | undefined | MmcError)[]> {
-    const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: keys as string[], batch: true })));
-    try {
-      const got = await readGroups(this.agentsSeam, p, make);
-      return p.items.map((it, i) => got[i] ?? (it.code === 0 || it.code === MMC.MMC_UNMATCHED_KEY ? undefined : itemError(it)));
-    } finally {
-      void this.release(p.lease);
+    const out = new Array<Answer | undefined | MmcError>(keys.length);
+    let which: number[] | undefined; // the item indices of this round's keys (undefined: all)
+    for (let attempt = 0; ; attempt++) {
+      const round = which;
+      const at = round === undefined ? (j: number) => j : (j: number) => round[j];
+      const ks = round === undefined ? keys : round.map((i) => keys[i]);
+      const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: ks as string[], batch: true, unleased: true })));
+      const r = await readGroups(this.agentsSeam, p, (j) => make(at(j)));
+      const again: number[] = [];
+      p.items.forEach((it, j) => {
+        const got = r.got[j];
+        if (got !== undefined) out[at(j)] = got;
+        else if (it.code === 0 && r.absent.has(j) && attempt === 0) again.push(at(j));
+        else out[at(j)] = it.code === 0 || it.code === MMC.MMC_UNMATCHED_KEY ? undefined : itemError(it);
+      });
+      if (again.length === 0) return out;
+      which = again;
     }
   }
 
