@@ -9,7 +9,7 @@ import { OP } from '../protocol/data-frames.js';
 import { decodeCodes } from '../protocol/framing.js';
 import type { GrantGroup, Placement } from '../protocol/pool-control.js';
 import { BatchGetSink } from './batch-get-sink.js';
-import { ChunkSink, type Answer, type Sink } from './data-conn.js';
+import { ChunkSink, type Sink } from './data-conn.js';
 import type { AgentCall } from './pool-transport.js';
 
 /** The agent at an address, and what to do when a request to it failed. */
@@ -17,7 +17,6 @@ export interface Agents { get(addr: string): Promise<AgentCall>; failed(addr: st
 /** Item i's values: the chunks it is gathered from and its length. */
 export interface Values { chunks(i: number): readonly Uint8Array[]; length(i: number): number }
 
-const EMPTY = new Uint8Array(0);
 
 function concat(chunks: Uint8Array[]): Buffer {
   return chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
@@ -67,15 +66,17 @@ export async function writeGroups(agents: Agents, groups: readonly GrantGroup[],
   return failed;
 }
 
-/** What a batch's reads found: each item's Answer (or its sink's refusal), and the items an agent answered absent. */
-export interface ReadOutcome { got: (Answer | MmcError | undefined)[]; absent: Set<number> }
+/** Takes item i's value (a view of the answer's memory): undefined, or why it is refused. */
+export type Take = (i: number, value: Uint8Array) => MmcError | undefined;
+/** What a batch's reads found: each item's length taken (or its refusal), and the items an agent answered absent. */
+export interface ReadOutcome { got: (number | MmcError | undefined)[]; absent: Set<number> }
 
 /**
  * The READS of `group`'s items at positions `pos`, its answer read straight into pieces of whole
- * values (batch-get-sink.ts, as a batch get from `mmc serve`); each found value poured into
- * `make(i)`'s sink (an OwnSink keeps the piece's view: no copy).
+ * values (batch-get-sink.ts, as a batch get from `mmc serve`); each found value handed to `take`
+ * as a view of its piece (no copy).
  */
-async function readGroup(agents: Agents, g: GrantGroup, pos: number[], make: (i: number) => Sink, out: ReadOutcome): Promise<void> {
+async function readGroup(agents: Agents, g: GrantGroup, pos: number[], take: Take, out: ReadOutcome): Promise<void> {
   const list = Buffer.allocUnsafe(4 + 4 * pos.length);
   list.writeUInt32LE(pos.length, 0);
   pos.forEach((p, j) => list.writeUInt32LE(p, 4 + 4 * j));
@@ -94,30 +95,25 @@ async function readGroup(agents: Agents, g: GrantGroup, pos: number[], make: (i:
     const i = g.items[p];
     if (codes[j] === MMC.MMC_UNMATCHED_KEY) out.absent.add(i);
     if (codes[j] !== 0 || v === undefined) return;
-    const sink = make(i);
-    const refused = sink.begin(v.byteLength);
-    if (refused) { out.got[i] = refused; return; }
-    sink.write(v);
-    sink.end?.();
-    out.got[i] = { code: 0, aux: EMPTY, length: v.byteLength };
+    out.got[i] = take(i, v) ?? v.byteLength;
   });
 }
 
 /**
  * Every found item of `p` read: its first replicas, one READS per agent in parallel, then the
  * items not read yet (absent there, refused, agent failed) at their next replicas, and so on. The
- * Answer (or a sink's refusal) of each item read, by item index (undefined for the others), and
- * the items some agent answered absent (moved or removed since the lookup).
+ * length (or the refusal of `take`) of each item read, by item index (undefined for the others),
+ * and the items some agent answered absent (moved or removed since the lookup).
  */
-export async function readGroups(agents: Agents, p: Placement, make: (i: number) => Sink): Promise<ReadOutcome> {
-  const out: ReadOutcome = { got: new Array<Answer | MmcError | undefined>(p.items.length), absent: new Set() };
+export async function readGroups(agents: Agents, p: Placement, take: Take): Promise<ReadOutcome> {
+  const out: ReadOutcome = { got: new Array<number | MmcError | undefined>(p.items.length), absent: new Set() };
   for (let slot = 0; ; slot++) {
     const groups = p.groups.filter((g) => g.slot === slot);
     if (groups.length === 0) return out;
     await Promise.all(groups.map((g) => {
       const pos: number[] = [];
       g.items.forEach((i, j) => { if (out.got[i] === undefined) pos.push(j); });
-      return pos.length ? readGroup(agents, g, pos, make, out) : undefined;
+      return pos.length ? readGroup(agents, g, pos, take, out) : undefined;
     }));
   }
 }

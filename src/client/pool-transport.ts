@@ -23,7 +23,7 @@ import { ChunkSink, type Answer, type ConnTarget, type Sink } from './data-conn.
 import { DataTransport, OwnSink, ViewsSink } from './data-transport.js';
 import type { LayerTransport } from './layers.js';
 import { PoolLayers } from './pool-layers.js';
-import { readGroups, writeGroups, type Agents } from './pool-batch.js';
+import { readGroups, writeGroups, type Agents, type Take } from './pool-batch.js';
 
 /** What MemCacheClient asks of its binary transport: a server's data path or a pool. */
 export type DataPlane = Pick<DataTransport,
@@ -230,28 +230,42 @@ export class PoolTransport implements DataPlane {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    const sinks = new Array<OwnSink>(keys.length);
-    const got = await this.batchRead(keys, (i) => (sinks[i] = new OwnSink()));
+    // each value is a view of the piece of the agent's answer it arrived in (no sink, no copy)
+    const values = new Array<Uint8Array | undefined>(keys.length);
+    const got = await this.batchTake(keys, (i, v) => { values[i] = v; return undefined; });
     // as over the data path: undefined where absent or failed
-    return got.map((a, i) => (a && !(a instanceof MmcError) ? sinks[i].buf ?? Buffer.alloc(0) : undefined));
+    return got.map((n, i) => (typeof n === 'number' ? values[i] : undefined));
+  }
+
+  /** get of each key into the sink `make(i)` gives: its Answer, undefined when absent, or its error (batchTake). */
+  async batchRead(keys: readonly string[], make: (i: number) => Sink): Promise<(Answer | undefined | MmcError)[]> {
+    const got = await this.batchTake(keys, (i, v) => {
+      const sink = make(i);
+      const refused = sink.begin(v.byteLength);
+      if (refused) return refused;
+      sink.write(v);
+      sink.end?.();
+      return undefined;
+    });
+    return got.map((n) => (typeof n === 'number' ? { code: 0, aux: EMPTY, length: n } : n));
   }
 
   /**
    * get of each key: one lookup, one READS per agent holding a first replica, in parallel; the
-   * items not read there try their other replicas, again one READS per agent (pool-batch.ts). Its
-   * Answer, undefined when absent, or its error. The lookup keeps no lease, as a single get's
-   * (readOne): the items an agent answered absent for (moved or removed since) are looked up once
-   * more, together.
+   * items not read there try their other replicas, again one READS per agent (pool-batch.ts). The
+   * length of each value handed to `take`, its refusal, undefined when absent, or its error. The
+   * lookup keeps no lease, as a single get's (readOne): the items an agent answered absent for
+   * (moved or removed since) are looked up once more, together.
    */
-  async batchRead(keys: readonly string[], make: (i: number) => Sink): Promise<(Answer | undefined | MmcError)[]> {
-    const out = new Array<Answer | undefined | MmcError>(keys.length);
+  private async batchTake(keys: readonly string[], take: Take): Promise<(number | undefined | MmcError)[]> {
+    const out = new Array<number | undefined | MmcError>(keys.length);
     let which: number[] | undefined; // the item indices of this round's keys (undefined: all)
     for (let attempt = 0; ; attempt++) {
       const round = which;
       const at = round === undefined ? (j: number) => j : (j: number) => round[j];
       const ks = round === undefined ? keys : round.map((i) => keys[i]);
       const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: ks as string[], batch: true, unleased: true })));
-      const r = await readGroups(this.agentsSeam, p, (j) => make(at(j)));
+      const r = await readGroups(this.agentsSeam, p, round === undefined ? take : (j, v) => take(round[j], v));
       const again: number[] = [];
       p.items.forEach((it, j) => {
         const got = r.got[j];
