@@ -2,9 +2,9 @@
  * The client of a pool (`mmc meta` and its rank agents, DESIGN.md "The pool"): control at the meta
  * service, value bytes straight to and from the agents. put = ALLOC at meta, WRITE of every replica
  * to its agent in parallel, COMMIT (write_fail when a write failed: nothing is left behind); get =
- * LOOKUP (a grant per replica; a batch's with a read lease), READ from the first agent that answers
- * (an agent that errs or no longer holds the blob: the next replica; none: absent), RELEASE of a
- * batch's lease (not awaited).
+ * LOOKUP (a grant per replica, no lease kept: LookupRequest.unleased), READ from the first agent
+ * that answers (an agent that errs: the next replica; none: absent; one that no longer holds the
+ * blob, moved or removed since: looked up once more).
  * A batch is one meta round trip each way and one request per agent, in parallel (pool-batch.ts).
  * The rest (exists, remove, query) is answered by the meta service over its data path, as by
  * `mmc serve`.
@@ -14,7 +14,7 @@ import { parseAddress } from '../address.js';
 import { OP, type Op } from '../protocol/data-frames.js';
 import { decodeCodes } from '../protocol/framing.js';
 import {
-  decodePlacement, encodeAlloc, encodeCommit, encodeLookup, encodeRelease,
+  decodePlacement, encodeAlloc, encodeCommit, encodeLookup,
   type AllocRequest, type CommitRequest, type GrantGroup, type Placement, type PlacedItem,
 } from '../protocol/pool-control.js';
 import { readReason } from '../protocol/reasons.js';
@@ -23,7 +23,7 @@ import { ChunkSink, type Answer, type ConnTarget, type Sink } from './data-conn.
 import { DataTransport, OwnSink, ViewsSink } from './data-transport.js';
 import type { LayerTransport } from './layers.js';
 import { PoolLayers } from './pool-layers.js';
-import { readGroups, writeGroups, type Agents } from './pool-batch.js';
+import { readGroups, writeGroups, type Agents, type Take } from './pool-batch.js';
 
 /** What MemCacheClient asks of its binary transport: a server's data path or a pool. */
 export type DataPlane = Pick<DataTransport,
@@ -118,11 +118,6 @@ export class PoolTransport implements DataPlane {
   async commit(r: CommitRequest): Promise<number[]> {
     const chunks = await this.control(OP.COMMIT, encodeCommit(r));
     return decodeCodes(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-  }
-
-  /** Ends a batch lookup's lease (not awaited: a batch's lookup is counted at once). */
-  private release(lease: number): Promise<void> {
-    return this.control(OP.RELEASE, encodeRelease(lease)).then(() => {}, () => {});
   }
 
   /** Every replica written, in parallel: undefined, or the MmcError of the first that failed. */
@@ -235,24 +230,51 @@ export class PoolTransport implements DataPlane {
   }
 
   async batchGet(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    const sinks = new Array<OwnSink>(keys.length);
-    const got = await this.batchRead(keys, (i) => (sinks[i] = new OwnSink()));
+    // each value is a view of the piece of the agent's answer it arrived in (no sink, no copy)
+    const values = new Array<Uint8Array | undefined>(keys.length);
+    const got = await this.batchTake(keys, (i, v) => { values[i] = v; return undefined; });
     // as over the data path: undefined where absent or failed
-    return got.map((a, i) => (a && !(a instanceof MmcError) ? sinks[i].buf ?? Buffer.alloc(0) : undefined));
+    return got.map((n, i) => (typeof n === 'number' ? values[i] : undefined));
+  }
+
+  /** get of each key into the sink `make(i)` gives: its Answer, undefined when absent, or its error (batchTake). */
+  async batchRead(keys: readonly string[], make: (i: number) => Sink): Promise<(Answer | undefined | MmcError)[]> {
+    const got = await this.batchTake(keys, (i, v) => {
+      const sink = make(i);
+      const refused = sink.begin(v.byteLength);
+      if (refused) return refused;
+      sink.write(v);
+      sink.end?.();
+      return undefined;
+    });
+    return got.map((n) => (typeof n === 'number' ? { code: 0, aux: EMPTY, length: n } : n));
   }
 
   /**
    * get of each key: one lookup, one READS per agent holding a first replica, in parallel; the
-   * items not read there try their other replicas, again one READS per agent (pool-batch.ts). Its
-   * Answer, undefined when absent, or its error.
+   * items not read there try their other replicas, again one READS per agent (pool-batch.ts). The
+   * length of each value handed to `take`, its refusal, undefined when absent, or its error. The
+   * lookup keeps no lease, as a single get's (readOne): the items an agent answered absent for
+   * (moved or removed since) are looked up once more, together.
    */
-  async batchRead(keys: readonly string[], make: (i: number) => Sink): Promise<(Answer | undefined | MmcError)[]> {
-    const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: keys as string[], batch: true })));
-    try {
-      const got = await readGroups(this.agentsSeam, p, make);
-      return p.items.map((it, i) => got[i] ?? (it.code === 0 || it.code === MMC.MMC_UNMATCHED_KEY ? undefined : itemError(it)));
-    } finally {
-      void this.release(p.lease);
+  private async batchTake(keys: readonly string[], take: Take): Promise<(number | undefined | MmcError)[]> {
+    const out = new Array<number | undefined | MmcError>(keys.length);
+    let which: number[] | undefined; // the item indices of this round's keys (undefined: all)
+    for (let attempt = 0; ; attempt++) {
+      const round = which;
+      const at = round === undefined ? (j: number) => j : (j: number) => round[j];
+      const ks = round === undefined ? keys : round.map((i) => keys[i]);
+      const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: ks as string[], batch: true, unleased: true })));
+      const r = await readGroups(this.agentsSeam, p, round === undefined ? take : (j, v) => take(round[j], v));
+      const again: number[] = [];
+      p.items.forEach((it, j) => {
+        const got = r.got[j];
+        if (got !== undefined) out[at(j)] = got;
+        else if (it.code === 0 && r.absent.has(j) && attempt === 0) again.push(at(j));
+        else out[at(j)] = it.code === 0 || it.code === MMC.MMC_UNMATCHED_KEY ? undefined : itemError(it);
+      });
+      if (again.length === 0) return out;
+      which = again;
     }
   }
 

@@ -138,7 +138,7 @@ export class MetaPool {
 
   async lookup(r: LookupRequest): Promise<Placement> {
     const holds: (() => void)[] = [];
-    const found: Found[] = r.batch ? this.lookupBatch(r.keys, holds) : [await this.lookupOne(r.keys[0], holds)];
+    const found: Found[] = r.batch ? this.lookupBatch(r.keys, holds, r.unleased === true) : [await this.lookupOne(r.keys[0], holds)];
     const lease = r.unleased ? 0 : this.nextLease;
     if (r.unleased) for (const h of holds) h(); // counted and ended now (see LookupRequest)
     else {
@@ -189,11 +189,12 @@ export class MetaPool {
   /**
    * A batch's lookup (MemCache.batchLease: counted once, as batch_get): every found key's blob is
    * leased as a single lookup's is, until the client releases the batch (or the lease runs out),
-   * so a remove meanwhile cannot free a range under a batch read.
+   * so a remove meanwhile cannot free a range under a batch read; `unleased`: each lease ends at
+   * once (LookupRequest.unleased).
    */
-  private lookupBatch(keys: readonly string[], holds: (() => void)[]): Found[] {
-    const { codes, leased } = this.mc.batchLease(keys);
-    for (const l of leased) holds.push(() => l.end());
+  private lookupBatch(keys: readonly string[], holds: (() => void)[], unleased: boolean): Found[] {
+    const { codes, leased } = this.mc.batchLease(keys, unleased);
+    if (!unleased) for (const l of leased) holds.push(() => l.end());
     let j = 0;
     return codes.map((code, i) => {
       if (code === 0) return this.readGrants(keys[i], leased[j++]);

@@ -273,9 +273,9 @@ export class MemCache implements WriterHost, LayerCalls {
     return batchGetCodes(this.batches, keys, into);
   }
 
-  /** @internal The pool's meta service: batch_get's leases, ended by the caller (store/batch-lease.ts). */
-  batchLease(keys: readonly string[]): { codes: number[]; leased: LeasedItem[] } {
-    return batchLease(this.batches, keys);
+  /** @internal The pool's meta service: batch_get's leases, ended by the caller or (`endNow`) at once (store/batch-lease.ts). */
+  batchLease(keys: readonly string[], endNow = false): { codes: number[]; leased: LeasedItem[] } {
+    return batchLease(this.batches, keys, endNow);
   }
 
   /** @internal The pool's meta service: freed ranges held until their agent knows (store/held.ts). */

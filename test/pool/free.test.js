@@ -228,6 +228,57 @@ test('an unleased single lookup holds nothing: counted as it answers, a remove f
   }
 });
 
+test('a batch get keeps no lease: counted once as it is answered, nothing to release, a remove frees at once', async () => {
+  const { meta, agents, c, close } = await inProcessPool(1, MiB);
+  try {
+    assert.equal(await c.batchPut([['n1', Buffer.alloc(500, 1)], ['n2', Buffer.alloc(700, 2)]]), [0, 0]);
+    const before = meta.store.stats();
+    const got = await c.batchGet(['n1', 'n2', 'nope']);
+    assert.ok(Buffer.from(got[0]).equals(Buffer.alloc(500, 1)));
+    assert.ok(Buffer.from(got[1]).equals(Buffer.alloc(700, 2)));
+    assert.is(got[2], undefined);
+    const after = meta.store.stats();
+    assert.is(after.batch_get_req, before.batch_get_req + 1, 'one batch_get counted');
+    assert.is(after.get_req, before.get_req, 'no single get counted');
+    // no lease held: a remove frees the blobs at the core's next sweep, the agent is told
+    assert.equal(await c.batchRemove(['n1', 'n2']), [0, 0]);
+    await waitFor(() => agents[0].blobs().dram === 0, 15_000, 'the agent told of the freed blobs');
+  } finally {
+    await close();
+  }
+});
+
+test('a batch get: items removed or put again between its lookup and its reads are looked up once more, never read under the old grant', async () => {
+  const { agents, c, close } = await inProcessPool(1, MiB);
+  try {
+    assert.equal(await c.batchPut([['m1', Buffer.alloc(500, 1)], ['m2', Buffer.alloc(700, 2)], ['m3', Buffer.alloc(300, 3)]]), [0, 0, 0]);
+    // the client's pool transport, its lookups watched: after the first one (before its reads) m1
+    // is put again (a new range and generation) and m2 removed, and the agent is told
+    const pool = c.data;
+    const control = pool.control.bind(pool);
+    const lookups = [];
+    pool.control = async (op, body) => {
+      const answer = await control(op, body);
+      if (op === OP.LOOKUP) {
+        lookups.push(decodePlacement(answer).items.length);
+        if (lookups.length === 1) {
+          assert.equal(await c.batchRemove(['m1', 'm2']), [0, 0]);
+          await c.put('m1', Buffer.alloc(500, 9));
+          await waitFor(() => agents[0].blobs().dram === 2, 15_000, 'the agent told of the freed blobs');
+        }
+      }
+      return answer;
+    };
+    const got = await c.batchGet(['m1', 'm2', 'm3']);
+    assert.ok(Buffer.from(got[0]).equals(Buffer.alloc(500, 9)), 'm1: its new value, read at its new range');
+    assert.is(got[1], undefined, 'm2: removed');
+    assert.ok(Buffer.from(got[2]).equals(Buffer.alloc(300, 3)));
+    assert.equal(lookups, [3, 2], 'the absent items looked up once more, together');
+  } finally {
+    await close();
+  }
+});
+
 test('SegmentBlobs: a freed range refuses writes granted for its generation or older, over any part of it', () => {
   const s = new SegmentBlobs();
   s.record({ key: 'a', offset: 0, size: 100, gen: 5 });
