@@ -9,6 +9,13 @@ import net from 'node:net';
 /** Bytes of a slab that reads are carved from, and the most one read into it may take. */
 const SLAB_BYTES = 256 * 1024;
 const READ_BYTES = 64 * 1024;
+/**
+ * The least a read into what is left of a slab may take before a new slab is begun: the rest of
+ * a slab is read into rather than left unused (what does not fit comes with the next read). The
+ * slabs are the bulk of a client's memory churn at many small gets (each value a view of one),
+ * and V8 answers that churn outgrowing its young-generation collections with full ones.
+ */
+const MIN_READ = 8 * 1024;
 
 /** The connection a ReadSlab reads for. */
 export interface SlabOwner {
@@ -37,8 +44,8 @@ export class ReadSlab {
     const d = this.owner?.direct();
     this.straight = d;
     if (d) return d;
-    if (SLAB_BYTES - this.at < READ_BYTES) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
-    return this.slab.subarray(this.at, this.at + READ_BYTES);
+    if (SLAB_BYTES - this.at < MIN_READ) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
+    return this.slab.subarray(this.at, Math.min(this.at + READ_BYTES, SLAB_BYTES));
   };
 
   readonly read = (n: number, b: Uint8Array): boolean => {
