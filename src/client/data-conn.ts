@@ -9,7 +9,7 @@ import { MMC, MmcError } from '../errors.js';
 import { OP, type Op } from '../protocol/data-frames.js';
 import { FrameReader } from '../protocol/data-reader.js';
 import { readReason } from '../protocol/reasons.js';
-import { ReadSlab, type SlabOwner } from '../protocol/read-slab.js';
+import { ReadSlab, SMALL_MIN_READ, type SlabOwner } from '../protocol/read-slab.js';
 import { RequestOut } from './request-out.js';
 
 /** Where an answer's payload goes. */
@@ -81,7 +81,7 @@ export class DataConn implements SlabOwner {
   static open(t: ConnTarget, token: string | undefined): Promise<DataConn> {
     const where = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
     return new Promise<DataConn>((resolve, reject) => {
-      const slab = t.tls ? undefined : new ReadSlab();
+      const slab = t.tls ? undefined : new ReadSlab(SMALL_MIN_READ);
       const socket = t.tls
         ? tls.connect({ ...t.tls, host: t.host, port: t.port })
         : net.connect({ host: t.host, port: t.port, onread: slab!.onread });

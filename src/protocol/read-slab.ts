@@ -10,12 +10,13 @@ import net from 'node:net';
 const SLAB_BYTES = 256 * 1024;
 const READ_BYTES = 64 * 1024;
 /**
- * The least a read into what is left of a slab may take before a new slab is begun: the rest of
- * a slab is read into rather than left unused (what does not fit comes with the next read). The
- * slabs are the bulk of a client's memory churn at many small gets (each value a view of one),
- * and V8 answers that churn outgrowing its young-generation collections with full ones.
+ * With `small` (a client reading many small answers): the least a read into what is left of a
+ * slab may take before a new slab is begun, the rest of a slab read into rather than left unused
+ * (what does not fit comes with the next read). Each small value is a view of a slab, so the
+ * slabs are a client's memory churn at many small gets, and V8 answers churn that outgrows its
+ * young-generation collections with full ones. A server reading large bodies keeps whole reads.
  */
-const MIN_READ = 8 * 1024;
+export const SMALL_MIN_READ = 8 * 1024;
 
 /** The connection a ReadSlab reads for. */
 export interface SlabOwner {
@@ -37,6 +38,8 @@ export class ReadSlab {
   private at = 0;
   /** The connection, once there is one (nothing is read before). */
   owner: SlabOwner | undefined;
+  /** `minRead`: what is left of a slab below this begins a new one (SMALL_MIN_READ, or whole reads). */
+  constructor(private readonly minRead = READ_BYTES) {}
   /** The memory of the read in progress when it went straight (SlabOwner.direct). */
   private straight: Uint8Array | undefined;
 
@@ -44,7 +47,7 @@ export class ReadSlab {
     const d = this.owner?.direct();
     this.straight = d;
     if (d) return d;
-    if (SLAB_BYTES - this.at < MIN_READ) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
+    if (SLAB_BYTES - this.at < this.minRead) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
     return this.slab.subarray(this.at, Math.min(this.at + READ_BYTES, SLAB_BYTES));
   };
 

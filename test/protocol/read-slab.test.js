@@ -1,9 +1,9 @@
 // Where a ReadSlab puts socket reads: consecutive 8-byte aligned slices of one slab, never written
-// twice (a view of an earlier read keeps its bytes); the rest of a slab is read into down to the
-// last few KiB rather than left unused (a new slab is begun only below that).
+// twice (a view of an earlier read keeps its bytes); a client's slab (SMALL_MIN_READ) is read into
+// down to its last few KiB rather than left unused, a server's takes whole reads only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ReadSlab } from '../../dist/protocol/read-slab.js';
+import { ReadSlab, SMALL_MIN_READ } from '../../dist/protocol/read-slab.js';
 
 const KiB = 1024;
 
@@ -31,19 +31,32 @@ test('reads are consecutive slices of one slab, each left intact by the reads af
   }
 });
 
-test('the rest of a slab is read into (a read may take less there); a new slab only below a few KiB', () => {
-  const slab = new ReadSlab();
+/** A slab with 24 KiB left of its first 256 KiB: [slab, the first slab's memory]. */
+function nearlyFull(minRead) {
+  const slab = new ReadSlab(minRead);
   slab.owner = { direct: () => undefined, onDirect() {}, push() {} };
   const first = read(slab, 64 * KiB, 1).pushed.buffer;
   read(slab, 64 * KiB, 2);
   read(slab, 64 * KiB, 3);
-  read(slab, 40 * KiB, 4); // 24 KiB of the slab left
+  read(slab, 40 * KiB, 4);
+  return [slab, first];
+}
+
+test('SMALL_MIN_READ: the rest of a slab is read into (a read may take less there); a new slab only below a few KiB', () => {
+  const [slab, first] = nearlyFull(SMALL_MIN_READ);
   const rest = slab.next();
   assert.is(rest.buffer, first, 'the rest of the same slab');
   assert.is(rest.byteLength, 24 * KiB);
   slab.read(20 * KiB, rest); // 4 KiB left: too little for a read
   const next = slab.next();
   assert.is.not(next.buffer, first, 'a new slab');
+  assert.is(next.byteLength, 64 * KiB);
+});
+
+test('by default every read may take 64 KiB: less than that left begins a new slab', () => {
+  const [slab, first] = nearlyFull();
+  const next = slab.next();
+  assert.is.not(next.buffer, first);
   assert.is(next.byteLength, 64 * KiB);
 });
 
