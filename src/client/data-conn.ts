@@ -1,15 +1,16 @@
 /**
  * One connection of the binary data path (src/protocol/data-frames.ts), client side: requests
- * written as they are made (those made in one tick go out in one write), answers matched to them
- * by id, each answer's payload streamed into its request's Sink as the socket reads arrive.
+ * assembled as they are made and written together (request-out.ts), answers matched to them by
+ * id, each answer's payload streamed into its request's Sink as the socket reads arrive.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { MMC, MmcError } from '../errors.js';
-import { OP, encodeRequest, type Op } from '../protocol/data-frames.js';
+import { OP, type Op } from '../protocol/data-frames.js';
 import { FrameReader } from '../protocol/data-reader.js';
 import { readReason } from '../protocol/reasons.js';
-import { ReadSlab, type SlabOwner } from '../protocol/read-slab.js';
+import { ReadSlab, SMALL_MIN_READ, type SlabOwner } from '../protocol/read-slab.js';
+import { RequestOut } from './request-out.js';
 
 /** Where an answer's payload goes. */
 export interface Sink {
@@ -61,7 +62,7 @@ export class DataConn implements SlabOwner {
   private readonly reader = new FrameReader(true);
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
-  private corked = false;
+  private readonly out: RequestOut;
   /** Set once the connection is lost: every later request fails with it. */
   private lost: MmcError | undefined;
   private current: Waiting | undefined;
@@ -70,6 +71,7 @@ export class DataConn implements SlabOwner {
 
   private constructor(private readonly socket: net.Socket, readonly where: string, slab: ReadSlab | undefined) {
     socket.setNoDelay(true);
+    this.out = new RequestOut(socket);
     if (slab) slab.owner = this; else socket.on('data', (c: Buffer) => this.push(c));
     socket.on('error', (e) => this.fail(new MmcError(MMC.MMC_ERROR, `data path ${where}: ${e.message}`)));
     socket.on('close', () => this.fail(new MmcError(MMC.MMC_ERROR, `data path ${where}: connection closed`)));
@@ -79,7 +81,7 @@ export class DataConn implements SlabOwner {
   static open(t: ConnTarget, token: string | undefined): Promise<DataConn> {
     const where = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
     return new Promise<DataConn>((resolve, reject) => {
-      const slab = t.tls ? undefined : new ReadSlab();
+      const slab = t.tls ? undefined : new ReadSlab(SMALL_MIN_READ);
       const socket = t.tls
         ? tls.connect({ ...t.tls, host: t.host, port: t.port })
         : net.connect({ host: t.host, port: t.port, onread: slab!.onread });
@@ -112,14 +114,7 @@ export class DataConn implements SlabOwner {
     if (this.waiting.size === 0) this.heard = Date.now();
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
-    const s = this.socket;
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(() => { this.corked = false; s.uncork(); });
-    }
-    s.write(encodeRequest(op, id, key, aux, valueLen));
-    for (const v of value) if (v.byteLength) s.write(v);
+    this.out.add(op, id, key, aux, value, valueLen);
     return new Promise<Answer>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, sink, got: 0 });
     });

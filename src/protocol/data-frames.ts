@@ -111,12 +111,29 @@ export function putHead(b: Buffer, at: number, op: number, id: number, a: number
 /** A request's header, key and aux in one buffer; `valueLen` bytes of value are to follow it. */
 export function encodeRequest(op: Op, id: number, key: string | Uint8Array, aux: Uint8Array | string, valueLen: number): Buffer {
   const kLen = typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.byteLength;
-  const aLen = typeof aux === 'string' ? aux.length : aux.byteLength; // aux strings are ASCII
-  const b = Buffer.allocUnsafe(HEADER_BYTES + kLen + aLen);
-  putHead(b, 0, op, id, kLen, aLen, valueLen);
-  if (typeof key === 'string') b.write(key, HEADER_BYTES, kLen, 'utf8'); else b.set(key, HEADER_BYTES);
-  if (typeof aux === 'string') b.write(aux, HEADER_BYTES + kLen, aLen, 'latin1'); else b.set(aux, HEADER_BYTES + kLen);
+  const b = Buffer.allocUnsafe(HEADER_BYTES + kLen + aux.length);
+  putRequest(b, 0, op, id, key, aux, valueLen);
   return b;
+}
+
+/** The most bytes putRequest writes for `key` and `aux` (a string key at 3 UTF-8 bytes a UTF-16 unit). */
+export function requestRoom(key: string | Uint8Array, aux: Uint8Array | string): number {
+  return HEADER_BYTES + (typeof key === 'string' ? key.length * 3 : key.byteLength) + aux.length; // aux strings are ASCII
+}
+
+/**
+ * A request's header, key and aux into `b` at `at`, which has requestRoom(key, aux) bytes (the
+ * client assembles requests in a reused buffer); the offset just past them.
+ */
+export function putRequest(b: Buffer, at: number, op: Op, id: number, key: string | Uint8Array, aux: Uint8Array | string, valueLen: number): number {
+  let p = at + HEADER_BYTES;
+  let kLen: number;
+  if (typeof key === 'string') kLen = b.write(key, p, 'utf8'); else { b.set(key, p); kLen = key.byteLength; }
+  p += kLen;
+  const aLen = aux.length;
+  if (typeof aux === 'string') b.write(aux, p, aLen, 'latin1'); else b.set(aux, p);
+  putHead(b, at, op, id, kLen, aLen, valueLen);
+  return p + aLen;
 }
 
 /**

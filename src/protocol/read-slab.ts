@@ -9,6 +9,14 @@ import net from 'node:net';
 /** Bytes of a slab that reads are carved from, and the most one read into it may take. */
 const SLAB_BYTES = 256 * 1024;
 const READ_BYTES = 64 * 1024;
+/**
+ * With `small` (a client reading many small answers): the least a read into what is left of a
+ * slab may take before a new slab is begun, the rest of a slab read into rather than left unused
+ * (what does not fit comes with the next read). Each small value is a view of a slab, so the
+ * slabs are a client's memory churn at many small gets, and V8 answers churn that outgrows its
+ * young-generation collections with full ones. A server reading large bodies keeps whole reads.
+ */
+export const SMALL_MIN_READ = 8 * 1024;
 
 /** The connection a ReadSlab reads for. */
 export interface SlabOwner {
@@ -30,6 +38,8 @@ export class ReadSlab {
   private at = 0;
   /** The connection, once there is one (nothing is read before). */
   owner: SlabOwner | undefined;
+  /** `minRead`: what is left of a slab below this begins a new one (SMALL_MIN_READ, or whole reads). */
+  constructor(private readonly minRead = READ_BYTES) {}
   /** The memory of the read in progress when it went straight (SlabOwner.direct). */
   private straight: Uint8Array | undefined;
 
@@ -37,8 +47,8 @@ export class ReadSlab {
     const d = this.owner?.direct();
     this.straight = d;
     if (d) return d;
-    if (SLAB_BYTES - this.at < READ_BYTES) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
-    return this.slab.subarray(this.at, this.at + READ_BYTES);
+    if (SLAB_BYTES - this.at < this.minRead) { this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES); this.at = 0; }
+    return this.slab.subarray(this.at, Math.min(this.at + READ_BYTES, SLAB_BYTES));
   };
 
   readonly read = (n: number, b: Uint8Array): boolean => {
