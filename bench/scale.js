@@ -19,14 +19,25 @@
 //             one such fault now and then costs 4-8 ms of kernel time (seen as 1 fault, ~6 ms sys
 //             in one put). The values' bytes are then resident before the "before" sample: the
 //             bytes per key beyond value and key are the RSS growth per key minus the key bytes.
-//   --semi-space 1   (MiB a semi-space, min = max; default 1, 16 the earlier way) V8's young
-//             generation: ours allocates no JS object per put, so what a scavenge copies is the
-//             harness's; at 16 MiB each scavenge took 1-10 ms here, at 1 MiB 0.5-3 ms.
+//   --semi-space 4   (MiB a semi-space, min = max; default 4; 1 and 16 earlier ways) V8's young
+//             generation: ours allocates almost no JS object per put, so what a scavenge copies is
+//             the harness's (key strings, hrtime BigInts, the await). At 16 MiB each scavenge took
+//             1-10 ms here; at 1 MiB 0.5-3 ms, but the harness's garbage, promoted after two
+//             scavenges, filled the old generation: a mark-compact every ~0.7 s (13 a fill), whose
+//             pause was the worst put (worst 6.0-11.9 ms a run, 2026-12-06). At 4 MiB a quarter of
+//             the scavenges, max 1-5 ms, and the worst put 4.1-6.8 ms.
+//   --v8-pool-size N (default: the machine's cores, os.availableParallelism()) V8's worker threads
+//             (concurrent compile, marking, sweeping); node's default is 4. With 4 on 2 cores, the
+//             slow puts of the JIT's warm-up (the first ~15,000) were the main thread waiting for a
+//             core (its /proc schedstat wait time); with 2 and a 4 MiB semi-space the worst put of
+//             6 runs was 2.3-4.6 ms. Both are node settings a latency-minded embedder makes too.
 //
-// Usage: node bench/scale.js [--keys N] [--runs R] [--sim populated|lazy] [--semi-space MIB] [--json]
+// Usage: node bench/scale.js [--keys N] [--runs R] [--sim populated|lazy] [--semi-space MIB]
+//                            [--v8-pool-size N] [--json]
 //        (default 5,000,000 keys, 3 runs per side)
 //        import { run, format } from './scale.js'; format(await run({ keys: 1_000_000 }));
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { argNum, median } from './lib.js';
@@ -193,12 +204,12 @@ async function child(side, n, populate) {
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
 }
 
-function spawnChild(side, n, { sim, semiSpace }) {
+function spawnChild(side, n, { sim, semiSpace, v8PoolSize }) {
   return new Promise((resolve, reject) => {
     // the young generation fixed at its size (min = max): growing it mid-fill cost one 12 ms
     // scavenge of the harness's own garbage (key strings, hrtime BigInts) inside a timed put
     const semi = [`--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`];
-    const p = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=4096', ...semi, SELF, '--child', side, '--keys', String(n), '--sim', sim], {
+    const p = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=4096', ...semi, `--v8-pool-size=${v8PoolSize}`, SELF, '--child', side, '--keys', String(n), '--sim', sim], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -235,14 +246,15 @@ function combine(results) {
  * Rows: one per side (ours, lru-cache). Each run spawns a fresh child per side (interleaved);
  * numbers are the MEDIAN over runs, the worst put is reported as the median and the max over runs.
  */
-export async function run({ keys = 5_000_000, runs = 3, sim = 'populated', semiSpace = 1 } = {}) {
+export async function run({ keys = 5_000_000, runs = 3, sim = 'populated', semiSpace = 4, v8PoolSize = availableParallelism() } = {}) {
   if (sim !== 'populated' && sim !== 'lazy') throw new Error(`--sim must be populated or lazy, got ${sim}`);
   if (!(semiSpace > 0)) throw new Error(`--semi-space must be a positive number of MiB, got ${semiSpace}`);
+  if (!Number.isInteger(v8PoolSize) || v8PoolSize < 0) throw new Error(`--v8-pool-size must be a whole number of threads, got ${v8PoolSize}`);
   const o = [];
   const l = [];
   for (let r = 0; r < runs; r++) {
-    o.push(await spawnChild('ours', keys, { sim, semiSpace }));
-    l.push(await spawnChild('lru', keys, { sim, semiSpace }));
+    o.push(await spawnChild('ours', keys, { sim, semiSpace, v8PoolSize }));
+    l.push(await spawnChild('lru', keys, { sim, semiSpace, v8PoolSize }));
   }
   const ours = combine(o);
   const lru = combine(l);
@@ -250,6 +262,7 @@ export async function run({ keys = 5_000_000, runs = 3, sim = 'populated', semiS
   for (const r of [ours, lru]) r.metaBeyond = r.rssPerKey - (r === ours && sim === 'populated' ? 0 : VALUE) - r.avgKeyBytes;
   ours.sim = sim;
   ours.semiSpace = semiSpace;
+  ours.v8PoolSize = v8PoolSize;
   ours.metaGoalMet = ours.metaBeyond <= GOAL_META;
   ours.worstGoalMet = ours.worstMaxMs <= GOAL_WORST_MS;
   return [ours, lru];
@@ -264,7 +277,7 @@ export function format(rows) {
   const lines = [];
   lines.push(`scale: ${ours.keys.toLocaleString('en-US')} keys \`key-\${i}\` (avg ${ours.avgKeyBytes.toFixed(2)} B) x 64 B values, one put each, each side in its own process;`);
   lines.push(`${ours.runs} run(s) per side, interleaved: medians over runs; worst put as max over runs (median in brackets)`);
-  lines.push(`ours: MemCache, 1 GiB sim DRAM segment (${ours.sim === 'populated' ? 'populated at open' : 'reserved lazily'}), alignment 64, awaited put; baseline: lru-cache v11 maxSize+sizeCalculation, Buffer.from(v); V8 semi-space ${ours.semiSpace} MiB both`);
+  lines.push(`ours: MemCache, 1 GiB sim DRAM segment (${ours.sim === 'populated' ? 'populated at open' : 'reserved lazily'}), alignment 64, awaited put; baseline: lru-cache v11 maxSize+sizeCalculation, Buffer.from(v); V8 semi-space ${ours.semiSpace} MiB and --v8-pool-size=${ours.v8PoolSize} both`);
   lines.push('');
   lines.push('| measure | ours | lru-cache | ours/lru | goal (ours) |');
   lines.push('|---|---:|---:|---:|---|');
@@ -303,7 +316,7 @@ async function main() {
     return;
   }
   const si = args.indexOf('--sim');
-  const rows = await run({ keys: n, runs: argNum(args, '--runs', 3), sim: si >= 0 ? args[si + 1] : 'populated', semiSpace: argNum(args, '--semi-space', 1) });
+  const rows = await run({ keys: n, runs: argNum(args, '--runs', 3), sim: si >= 0 ? args[si + 1] : 'populated', semiSpace: argNum(args, '--semi-space', 4), v8PoolSize: argNum(args, '--v8-pool-size', availableParallelism()) });
   console.log(format(rows));
   if (args.includes('--json')) console.log(JSON.stringify({ bench: 'scale', rows }));
 }
