@@ -2,6 +2,7 @@
 // last write. Writes that complete at once still call back a tick later: by then the buffer may
 // hold another answer the kernel took only part of, and that answer's tail must not be overwritten
 // by the next answers (a reader that is slow to read then gets bytes that are not its value's).
+// And a burst of answers is written as it is made, a write per ~16 KiB.
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -77,6 +78,35 @@ test('a buffer whose last write the kernel took only in part is not reused when 
       const want = fill(Buffer.allocUnsafe(SIZE), i);
       assert.ok(got.get(i)?.equals(want), `answer ${i} (of ${id}; ${partial} written in part) has its own bytes`);
     }
+  } finally {
+    client.destroy();
+    sock.destroy();
+    server.close();
+  }
+});
+
+test('a burst of answers goes out in writes of about 16 KiB, not one at its end, each answer whole and in order', async () => {
+  const { server, client, sock } = await pair();
+  try {
+    const out = new AnswerOut(sock);
+    const writes = [];
+    const write = sock.write.bind(sock);
+    sock.write = (chunk, ...rest) => { writes.push(chunk.byteLength); return write(chunk, ...rest); };
+    const n = 16;
+    const size = 4096;
+    out.hold(); // the requests of one socket read
+    for (let id = 1; id <= n; id++) {
+      const room = out.room(size);
+      fill(room, id);
+      out.sendRoom(OP.GET, id, room);
+    }
+    const beforeRelease = writes.length;
+    out.release();
+    assert.ok(beforeRelease >= 3, `written as the burst is made: ${beforeRelease} writes before its end (${writes.join(', ')} B)`);
+    assert.ok(writes.every((b) => b <= 16 * 1024 + size + 64), `no write much over 16 KiB: ${writes.join(', ')}`);
+    const got = await readAnswers(client, n);
+    assert.equal([...got.keys()], Array.from({ length: n }, (_, i) => i + 1), 'in order');
+    for (let id = 1; id <= n; id++) assert.ok(got.get(id).equals(fill(Buffer.allocUnsafe(size), id)), `answer ${id} whole`);
   } finally {
     client.destroy();
     sock.destroy();
