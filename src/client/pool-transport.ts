@@ -259,23 +259,27 @@ export class PoolTransport implements DataPlane {
    */
   private async batchTake(keys: readonly string[], take: Take): Promise<(number | undefined | MmcError)[]> {
     const out = new Array<number | undefined | MmcError>(keys.length);
-    let which: number[] | undefined; // the item indices of this round's keys (undefined: all)
-    for (let attempt = 0; ; attempt++) {
-      const round = which;
-      const at = round === undefined ? (j: number) => j : (j: number) => round[j];
-      const ks = round === undefined ? keys : round.map((i) => keys[i]);
-      const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: ks as string[], batch: true, unleased: true })));
-      const r = await readGroups(this.agentsSeam, p, round === undefined ? take : (j, v) => take(round[j], v));
-      const again: number[] = [];
-      p.items.forEach((it, j) => {
-        const got = r.got[j];
-        if (got !== undefined) out[at(j)] = got;
-        else if (it.code === 0 && r.absent.has(j) && attempt === 0) again.push(at(j));
-        else out[at(j)] = it.code === 0 || it.code === MMC.MMC_UNMATCHED_KEY ? undefined : itemError(it);
-      });
-      if (again.length === 0) return out;
-      which = again;
-    }
+    const again = await this.takeRound(keys, (j) => j, take, out, true);
+    if (again.length) await this.takeRound(again.map((i) => keys[i]), (j) => again[j], take, out, false);
+    return out;
+  }
+
+  /**
+   * One lookup of `ks` and the reads of what it found, into `out` at `item(j)` for key j. The
+   * items an agent answered absent for are returned to be looked up again when `retry`, else absent.
+   */
+  private async takeRound(ks: readonly string[], item: (j: number) => number, take: Take, out: (number | undefined | MmcError)[], retry: boolean): Promise<number[]> {
+    const p = decodePlacement(await this.control(OP.LOOKUP, encodeLookup({ keys: ks as string[], batch: true, unleased: true })));
+    const r = await readGroups(this.agentsSeam, p, (j, v) => take(item(j), v));
+    const again: number[] = [];
+    p.items.forEach((it, j) => {
+      const i = item(j);
+      const got = r.got[j];
+      if (got !== undefined) out[i] = got;
+      else if (retry && it.code === 0 && r.absent.has(j)) again.push(i);
+      else out[i] = it.code === 0 || it.code === MMC.MMC_UNMATCHED_KEY ? undefined : itemError(it);
+    });
+    return again;
   }
 
   /** The layer calls' transport (pool-layers.ts). */

@@ -1,8 +1,9 @@
 /**
  * The answers of one data-path connection, assembled in a buffer that is reused from socket write
  * to socket write: the answers finished before the pending callbacks run (the requests of one
- * socket read) go out together, in writes of about WRITE_AT bytes, and a get's value is read by the store straight into that
- * buffer behind its header (room/sendRoom), so an answer costs no allocation and no second copy.
+ * socket read) go out together, in writes of about WRITE_AT bytes, and a get's value is read by
+ * the store straight into that buffer behind its header (room/sendRoom), so an answer costs no
+ * allocation and no second copy.
  *
  * A buffer is reused only once the kernel has taken its bytes: a plain TCP write that completed
  * synchronously (nothing left queued in the socket), or, once queued, when its write's callback
