@@ -26,14 +26,22 @@
 //             scavenges, filled the old generation: a mark-compact every ~0.7 s (13 a fill), whose
 //             pause was the worst put (worst 6.0-11.9 ms a run, 2026-12-06). At 4 MiB a quarter of
 //             the scavenges, max 1-5 ms, and the worst put 4.1-6.8 ms.
+//   --core populated (default; `lazy` the earlier way) ours: the core's 1 GiB of linear memory
+//             touched whole at open (MemCache.open({ corePopulate: true })). Lazily, the put whose
+//             metadata first lands on a page takes its page fault; on this VM now and then one
+//             costs 2-19 ms with nothing else going on (the slow puts the diagnostics call "none":
+//             no GC, no growth). Paired child runs, 2026-12-06: worst put 1.5-5.2 ms populated (9
+//             runs, one over 5) against 1.5-19.4 ms lazy (4 of 9 over 5). Populated, RSS growth no
+//             longer shows the metadata: the memory rows come from one more child with the core
+//             lazy (memory figures are the same run to run), the latency rows from the populated runs.
 //   --v8-pool-size N (default: the machine's cores, os.availableParallelism()) V8's worker threads
 //             (concurrent compile, marking, sweeping); node's default is 4. With 4 on 2 cores, the
 //             slow puts of the JIT's warm-up (the first ~15,000) were the main thread waiting for a
 //             core (its /proc schedstat wait time); with 2 and a 4 MiB semi-space the worst put of
 //             6 runs was 2.3-4.6 ms. Both are node settings a latency-minded embedder makes too.
 //
-// Usage: node bench/scale.js [--keys N] [--runs R] [--sim populated|lazy] [--semi-space MIB]
-//                            [--v8-pool-size N] [--json]
+// Usage: node bench/scale.js [--keys N] [--runs R] [--sim populated|lazy] [--core populated|lazy]
+//                            [--semi-space MIB] [--v8-pool-size N] [--json]
 //        (default 5,000,000 keys, 3 runs per side)
 //        import { run, format } from './scale.js'; format(await run({ keys: 1_000_000 }));
 import { spawn } from 'node:child_process';
@@ -50,6 +58,8 @@ const SLOW_MS = 2;
 // growth (a record chunk, a key index table)
 const META_STEP = 4096;
 const SELF = fileURLToPath(import.meta.url);
+/** The memory figures of a child (taken from the lazy-core run when the core is populated). */
+const MEMORY_FIELDS = ['rssPerKey', 'heapPerKey', 'externalPerKey', 'wasmPerKey', 'metadataPerKey', 'rssAfterMiB', 'wasmMemoryMiB', 'metadataMiB'];
 
 
 function avgKeyBytes(n) {
@@ -75,7 +85,7 @@ const GC_KIND = {
   [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
 
-async function child(side, n, populate) {
+async function child(side, n, populate, corePopulate) {
   const lat = new Float64Array(n); // ns per put
   lat.fill(1); // touch the pages before the "before" sample
   const value = new Uint8Array(VALUE).fill(7);
@@ -90,6 +100,7 @@ async function child(side, n, populate) {
       segments: [{ rank: 0, medium: 'dram', bytes: 1024 ** 3 }],
       alignment: 64,
       sim: { populate },
+      corePopulate,
       evictThresholdHigh: 90,
       evictThresholdLow: 80,
     });
@@ -204,12 +215,12 @@ async function child(side, n, populate) {
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
 }
 
-function spawnChild(side, n, { sim, semiSpace, v8PoolSize }) {
+function spawnChild(side, n, { sim, core, semiSpace, v8PoolSize }) {
   return new Promise((resolve, reject) => {
     // the young generation fixed at its size (min = max): growing it mid-fill cost one 12 ms
     // scavenge of the harness's own garbage (key strings, hrtime BigInts) inside a timed put
     const semi = [`--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`];
-    const p = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=4096', ...semi, `--v8-pool-size=${v8PoolSize}`, SELF, '--child', side, '--keys', String(n), '--sim', sim], {
+    const p = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=4096', ...semi, `--v8-pool-size=${v8PoolSize}`, SELF, '--child', side, '--keys', String(n), '--sim', sim, '--core', core], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -246,18 +257,27 @@ function combine(results) {
  * Rows: one per side (ours, lru-cache). Each run spawns a fresh child per side (interleaved);
  * numbers are the MEDIAN over runs, the worst put is reported as the median and the max over runs.
  */
-export async function run({ keys = 5_000_000, runs = 3, sim = 'populated', semiSpace = 4, v8PoolSize = availableParallelism() } = {}) {
+export async function run({ keys = 5_000_000, runs = 3, sim = 'populated', core = 'populated', semiSpace = 4, v8PoolSize = availableParallelism() } = {}) {
   if (sim !== 'populated' && sim !== 'lazy') throw new Error(`--sim must be populated or lazy, got ${sim}`);
+  if (core !== 'populated' && core !== 'lazy') throw new Error(`--core must be populated or lazy, got ${core}`);
   if (!(semiSpace > 0)) throw new Error(`--semi-space must be a positive number of MiB, got ${semiSpace}`);
   if (!Number.isInteger(v8PoolSize) || v8PoolSize < 0) throw new Error(`--v8-pool-size must be a whole number of threads, got ${v8PoolSize}`);
   const o = [];
   const l = [];
+  // the core populated: its metadata is resident before the "before" sample; one more run with it
+  // lazy gives the memory rows (see --core)
+  const memoryRun = core === 'populated' ? await spawnChild('ours', keys, { sim, core: 'lazy', semiSpace, v8PoolSize }) : undefined;
   for (let r = 0; r < runs; r++) {
-    o.push(await spawnChild('ours', keys, { sim, semiSpace, v8PoolSize }));
-    l.push(await spawnChild('lru', keys, { sim, semiSpace, v8PoolSize }));
+    o.push(await spawnChild('ours', keys, { sim, core, semiSpace, v8PoolSize }));
+    l.push(await spawnChild('lru', keys, { sim, core, semiSpace, v8PoolSize }));
   }
   const ours = combine(o);
   const lru = combine(l);
+  if (memoryRun) {
+    for (const k of MEMORY_FIELDS) ours[k] = memoryRun[k];
+    ours.lazyCoreWorstMs = memoryRun.worstMs; // shown, not counted: the goal is the populated runs'
+  }
+  ours.core = core;
   // a populated segment held the values' bytes before the fill: they are not in the growth
   for (const r of [ours, lru]) r.metaBeyond = r.rssPerKey - (r === ours && sim === 'populated' ? 0 : VALUE) - r.avgKeyBytes;
   ours.sim = sim;
@@ -277,7 +297,7 @@ export function format(rows) {
   const lines = [];
   lines.push(`scale: ${ours.keys.toLocaleString('en-US')} keys \`key-\${i}\` (avg ${ours.avgKeyBytes.toFixed(2)} B) x 64 B values, one put each, each side in its own process;`);
   lines.push(`${ours.runs} run(s) per side, interleaved: medians over runs; worst put as max over runs (median in brackets)`);
-  lines.push(`ours: MemCache, 1 GiB sim DRAM segment (${ours.sim === 'populated' ? 'populated at open' : 'reserved lazily'}), alignment 64, awaited put; baseline: lru-cache v11 maxSize+sizeCalculation, Buffer.from(v); V8 semi-space ${ours.semiSpace} MiB and --v8-pool-size=${ours.v8PoolSize} both`);
+  lines.push(`ours: MemCache, 1 GiB sim DRAM segment (${ours.sim === 'populated' ? 'populated at open' : 'reserved lazily'}), core memory ${ours.core === 'populated' ? 'populated at open (memory rows: one more run with it lazy)' : 'faulted in lazily'}, alignment 64, awaited put; baseline: lru-cache v11 maxSize+sizeCalculation, Buffer.from(v); V8 semi-space ${ours.semiSpace} MiB and --v8-pool-size=${ours.v8PoolSize} both`);
   lines.push('');
   lines.push('| measure | ours | lru-cache | ours/lru | goal (ours) |');
   lines.push('|---|---:|---:|---:|---|');
@@ -290,6 +310,7 @@ export function format(rows) {
   lines.push(`| sim segment resident per key, B${ours.sim === 'populated' ? ' (all of it, populated at open)' : ''} | ${f1(ours.simResidentPerKey)} | - | | |`);
   lines.push(`| worst single put, ms: max over runs (median) | ${f2(ours.worstMaxMs)} (${f2(ours.worstMedianMs)}) | ${f2(lru.worstMaxMs)} (${f2(lru.worstMedianMs)}) | ${f3(ours.worstMaxMs / lru.worstMaxMs)}x | <= ${GOAL_WORST_MS}: ${ours.worstGoalMet ? 'MET' : 'NOT MET'} |`);
   lines.push(`| worst put of each run, ms | ${ours.worstEachMs.map(f2).join(', ')} | ${lru.worstEachMs.map(f2).join(', ')} | | |`);
+  if (ours.lazyCoreWorstMs !== undefined) lines.push(`| worst put of the memory run (core lazy), ms | ${f2(ours.lazyCoreWorstMs)} | | | |`);
   lines.push(`| p99.9 put, ms | ${f3(ours.p999Ms)} | ${f3(lru.p999Ms)} | ${f2(ours.p999Ms / lru.p999Ms)}x | |`);
   lines.push(`| p99.99 put, ms | ${f3(ours.p9999Ms)} | ${f3(lru.p9999Ms)} | ${f2(ours.p9999Ms / lru.p9999Ms)}x | |`);
   lines.push(`| p50 put, ms | ${f3(ours.p50Ms)} | ${f3(lru.p50Ms)} | | |`);
@@ -312,11 +333,12 @@ async function main() {
   const n = argNum(args, '--keys', 5_000_000);
   const ci = args.indexOf('--child');
   if (ci >= 0) {
-    await child(args[ci + 1], n, args[args.indexOf('--sim') + 1] === 'populated');
+    await child(args[ci + 1], n, args[args.indexOf('--sim') + 1] === 'populated', args[args.indexOf('--core') + 1] === 'populated');
     return;
   }
   const si = args.indexOf('--sim');
-  const rows = await run({ keys: n, runs: argNum(args, '--runs', 3), sim: si >= 0 ? args[si + 1] : 'populated', semiSpace: argNum(args, '--semi-space', 4), v8PoolSize: argNum(args, '--v8-pool-size', availableParallelism()) });
+  const co = args.indexOf('--core');
+  const rows = await run({ keys: n, runs: argNum(args, '--runs', 3), sim: si >= 0 ? args[si + 1] : 'populated', core: co >= 0 ? args[co + 1] : 'populated', semiSpace: argNum(args, '--semi-space', 4), v8PoolSize: argNum(args, '--v8-pool-size', availableParallelism()) });
   console.log(format(rows));
   if (args.includes('--json')) console.log(JSON.stringify({ bench: 'scale', rows }));
 }

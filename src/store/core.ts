@@ -98,6 +98,8 @@ const OUT_SLOTS = 256;
 const LIST_OFFSET = 4096;
 const SCRATCH_SIZE = 65536;
 const LIST_AREA = SCRATCH_SIZE - LIST_OFFSET;
+/** The OS page (corePopulate touches one byte of each). */
+const PAGE_BYTES = 4096;
 
 /** The counters block (f64 slots): per operation STATS_OP_STRIDE counters, then evictions, then per tracepoint STATS_TP_FIELDS. */
 export const STATS_OP_STRIDE = 4;
@@ -217,7 +219,11 @@ export class Core {
   /** Set by the first trap: every later call throws it. */
   private failure: MmcError | undefined;
 
-  constructor(opts: { debug: boolean; alignShift: number; leaseMs: number; allocTimeoutMs: number; high: number; low: number; metaLimit: number }) {
+  /** Bytes of the memory touched so far (corePopulate; 0: not populated). */
+  private populated = 0;
+  private readonly populate: boolean;
+
+  constructor(opts: { debug: boolean; alignShift: number; leaseMs: number; allocTimeoutMs: number; high: number; low: number; metaLimit: number; populate?: boolean }) {
     let memory: WebAssembly.Memory | undefined;
     const module = compiled(opts.debug);
     const instance = new WebAssembly.Instance(module, {
@@ -240,6 +246,7 @@ export class Core {
     this.outPtr = this.x.out_ptr();
     this.listPtr = this.x.list_ptr();
     this.statsPtr = this.x.stats_ptr();
+    this.populate = opts.populate === true;
     this.refresh();
   }
 
@@ -275,6 +282,18 @@ export class Core {
     this.buffer = this.x.memory.buffer;
     this.keyView = new Uint8Array(this.buffer, this.scratch, OUT_OFFSET);
     this.outView = new Float64Array(this.buffer, this.outPtr, OUT_SLOTS);
+    if (this.populate) this.touch();
+  }
+
+  /**
+   * Faults in the pages not touched yet (corePopulate): each page's first byte written back as it
+   * is, which changes nothing but makes the OS map a page of its own (a read would map the shared
+   * zero page). Run at open and after a growth, so later calls find every page there.
+   */
+  private touch(): void {
+    const all = new Uint8Array(this.buffer);
+    for (let at = this.populated; at < all.length; at += PAGE_BYTES) all[at] = all[at];
+    this.populated = all.length;
   }
 
   /** OUT of the last call; valid until the next call into the core. */

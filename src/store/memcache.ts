@@ -81,7 +81,7 @@ export class MemCache implements WriterHost, LayerCalls {
     const backend = await openBackend(options);
     const core = new Core({
       debug: options.debug ?? false, alignShift: Math.log2(o.alignment), leaseMs: o.leaseMs, allocTimeoutMs: o.allocTimeoutMs,
-      high: o.high, low: o.low, metaLimit: o.metaLimit,
+      high: o.high, low: o.low, metaLimit: o.metaLimit, populate: o.corePopulate,
     });
     if (core.x.metadata_bytes() > core.x.metadata_limit()) {
       throw invalid(`coreMemoryLimit ${o.metaLimit} is below what the core takes at start (${core.x.metadata_bytes()} bytes)`);

@@ -27,6 +27,8 @@ export interface StoreSettings {
   allocTimeoutMs: number;
   /** The core's metadata cap in bytes; 0 for the core's default. */
   metaLimit: number;
+  /** The core's memory touched whole at open and at each growth (MemCacheOptions.corePopulate). */
+  corePopulate: boolean;
   /** The segments to mount at open, checked (each once). */
   segments: NormalizedSegment[];
   /** Warnings from the conf file (unknown keys). */
@@ -106,5 +108,7 @@ export function resolveOptions(options: MemCacheOptions = {}): StoreSettings {
   const leaseMs = positiveInt(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs');
   const allocTimeoutMs = positiveInt(options.allocTimeoutMs ?? DEFAULT_ALLOC_TIMEOUT_MS, 'allocTimeoutMs');
   const metaLimit = coreMemoryLimit(options.coreMemoryLimit);
-  return { high, low, alignment, leaseMs, allocTimeoutMs, metaLimit, segments: segmentsOf(options, c, alignment), warnings: conf.warnings };
+  const corePopulate = options.corePopulate ?? false;
+  if (typeof corePopulate !== 'boolean') throw invalid(`corePopulate must be true or false, got ${String(options.corePopulate)}`);
+  return { high, low, alignment, leaseMs, allocTimeoutMs, metaLimit, corePopulate, segments: segmentsOf(options, c, alignment), warnings: conf.warnings };
 }

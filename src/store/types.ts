@@ -39,6 +39,13 @@ export interface MemCacheOptions {
    * fails with MMC_NOT_ENOUGH_MEMORY ("no metadata memory left"); stored objects stay readable.
    */
   coreMemoryLimit?: Size;
+  /**
+   * Touch the core's memory whole at open, and each growth of it at once (default false). The core
+   * starts with 1 GiB of linear memory that the OS maps page by page as metadata first lands there:
+   * the put that touches a fresh page takes its page fault, on some VMs milliseconds for one page.
+   * Populated, no put takes one; the cost is that memory resident from the start (RSS + 1 GiB).
+   */
+  corePopulate?: boolean;
   /** Load the debug build of the WASM core (internal assertions on). */
   debug?: boolean;
   /** Options of the sim backend (fault injection; `populate`: segments touched whole at open). */
