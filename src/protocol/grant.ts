@@ -18,9 +18,10 @@
  *
  * The mac binds the grant to its key, so a grant for one key cannot write or read another's range.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Medium } from '../device/types.js';
 import { invalid } from '../errors.js';
+import { grantMacInto, sameMac } from './grant-mac.js';
 
 export const GRANT_BYTES = 48;
 export const GRANT_WRITE = 1;
@@ -29,7 +30,6 @@ export const GRANT_READ = 2;
 export const GRANT_SECRET_BYTES = 32;
 
 const MAC_AT = 32;
-const MAC_BYTES = 16;
 const MEDIUM_CODE: Record<Medium, number> = { hbm: 1, dram: 2 };
 const MEDIUM_OF = [undefined, 'hbm', 'dram'] as const;
 
@@ -60,10 +60,6 @@ function u64(dv: DataView, at: number, n: number, what: string): void {
   dv.setUint32(at + 4, Math.floor(n / 0x100000000), true);
 }
 
-function mac(secret: Uint8Array, fields: Uint8Array, key: string): Buffer {
-  return createHmac('sha256', secret).update(fields).update(key, 'utf8').digest().subarray(0, MAC_BYTES);
-}
-
 /** The signed bytes of `g` for `key`. */
 export function signGrant(secret: Uint8Array, g: Grant, key: string): Uint8Array {
   const out = new Uint8Array(GRANT_BYTES);
@@ -80,7 +76,7 @@ export function signGrant(secret: Uint8Array, g: Grant, key: string): Uint8Array
   dv.setUint32(12, u32(g.gen, 'gen'), true);
   u64(dv, 16, g.offset, 'offset');
   u64(dv, 24, g.size, 'size');
-  out.set(mac(secret, out.subarray(0, MAC_AT), key), MAC_AT);
+  grantMacInto(secret, out.subarray(0, MAC_AT), key, out, MAC_AT);
   return out;
 }
 
@@ -96,8 +92,7 @@ function readU64(dv: DataView, at: number): number | undefined {
  */
 export function verifyGrant(secret: Uint8Array, bytes: Uint8Array, key: string): Grant | undefined {
   if (bytes.byteLength !== GRANT_BYTES) return undefined;
-  const want = mac(secret, bytes.subarray(0, MAC_AT), key);
-  if (!timingSafeEqual(want, bytes.subarray(MAC_AT, GRANT_BYTES))) return undefined;
+  if (!sameMac(secret, bytes.subarray(0, MAC_AT), key, bytes.subarray(MAC_AT, GRANT_BYTES))) return undefined;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, GRANT_BYTES);
   const op = dv.getUint8(0);
   const medium = MEDIUM_OF[dv.getUint8(1)];
