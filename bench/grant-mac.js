@@ -3,6 +3,7 @@
 // before, in the same run: sign (the meta service, per get/put) and check (a rank agent), ns/op,
 // for a short key (one inner SHA-256 block) and a 100-byte one (three).
 // Usage: node bench/grant-mac.js
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { grantMacInto, sameMac } from '../dist/protocol/grant-mac.js';
 const secret = randomBytes(32);
 const fields = randomBytes(32);
