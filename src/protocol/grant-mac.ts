@@ -88,13 +88,13 @@ function pad(b: Buffer, len: number, before: number): number {
   return end;
 }
 
-/** Runs the mac of `fields` (32 bytes) and `key` (as UTF-8); its first 16 bytes are in `state`. */
-function run(secret: Uint8Array, fields: Uint8Array, key: string): void {
+/** Runs the mac of a grant's fields (its first 32 bytes) and `key` (as UTF-8); its first 16 bytes are in `state`. */
+function run(secret: Uint8Array, grant: Uint8Array, key: string): void {
   const k = keyedOf(secret);
   // each UTF-16 unit is at most 3 bytes of UTF-8: room enough without measuring the key first
   if (scratch.length < FIELDS + 3 * key.length + BLOCK + 9) scratch = Buffer.alloc(2 * (FIELDS + 3 * key.length + BLOCK + 9));
   const b = scratch;
-  b.set(fields, 0);
+  for (let i = 0; i < FIELDS; i++) b[i] = grant[i];
   const len = FIELDS + b.write(key, FIELDS, 'utf8');
   const end = pad(b, len, BLOCK);
   state.set(k.inner);
@@ -105,22 +105,24 @@ function run(secret: Uint8Array, fields: Uint8Array, key: string): void {
   compress(state, b, 0);
 }
 
-/** The mac of `fields` (a grant's first 32 bytes) and `key` under `secret`, written at dst[at..at+16). */
-export function grantMacInto(secret: Uint8Array, fields: Uint8Array, key: string, dst: Uint8Array, at: number): void {
-  run(secret, fields, key);
+/** Writes the mac of `grant`'s fields (bytes 0..31) and `key` under `secret` into its bytes 32..47. */
+export function writeGrantMac(secret: Uint8Array, grant: Uint8Array, key: string): void {
+  run(secret, grant, key);
   for (let i = 0; i < MAC_BYTES / 4; i++) {
     const v = state[i];
-    dst[at + 4 * i] = v >>> 24; dst[at + 4 * i + 1] = v >>> 16; dst[at + 4 * i + 2] = v >>> 8; dst[at + 4 * i + 3] = v;
+    const at = FIELDS + 4 * i;
+    grant[at] = v >>> 24; grant[at + 1] = v >>> 16; grant[at + 2] = v >>> 8; grant[at + 3] = v;
   }
 }
 
-/** True when `mac` (16 bytes) is the mac of `fields` and `key` under `secret`; in constant time. */
-export function sameMac(secret: Uint8Array, fields: Uint8Array, key: string, mac: Uint8Array): boolean {
-  run(secret, fields, key);
+/** True when `grant`'s bytes 32..47 are the mac of its fields and `key` under `secret`; in constant time. */
+export function grantMacMatches(secret: Uint8Array, grant: Uint8Array, key: string): boolean {
+  run(secret, grant, key);
   let diff = 0;
   for (let i = 0; i < MAC_BYTES / 4; i++) {
     const v = state[i];
-    diff |= (mac[4 * i] ^ (v >>> 24)) | (mac[4 * i + 1] ^ ((v >>> 16) & 0xff)) | (mac[4 * i + 2] ^ ((v >>> 8) & 0xff)) | (mac[4 * i + 3] ^ (v & 0xff));
+    const at = FIELDS + 4 * i;
+    diff |= (grant[at] ^ (v >>> 24)) | (grant[at + 1] ^ ((v >>> 16) & 0xff)) | (grant[at + 2] ^ ((v >>> 8) & 0xff)) | (grant[at + 3] ^ (v & 0xff));
   }
   return diff === 0;
 }
