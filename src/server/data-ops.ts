@@ -56,9 +56,11 @@ export interface SessionOps {
    * Where the ops have one: a request answered at once, within the socket read it came in (no
    * Pending, no await), where it completes synchronously: true once answered; a Promise where a
    * read is in flight (the session runs nothing else until it settles); false where it goes the
-   * usual way (begin). It answers exactly as begin and the Pending's end would.
+   * usual way (begin), which it may say only before it calls `value`. It answers exactly as begin
+   * and the Pending's end would. It is given only frames whose value is all buffered: `value()`
+   * reads it out (views of the socket reads, valid until it returns).
    */
-  quick?(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): boolean | Promise<void>;
+  quick?(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers, value: () => Uint8Array[]): boolean | Promise<void>;
 }
 
 /** A refused request: its answer is sent at once, its value is read and dropped. */

@@ -57,6 +57,8 @@ export class DataSession implements Answers, SlabOwner {
   private idle = false;
   /** The event quick() read and left to the run loop; a store read quick() left in flight. */
   private stash: FrameEvent | undefined;
+  /** True once the frame quick() gave to SessionOps.quick was read to its end (quickValue). */
+  private frameDone = false;
   private blocker: Promise<void> | undefined;
 
   /** `slab`: the socket reads through it (withSlab), else its 'data' is read. */
@@ -117,9 +119,9 @@ export class DataSession implements Answers, SlabOwner {
 
   /**
    * Requests answered in the read they came in (SessionOps.quick: GETs at mmc serve, READs at a
-   * rank agent; no Pending, no await, no wake of the run loop), while the run loop waits between
-   * frames; the first frame quick does not take, a frame not complete, or answers piling up on a
-   * slow reader are left to the run loop, in order.
+   * rank agent, LOOKUPs at the meta service; no Pending, no await, no wake of the run loop), while
+   * the run loop waits between frames; the first frame quick does not take, a frame not complete,
+   * or answers piling up on a slow reader are left to the run loop, in order.
    */
   private quick(): void {
     const q = this.ops.quick;
@@ -140,12 +142,23 @@ export class DataSession implements Answers, SlabOwner {
       } catch {
         ev = undefined; // a frame that cannot be trusted: the run loop meets it again
       }
-      const r = ev?.kind === 'head' ? q.call(this.ops, ev.head, ev.key, ev.aux, this) : false;
+      this.frameDone = false;
+      // only a frame whose value (if it has one) is all here: quickValue takes it without waiting
+      const r = ev?.kind === 'head' && ev.head.len <= this.reader.buffered ? q.call(this.ops, ev.head, ev.key, ev.aux, this, this.quickValue) : false;
       if (r === false) { this.stash = ev; this.idle = false; return; }
-      this.reader.next(); // the request's end: quick takes none that carries a value
+      if (!this.frameDone) this.quickValue(); // the frame's end (and a value its answer did not need)
       if (r !== true) { this.blocker = r; this.idle = false; return; }
     }
   }
+
+  /** The value of the frame given to SessionOps.quick, all buffered: read to the frame's end. */
+  private readonly quickValue = (): Uint8Array[] => {
+    const chunks: Uint8Array[] = [];
+    let ev = this.reader.next();
+    for (; ev?.kind === 'value'; ev = this.reader.next()) chunks.push(ev.chunk);
+    this.frameDone = true;
+    return chunks;
+  };
   private readonly onEnd = () => { this.ended = true; this.notify(); };
   private notify(): void {
     this.idle = false;
