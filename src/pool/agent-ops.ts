@@ -13,7 +13,7 @@ import { OP, type Head } from '../protocol/data-frames.js';
 import { GRANT_READ, GRANT_WRITE, verifyGrant, type Grant } from '../protocol/grant.js';
 import { checkCopy, copyKey } from '../protocol/pool-frames.js';
 import { decodeStrict } from '../protocol/utf8.js';
-import type { Answers, Pending } from '../server/data-ops.js';
+import type { Answers, Pending, SessionOps } from '../server/data-ops.js';
 import { SegmentBlobs } from './agent-blobs.js';
 import { controlBody, refused } from './control-body.js';
 import { readBatch, writeBatch } from './agent-batch.js';
@@ -121,34 +121,61 @@ function write(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Ans
   };
 }
 
+/**
+ * A READ's answer once its grant checked out: absent unless the blob map still holds the key at
+ * the granted range and generation, else the bytes; undefined when answered at once (the device
+ * read synchronously), else the promise of the device's read. A device failure throws (rejects).
+ */
+function serveRead(s: AgentState, head: Head, key: string, g: Grant, seg: AgentSegment, out: Answers): Promise<void> | undefined {
+  const e = seg.blobs.find(key);
+  if (e === undefined || e.offset !== g.offset || e.size !== g.size || e.gen !== g.gen) { out.absent(head); return undefined; }
+  // read straight into the answer's buffer where the session lends one (no buffer of its own)
+  if (out.room === undefined) {
+    const dst = Buffer.allocUnsafe(g.size);
+    const r = s.backend.read(seg.device, g.offset, dst);
+    const done = () => out.ok(head, undefined, { chunks: [dst], length: dst.length });
+    if (r) return r.then(done);
+    done();
+    return undefined;
+  }
+  const dst = out.room(g.size);
+  let r: Promise<void> | void;
+  try {
+    r = s.backend.read(seg.device, g.offset, dst);
+  } catch (e) {
+    out.dropRoom!();
+    throw e;
+  }
+  if (!r) { out.sendRoom!(head, dst); return undefined; }
+  return r.then(() => out.sendRoom!(head, dst), (e: unknown) => { out.dropRoom!(); throw e; });
+}
+
 function read(s: AgentState, head: Head, key: string, aux: Uint8Array, out: Answers): Pending {
   const { g, seg } = checkGrant(s, GRANT_READ, aux, key);
-  const run = async () => {
-    const e = seg.blobs.find(key);
-    if (e === undefined || e.offset !== g.offset || e.size !== g.size || e.gen !== g.gen) { out.absent(head); return; }
-    // read straight into the answer's buffer where the session lends one (no buffer of its own)
-    if (out.room === undefined) {
-      const dst = Buffer.allocUnsafe(g.size);
-      const r = s.backend.read(seg.device, g.offset, dst);
-      if (r) await r;
-      out.ok(head, undefined, { chunks: [dst], length: dst.length });
-      return;
-    }
-    const dst = out.room(g.size);
-    try {
-      const r = s.backend.read(seg.device, g.offset, dst);
-      if (r) await r;
-    } catch (e) {
-      out.dropRoom!();
-      throw e;
-    }
-    out.sendRoom!(head, dst);
-  };
   return {
     write() {},
-    async end() { try { await run(); } catch (e) { out.fail(head, e); } },
+    async end() { try { await serveRead(s, head, key, g, seg, out); } catch (e) { out.fail(head, e); } },
     async abort() {},
   };
+}
+
+/**
+ * A READ answered within the socket read it came in (DataSession.quick): refused or answered as
+ * begin() and end() answer it, with no Pending; true once answered, the promise of a device read
+ * still in flight, false for any other op (begin takes it).
+ */
+function quickRead(s: AgentState, head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): boolean | Promise<void> {
+  if (head.op !== OP.READ) return false;
+  let r: Promise<void> | undefined;
+  try {
+    const k = keyOf(key);
+    const { g, seg } = checkGrant(s, GRANT_READ, aux, k);
+    r = serveRead(s, head, k, g, seg, out);
+  } catch (e) {
+    out.fail(head, e); // a refusal, as begin's; a device failure, as end's
+    return true;
+  }
+  return r === undefined ? true : r.catch((e: unknown) => out.fail(head, e));
 }
 
 /** A demotion ordered by the meta service: copy within this rank and move the blob's entry. */
@@ -166,8 +193,9 @@ async function copy(s: AgentState, v: unknown): Promise<undefined> {
   return undefined;
 }
 
-export function agentOps(s: AgentState): { begin(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending } {
+export function agentOps(s: AgentState): SessionOps {
   return {
+    quick: (head, key, aux, out) => quickRead(s, head, key, aux, out),
     begin(head, key, aux, out) {
       try {
         if (head.op === OP.WRITE) return write(s, head, keyOf(key), aux, out);

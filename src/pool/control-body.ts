@@ -30,16 +30,33 @@ export function binaryBody(head: Head, out: Answers, what: string, run: ControlH
     write(chunk: Uint8Array) { chunks.push(chunk); },
     async end() {
       try {
-        const r = await run(chunks);
-        if (r === ABSENT) { out.absent(head); return; }
-        if (r === undefined) { out.ok(head); return; }
-        out.ok(head, undefined, { chunks: [r], length: r.byteLength });
+        answer(head, out, await run(chunks));
       } catch (e) {
         out.fail(head, e);
       }
     },
     async abort() { chunks.length = 0; },
   };
+}
+
+function answer(head: Head, out: Answers, r: Result<Uint8Array>): void {
+  if (r === ABSENT) out.absent(head);
+  else if (r === undefined) out.ok(head);
+  else out.ok(head, undefined, { chunks: [r], length: r.byteLength });
+}
+
+/**
+ * binaryBody answered at once (SessionOps.quick), for a handler that answers synchronously: false
+ * (the run loop's binaryBody takes it) where binaryBody would refuse the message's length.
+ */
+export function quickBinary(head: Head, out: Answers, value: () => Uint8Array[], run: (chunks: Uint8Array[]) => Result<Uint8Array>): boolean {
+  if (head.len > MAX_CONTROL_BYTES || head.len === 0) return false;
+  try {
+    answer(head, out, run(value()));
+  } catch (e) {
+    out.fail(head, e);
+  }
+  return true;
 }
 
 /** A JSON message (REGISTER, HEARTBEAT, COPY, ...): binaryBody of its JSON. */

@@ -136,9 +136,10 @@ export class MetaPool {
     return this.mc.batchCommit(b, Uint8Array.from(ok, (x) => (x ? 1 : 0)));
   }
 
-  async lookup(r: LookupRequest): Promise<Placement> {
+  /** Synchronous: the core answers a lookup at once (the capture reads no byte, see lookupOne). */
+  lookup(r: LookupRequest): Placement {
     const holds: (() => void)[] = [];
-    const found: Found[] = r.batch ? this.lookupBatch(r.keys, holds, r.unleased === true) : [await this.lookupOne(r.keys[0], holds)];
+    const found: Found[] = r.batch ? this.lookupBatch(r.keys, holds, r.unleased === true) : [this.lookupOne(r.keys[0], holds)];
     const lease = r.unleased ? 0 : this.nextLease;
     if (r.unleased) for (const h of holds) h(); // counted and ended now (see LookupRequest)
     else {
@@ -157,32 +158,31 @@ export class MetaPool {
     return { lease, items, groups: grants.groups() };
   }
 
-  /** MemCache.get with the backend's capture: the core's checks, LRU, counters and lease, no byte read. */
-  private async lookupOne(key: string, holds: (() => void)[]): Promise<Found> {
+  /**
+   * MemCache.get with the backend's capture: the core's checks, LRU, counters and lease, no byte
+   * read. getWithNow answers at once: absent or refused before any read, or the capture's promise
+   * (which settles at release) once the core chose a blob.
+   */
+  private lookupOne(key: string, holds: (() => void)[]): Found {
     let got: { seg: DeviceSegment; offset: number; size: number } | undefined;
     let size = 0;
     this.backend.capture = (seg, offset) => {
       got = { seg, offset, size };
       return new Promise<void>((resolve) => holds.push(resolve));
     };
-    let p: Promise<Uint8Array | undefined>;
+    let v: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
       // no byte is read here: the read goes into an empty view (the store takes subarray(0, size)
       // of it) rather than a buffer of the value's size, which cost a 1 MiB allocation (and the
       // GC of it) per get of 1 MiB; the size is the one the store asks the buffer for
-      p = this.mc.getWith(key, (n) => { size = n; return NO_BYTES; });
+      v = this.mc.getWithNow(key, (n) => { size = n; return NO_BYTES; });
+    } catch (e) {
+      return itemError(e);
     } finally {
       this.backend.capture = undefined;
     }
-    if (got === undefined) {
-      try {
-        await p;
-        return { code: MMC.MMC_UNMATCHED_KEY };
-      } catch (e) {
-        return itemError(e);
-      }
-    }
-    p.catch(() => {}); // settles at release
+    if (got === undefined) return { code: MMC.MMC_UNMATCHED_KEY };
+    if (v instanceof Promise) v.catch(() => {}); // settles at release
     return this.readGrants(key, got);
   }
 

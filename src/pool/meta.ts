@@ -15,7 +15,7 @@ import type { Answers, Pending } from '../server/data-ops.js';
 import type { PoolOps } from '../server/data-listen.js';
 import { MemCache } from '../store/memcache.js';
 import type { MemCacheOptions } from '../store/types.js';
-import { ABSENT, binaryBody, controlBody, refused, type ControlHandler, type JsonHandler } from './control-body.js';
+import { ABSENT, binaryBody, controlBody, quickBinary, refused, type ControlHandler, type JsonHandler } from './control-body.js';
 import { MetaPool } from './meta-pool.js';
 import { Registry, type RegistryOptions } from './registry.js';
 import { RemoteBackend } from './remote-backend.js';
@@ -44,11 +44,13 @@ export interface RunningMeta {
 
 /** The pool's ops on the meta service's data path; the store's own ops are answered as by mmc serve. */
 export function metaOps(pool: MetaPool, registry: Registry): PoolOps {
+  // synchronous (MetaPool.lookup): answered at once where the session can (quick)
+  const lookup = (c: Uint8Array[]) => encodePlacement(pool.lookup(decodeLookup(c)));
   // the batch ops in binary (pool-control.ts), the rare ones in JSON
   const binary: Record<number, [string, ControlHandler]> = {
     [OP.ALLOC]: ['alloc', async (c) => encodePlacement(await pool.alloc(decodeAlloc(c)))],
     [OP.COMMIT]: ['commit', async (c) => encodeCodes(await pool.commit(decodeCommit(c)))],
-    [OP.LOOKUP]: ['lookup', async (c) => encodePlacement(await pool.lookup(decodeLookup(c)))],
+    [OP.LOOKUP]: ['lookup', (c) => lookup(c)],
     [OP.RELEASE]: ['release', (c) => { pool.release(decodeRelease(c)); return undefined; }],
   };
   const json: Record<number, [string, JsonHandler]> = {
@@ -60,6 +62,9 @@ export function metaOps(pool: MetaPool, registry: Registry): PoolOps {
   };
   return {
     info: { pool: true },
+    quick(head, _key, _aux, out, value) {
+      return head.op === OP.LOOKUP && quickBinary(head, out, value, lookup);
+    },
     begin(head: Head, _key: Uint8Array, _aux: Uint8Array, out: Answers): Pending | undefined {
       const b = binary[head.op];
       if (b) return binaryBody(head, out, b[0], b[1]);

@@ -18,9 +18,10 @@
  *
  * The mac binds the grant to its key, so a grant for one key cannot write or read another's range.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Medium } from '../device/types.js';
 import { invalid } from '../errors.js';
+import { grantMacMatches, writeGrantMac } from './grant-mac.js';
 
 export const GRANT_BYTES = 48;
 export const GRANT_WRITE = 1;
@@ -28,8 +29,6 @@ export const GRANT_READ = 2;
 /** Bytes of the secret an agent shares with the meta service. */
 export const GRANT_SECRET_BYTES = 32;
 
-const MAC_AT = 32;
-const MAC_BYTES = 16;
 const MEDIUM_CODE: Record<Medium, number> = { hbm: 1, dram: 2 };
 const MEDIUM_OF = [undefined, 'hbm', 'dram'] as const;
 
@@ -54,33 +53,29 @@ function u32(n: number, what: string): number {
   return n;
 }
 
-function u64(dv: DataView, at: number, n: number, what: string): void {
+function u64(b: Buffer, at: number, n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0) throw invalid(`grant ${what} must be a byte count`);
-  dv.setUint32(at, n % 0x100000000, true);
-  dv.setUint32(at + 4, Math.floor(n / 0x100000000), true);
-}
-
-function mac(secret: Uint8Array, fields: Uint8Array, key: string): Buffer {
-  return createHmac('sha256', secret).update(fields).update(key, 'utf8').digest().subarray(0, MAC_BYTES);
+  b.writeUInt32LE(n % 0x100000000, at);
+  b.writeUInt32LE(Math.floor(n / 0x100000000), at + 4);
 }
 
 /** The signed bytes of `g` for `key`. */
 export function signGrant(secret: Uint8Array, g: Grant, key: string): Uint8Array {
-  const out = new Uint8Array(GRANT_BYTES);
-  const dv = new DataView(out.buffer);
   if (g.op !== GRANT_WRITE && g.op !== GRANT_READ) throw invalid('grant op must be write or read');
   const medium = MEDIUM_CODE[g.medium];
   if (medium === undefined) throw invalid('grant medium must be hbm or dram');
   if (!Number.isInteger(g.rank) || g.rank < 0 || g.rank > 0xffff) throw invalid('grant rank must be 0..65535');
-  dv.setUint8(0, g.op);
-  dv.setUint8(1, medium);
-  dv.setUint16(2, g.rank, true);
-  dv.setUint32(4, u32(g.incarnation, 'incarnation'), true);
-  dv.setUint32(8, u32(g.view, 'view'), true);
-  dv.setUint32(12, u32(g.gen, 'gen'), true);
-  u64(dv, 16, g.offset, 'offset');
-  u64(dv, 24, g.size, 'size');
-  out.set(mac(secret, out.subarray(0, MAC_AT), key), MAC_AT);
+  // every byte is written below (fields, then the mac): a pooled buffer needs no zeroing
+  const out = Buffer.allocUnsafe(GRANT_BYTES);
+  out[0] = g.op;
+  out[1] = medium;
+  out.writeUInt16LE(g.rank, 2);
+  out.writeUInt32LE(u32(g.incarnation, 'incarnation'), 4);
+  out.writeUInt32LE(u32(g.view, 'view'), 8);
+  out.writeUInt32LE(u32(g.gen, 'gen'), 12);
+  u64(out, 16, g.offset, 'offset');
+  u64(out, 24, g.size, 'size');
+  writeGrantMac(secret, out, key);
   return out;
 }
 
@@ -96,8 +91,7 @@ function readU64(dv: DataView, at: number): number | undefined {
  */
 export function verifyGrant(secret: Uint8Array, bytes: Uint8Array, key: string): Grant | undefined {
   if (bytes.byteLength !== GRANT_BYTES) return undefined;
-  const want = mac(secret, bytes.subarray(0, MAC_AT), key);
-  if (!timingSafeEqual(want, bytes.subarray(MAC_AT, GRANT_BYTES))) return undefined;
+  if (!grantMacMatches(secret, bytes, key)) return undefined;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, GRANT_BYTES);
   const op = dv.getUint8(0);
   const medium = MEDIUM_OF[dv.getUint8(1)];

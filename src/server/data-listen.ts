@@ -11,7 +11,7 @@ import { REASON } from '../protocol/reasons.js';
 import type { Route } from './app.js';
 import { tokenMatcher } from './auth.js';
 import type { Batches } from './batch.js';
-import { DataOps, type Answers, type Pending } from './data-ops.js';
+import { DataOps, type Answers, type Pending, type SessionOps } from './data-ops.js';
 import type { Head } from '../protocol/data-frames.js';
 import { DataSession } from './data-session.js';
 import { ReadSlab, withSlab } from '../protocol/read-slab.js';
@@ -27,6 +27,8 @@ export interface DataPathInfo { host: string; port: number; tls: boolean }
 /** ServerOptions.poolOps: ops the meta service adds to the data path, and its discovery answer. */
 export interface PoolOps {
   begin(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending | undefined;
+  /** SessionOps.quick for the pool's ops (the store's own are not taken quick beside them). */
+  quick?: SessionOps['quick'];
   info: Record<string, unknown>;
 }
 
@@ -68,7 +70,7 @@ export async function listenData(
 ): Promise<DataListener> {
   const store = new DataOps(state, batches);
   const pool = options.poolOps;
-  const ops = pool ? { begin: (h: Head, k: Uint8Array, a: Uint8Array, out: Answers) => pool.begin(h, k, a, out) ?? store.begin(h, k, a, out) } : store;
+  const ops: SessionOps = pool ? { begin: (h, k, a, out) => pool.begin(h, k, a, out) ?? store.begin(h, k, a, out), quick: pool.quick } : store;
   const token = options.token === undefined ? undefined : tokenMatcher(options.token);
   const sockets = new Set<net.Socket>();
   const onSocket = (accepted: net.Socket) => {

@@ -49,6 +49,20 @@ export interface Pending {
   abort(): Promise<void>;
 }
 
+/** What a DataSession runs its requests with. */
+export interface SessionOps {
+  begin(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): Pending;
+  /**
+   * Where the ops have one: a request answered at once, within the socket read it came in (no
+   * Pending, no await), where it completes synchronously: true once answered; a Promise where a
+   * read is in flight (the session runs nothing else until it settles); false where it goes the
+   * usual way (begin), which it may say only before it calls `value`. It answers exactly as begin
+   * and the Pending's end would. It is given only frames whose value is all buffered: `value()`
+   * reads it out (views of the socket reads, valid until it returns).
+   */
+  quick?(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers, value: () => Uint8Array[]): boolean | Promise<void>;
+}
+
 /** A refused request: its answer is sent at once, its value is read and dropped. */
 class Dropped implements Pending {
   write(): void {}
@@ -87,7 +101,7 @@ class BatchBody implements Pending {
   async abort(): Promise<void> { this.chunks.length = 0; this.hold.release(); }
 }
 
-export class DataOps {
+export class DataOps implements SessionOps {
   constructor(private readonly state: ServerState, private readonly batches: Batches) {}
 
   /** The Pending of a request (HELLO is the session's); a refusal is answered here. */
@@ -124,12 +138,8 @@ export class DataOps {
     }
   }
 
-  /**
-   * A GET answered at once, within the socket read it came in (no Pending, no await), where the
-   * store reads synchronously: true once answered; a Promise where the store's read is in flight
-   * (the session runs nothing else until it settles); false where it goes the usual way (begin).
-   */
-  quickGet(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): boolean | Promise<void> {
+  /** SessionOps.quick: a GET, where the store reads synchronously. */
+  quick(head: Head, key: Uint8Array, aux: Uint8Array, out: Answers): boolean | Promise<void> {
     if (head.op !== OP.GET || aux.byteLength !== 0 || out.room === undefined || this.state.mc?.getWithNow === undefined) return false;
     let v: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {

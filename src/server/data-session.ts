@@ -15,7 +15,7 @@ import { REASON, readReason, type Reason } from '../protocol/reasons.js';
 import { INTERNAL_ERROR, answerOf } from './answer.js';
 import type { Reply } from './batch.js';
 import { BodyAborted, BodyStalled } from './body.js';
-import type { Answers, DataOps, Pending } from './data-ops.js';
+import type { Answers, Pending, SessionOps } from './data-ops.js';
 import { AnswerOut } from './data-out.js';
 import type { ReadSlab, SlabOwner } from '../protocol/read-slab.js';
 
@@ -53,14 +53,16 @@ export class DataSession implements Answers, SlabOwner {
    */
   private readonly valueBufs: (Buffer | undefined)[] = [undefined, undefined];
   private readonly lent = [false, false];
-  /** True while the run loop waits between frames: a read's GETs are answered in it (quick). */
+  /** True while the run loop waits between frames: a read's quick requests are answered in it. */
   private idle = false;
   /** The event quick() read and left to the run loop; a store read quick() left in flight. */
   private stash: FrameEvent | undefined;
+  /** True once the frame quick() gave to SessionOps.quick was read to its end (quickValue). */
+  private frameDone = false;
   private blocker: Promise<void> | undefined;
 
   /** `slab`: the socket reads through it (withSlab), else its 'data' is read. */
-  constructor(private readonly socket: Socket, private readonly ops: Pick<DataOps, 'begin'> & Partial<Pick<DataOps, 'quickGet'>>, private readonly opts: SessionOptions, slab?: ReadSlab) {
+  constructor(private readonly socket: Socket, private readonly ops: SessionOps, private readonly opts: SessionOptions, slab?: ReadSlab) {
     this.authed = opts.token === undefined;
     this.out = new AnswerOut(socket);
     socket.setNoDelay(true);
@@ -116,22 +118,23 @@ export class DataSession implements Answers, SlabOwner {
   };
 
   /**
-   * GETs answered in the read they came in (DataOps.quickGet: no Pending, no await, no wake of the
-   * run loop), while the run loop waits between frames; the first frame that is not one, a frame
-   * not complete, or answers piling up on a slow reader are left to the run loop, in order.
+   * Requests answered in the read they came in (SessionOps.quick: GETs at mmc serve, READs at a
+   * rank agent, LOOKUPs at the meta service; no Pending, no await, no wake of the run loop), while
+   * the run loop waits between frames; the first frame quick does not take, a frame not complete,
+   * or answers piling up on a slow reader are left to the run loop, in order.
    */
   private quick(): void {
-    const q = this.ops.quickGet;
+    const q = this.ops.quick;
     if (q === undefined || !this.authed || this.closing) { this.idle = false; return; }
     this.out.hold();
     try {
-      this.quickGets(q);
+      this.quickRun(q);
     } finally {
       this.out.release();
     }
   }
 
-  private quickGets(q: NonNullable<DataOps['quickGet']>): void {
+  private quickRun(q: NonNullable<SessionOps['quick']>): void {
     while (this.reader.buffered > 0) {
       let ev: FrameEvent | undefined;
       try {
@@ -139,12 +142,23 @@ export class DataSession implements Answers, SlabOwner {
       } catch {
         ev = undefined; // a frame that cannot be trusted: the run loop meets it again
       }
-      const r = ev?.kind === 'head' ? q.call(this.ops, ev.head, ev.key, ev.aux, this) : false;
+      this.frameDone = false;
+      // only a frame whose value (if it has one) is all here: quickValue takes it without waiting
+      const r = ev?.kind === 'head' && ev.head.len <= this.reader.buffered ? q.call(this.ops, ev.head, ev.key, ev.aux, this, this.quickValue) : false;
       if (r === false) { this.stash = ev; this.idle = false; return; }
-      this.reader.next(); // the GET's end: it carries no value
+      if (!this.frameDone) this.quickValue(); // the frame's end (and a value its answer did not need)
       if (r !== true) { this.blocker = r; this.idle = false; return; }
     }
   }
+
+  /** The value of the frame given to SessionOps.quick, all buffered: read to the frame's end. */
+  private readonly quickValue = (): Uint8Array[] => {
+    const chunks: Uint8Array[] = [];
+    let ev = this.reader.next();
+    for (; ev?.kind === 'value'; ev = this.reader.next()) chunks.push(ev.chunk);
+    this.frameDone = true;
+    return chunks;
+  };
   private readonly onEnd = () => { this.ended = true; this.notify(); };
   private notify(): void {
     this.idle = false;

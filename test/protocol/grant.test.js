@@ -63,4 +63,35 @@ test('fields that cannot be signed are refused with MMC_INVALID_PARAM', () => {
   }
 });
 
+// grant-mac.ts computes the mac in JS over the secret's precomputed HMAC states: it must be
+// createHmac's bytes for any secret (of any length: over a block it is hashed first) and any key
+// (lone surrogates included: both sides write them as U+FFFD), so grants signed before verify after.
+const keyArb = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }),
+  fc.string({ minLength: 1, maxLength: 400, unit: 'grapheme' }),
+  fc.string({ minLength: 1, maxLength: 1024 }),
+);
+const createHmacGrant = (secret, bytes, key) => createHmac('sha256', secret).update(bytes.subarray(0, 32)).update(key, 'utf8').digest().subarray(0, 16);
+
+test('the mac is createHmac-SHA256 truncated to 16 bytes, for random secrets, fields and keys (property)', () => {
+  fc.assert(fc.property(grantArb, keyArb, fc.uint8Array({ minLength: 1, maxLength: 200 }), (g, key, secret) => {
+    const bytes = signGrant(secret, g, key);
+    assert.equal(Buffer.from(bytes.subarray(32)), createHmacGrant(secret, bytes, key));
+    assert.equal(verifyGrant(secret, bytes, key), { ...g });
+  }), { numRuns: 3000 });
+});
+
+test('a grant MACed by createHmac (signed before) verifies; one tampered anywhere is refused (property)', () => {
+  fc.assert(fc.property(grantArb, keyArb, fc.nat({ max: GRANT_BYTES - 1 }), fc.integer({ min: 1, max: 255 }), (g, key, at, flip) => {
+    const secret = newGrantSecret();
+    const fields = signGrant(secret, g, key).subarray(0, 32);
+    const before = Buffer.concat([fields, createHmacGrant(secret, fields, key)]);
+    assert.equal(verifyGrant(secret, before, key), { ...g });
+    const bad = Buffer.from(before);
+    bad[at] ^= flip;
+    assert.is(verifyGrant(secret, bad, key), undefined);
+    assert.is(verifyGrant(secret, before, key + 'x'), undefined);
+  }), { numRuns: 2000 });
+});
+
 test.run();
