@@ -7,12 +7,11 @@
 // of one key on one connection keep their order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import net from 'node:net';
 import { MemCacheClient } from '../../dist/index.js';
 import { startMeta } from '../../dist/pool/meta.js';
 import { startAgent } from '../../dist/pool/agent.js';
 import { DataConn, ChunkSink } from '../../dist/client/data-conn.js';
-import { OP, HEADER_BYTES, decodeHead, encodeRequest } from '../../dist/protocol/data-frames.js';
+import { OP, encodeRequest } from '../../dist/protocol/data-frames.js';
 import { encodeAlloc, encodeCommit, encodeLookup, decodePlacement } from '../../dist/protocol/pool-control.js';
 import { decodeCodes } from '../../dist/protocol/framing.js';
 import { signGrant, verifyGrant, newGrantSecret, GRANT_READ, GRANT_WRITE } from '../../dist/protocol/grant.js';
@@ -20,6 +19,7 @@ import { agentOps } from '../../dist/pool/agent-ops.js';
 import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
 import { InflightBackend } from '../../dist/device/inflight.js';
 import { createSimBackend } from '../../dist/device/index.js';
+import { exchange as exchangeAt } from './_exchange.js';
 
 const SEG = 1 << 20;
 let meta, agent, c;
@@ -62,39 +62,11 @@ async function readGrant(key) {
   return { grant, g: verifyGrant(secret(), grant, key) };
 }
 
-/** Raw frames to the agent, each in a write of its own (waiting for its answer) or all in one. */
+/** Raw frames to the agent (_exchange.js), the payloads as text. */
 async function exchange(frames, answers, oneWrite) {
   const [host, port] = agent.address.split(':');
-  const s = net.connect(Number(port), host);
-  await new Promise((r) => s.once('connect', r));
-  let buf = Buffer.alloc(0);
-  const got = [];
-  let want = 0;
-  let wake;
-  s.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    for (;;) {
-      if (buf.length < HEADER_BYTES) break;
-      const h = decodeHead(buf, true);
-      const end = HEADER_BYTES + h.aux + h.len;
-      if (buf.length < end) break;
-      got.push({ op: h.op, id: h.id, code: h.a, aux: buf.subarray(HEADER_BYTES, HEADER_BYTES + h.aux).toString(), payload: buf.subarray(HEADER_BYTES + h.aux, end).toString() });
-      buf = buf.subarray(end);
-    }
-    if (got.length >= want) wake?.();
-  });
-  const until = (n) => new Promise((r) => { want = n; wake = r; if (got.length >= n) r(); });
-  try {
-    if (oneWrite) {
-      s.write(Buffer.concat(frames));
-      await until(answers);
-    } else {
-      for (let i = 0; i < frames.length; i++) { s.write(frames[i]); await until(i + 1); }
-    }
-  } finally {
-    s.destroy();
-  }
-  return got;
+  const got = await exchangeAt({ host, port: Number(port) }, frames, answers, oneWrite);
+  return got.map((a) => ({ ...a, payload: a.payload.toString() }));
 }
 
 test('a READ answers alike in the quick path and in the run loop: values, absences, every refusal', async () => {

@@ -13,6 +13,7 @@ import { startAgent } from '../../dist/pool/agent.js';
 import { DataConn, ChunkSink } from '../../dist/client/data-conn.js';
 import { OP, HEADER_BYTES, decodeHead, encodeRequest } from '../../dist/protocol/data-frames.js';
 import { encodeAlloc, encodeCommit, encodeLookup, encodeRelease, decodePlacement } from '../../dist/protocol/pool-control.js';
+import { exchange as exchangeAt } from './_exchange.js';
 
 const SEG = 1 << 20;
 let meta, agent, c;
@@ -33,38 +34,10 @@ test.after(async () => {
 
 const frame = (op, id, body) => Buffer.concat([encodeRequest(op, id, '', '', body.length), body]);
 
-/** Raw frames to the meta service's data path, each in a write of its own (waiting for its answer) or all in one. */
-async function exchange(frames, answers, oneWrite) {
+/** Raw frames to the meta service's data path (_exchange.js). */
+function exchange(frames, answers, oneWrite) {
   const dp = meta.server.dataPath;
-  const s = net.connect(dp.port, dp.host);
-  await new Promise((r) => s.once('connect', r));
-  let buf = Buffer.alloc(0);
-  const got = [];
-  let want = 0;
-  let wake;
-  s.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    while (buf.length >= HEADER_BYTES) {
-      const h = decodeHead(buf, true);
-      const end = HEADER_BYTES + h.aux + h.len;
-      if (buf.length < end) break;
-      got.push({ op: h.op, id: h.id, code: h.a, aux: buf.subarray(HEADER_BYTES, HEADER_BYTES + h.aux).toString(), payload: Buffer.from(buf.subarray(HEADER_BYTES + h.aux, end)) });
-      buf = buf.subarray(end);
-    }
-    if (got.length >= want) wake?.();
-  });
-  const until = (n) => new Promise((r) => { want = n; wake = r; if (got.length >= n) r(); });
-  try {
-    if (oneWrite) {
-      s.write(Buffer.concat(frames));
-      await until(answers);
-    } else {
-      for (let i = 0; i < frames.length; i++) { s.write(frames[i]); await until(i + 1); }
-    }
-  } finally {
-    s.destroy();
-  }
-  return got;
+  return exchangeAt({ host: dp.host, port: dp.port }, frames, answers, oneWrite);
 }
 
 /** A placement's bytes without its lease (each leased lookup takes the next one). */
