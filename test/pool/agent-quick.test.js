@@ -7,9 +7,6 @@
 // of one key on one connection keep their order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemCacheClient } from '../../dist/index.js';
-import { startMeta } from '../../dist/pool/meta.js';
-import { startAgent } from '../../dist/pool/agent.js';
 import { DataConn, ChunkSink } from '../../dist/client/data-conn.js';
 import { OP, encodeRequest } from '../../dist/protocol/data-frames.js';
 import { encodeAlloc, encodeCommit, encodeLookup, decodePlacement } from '../../dist/protocol/pool-control.js';
@@ -20,23 +17,19 @@ import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
 import { InflightBackend } from '../../dist/device/inflight.js';
 import { createSimBackend } from '../../dist/device/index.js';
 import { exchange as exchangeAt } from './_exchange.js';
+import { inProcessPool } from './_inproc.js';
 
 const SEG = 1 << 20;
 let meta, agent, c;
 
+let pool;
+
 test.before(async () => {
-  meta = await startMeta();
-  let registered;
-  const done = new Promise((r) => { registered = r; });
-  agent = await startAgent({ meta: meta.url, rank: 0, hbm: SEG, dram: SEG, onRegistered: () => registered() });
-  await done;
-  c = await MemCacheClient.connect(meta.url);
+  pool = await inProcessPool({ ranks: [0], hbm: SEG, dram: SEG });
+  ({ meta, mc: c } = pool);
+  agent = pool.agents[0];
 });
-test.after(async () => {
-  await c?.close();
-  await agent?.close();
-  await meta?.close();
-});
+test.after(async () => { await pool?.close(); });
 
 const secret = () => meta.registry.agent(0).secret;
 const resign = (g, over, key) => signGrant(secret(), { ...g, ...over }, key);

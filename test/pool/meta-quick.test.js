@@ -7,30 +7,24 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
-import { MemCacheClient, MMC } from '../../dist/index.js';
-import { startMeta } from '../../dist/pool/meta.js';
-import { startAgent } from '../../dist/pool/agent.js';
+import { MMC } from '../../dist/index.js';
 import { DataConn, ChunkSink } from '../../dist/client/data-conn.js';
 import { OP, HEADER_BYTES, decodeHead, encodeRequest } from '../../dist/protocol/data-frames.js';
 import { encodeAlloc, encodeCommit, encodeLookup, encodeRelease, decodePlacement } from '../../dist/protocol/pool-control.js';
 import { exchange as exchangeAt } from './_exchange.js';
+import { inProcessPool } from './_inproc.js';
 
 const SEG = 1 << 20;
 let meta, agent, c;
 
+let pool;
+
 test.before(async () => {
-  meta = await startMeta();
-  let registered;
-  const done = new Promise((r) => { registered = r; });
-  agent = await startAgent({ meta: meta.url, rank: 0, hbm: SEG, dram: SEG, onRegistered: () => registered() });
-  await done;
-  c = await MemCacheClient.connect(meta.url);
+  pool = await inProcessPool({ ranks: [0], hbm: SEG, dram: SEG });
+  ({ meta, mc: c } = pool);
+  agent = pool.agents[0];
 });
-test.after(async () => {
-  await c?.close();
-  await agent?.close();
-  await meta?.close();
-});
+test.after(async () => { await pool?.close(); });
 
 const frame = (op, id, body) => Buffer.concat([encodeRequest(op, id, '', '', body.length), body]);
 
