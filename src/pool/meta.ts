@@ -50,7 +50,7 @@ export function metaOps(pool: MetaPool, registry: Registry): PoolOps {
   const binary: Record<number, [string, ControlHandler]> = {
     [OP.ALLOC]: ['alloc', async (c) => encodePlacement(await pool.alloc(decodeAlloc(c)))],
     [OP.COMMIT]: ['commit', async (c) => encodeCodes(await pool.commit(decodeCommit(c)))],
-    [OP.LOOKUP]: ['lookup', (c) => lookup(c)],
+    [OP.LOOKUP]: ['lookup', lookup],
     [OP.RELEASE]: ['release', (c) => { pool.release(decodeRelease(c)); return undefined; }],
   };
   const json: Record<number, [string, JsonHandler]> = {

@@ -20,3 +20,14 @@ export async function inProcessPool({ ranks = [0, 1], hbm = 8 << 20, dram = 8 <<
     async close() { await mc.close(); for (const a of agents) await a.close(); await meta.close(); },
   };
 }
+
+/**
+ * inProcessPool for a whole uvu suite: started in its before hook, closed in its after hook; the
+ * object returned is filled in (mc, meta, agents, ...) once the suite starts.
+ */
+export function poolForSuite(suite, options) {
+  const pool = {};
+  suite.before(async () => { Object.assign(pool, await inProcessPool(options)); });
+  suite.after(async () => { await pool.close?.(); });
+  return pool;
+}

@@ -17,19 +17,13 @@ import { SegmentBlobs } from '../../dist/pool/agent-blobs.js';
 import { InflightBackend } from '../../dist/device/inflight.js';
 import { createSimBackend } from '../../dist/device/index.js';
 import { exchange as exchangeAt } from './_exchange.js';
-import { inProcessPool } from './_inproc.js';
+import { poolForSuite } from './_inproc.js';
 
 const SEG = 1 << 20;
 let meta, agent, c;
 
-let pool;
-
-test.before(async () => {
-  pool = await inProcessPool({ ranks: [0], hbm: SEG, dram: SEG });
-  ({ meta, mc: c } = pool);
-  agent = pool.agents[0];
-});
-test.after(async () => { await pool?.close(); });
+const pool = poolForSuite(test, { ranks: [0], hbm: SEG, dram: SEG });
+test.before(() => { ({ meta, mc: c, agents: [agent] } = pool); });
 
 const secret = () => meta.registry.agent(0).secret;
 const resign = (g, over, key) => signGrant(secret(), { ...g, ...over }, key);

@@ -12,19 +12,13 @@ import { DataConn, ChunkSink } from '../../dist/client/data-conn.js';
 import { OP, HEADER_BYTES, decodeHead, encodeRequest } from '../../dist/protocol/data-frames.js';
 import { encodeAlloc, encodeCommit, encodeLookup, encodeRelease, decodePlacement } from '../../dist/protocol/pool-control.js';
 import { exchange as exchangeAt } from './_exchange.js';
-import { inProcessPool } from './_inproc.js';
+import { poolForSuite } from './_inproc.js';
 
 const SEG = 1 << 20;
 let meta, agent, c;
 
-let pool;
-
-test.before(async () => {
-  pool = await inProcessPool({ ranks: [0], hbm: SEG, dram: SEG });
-  ({ meta, mc: c } = pool);
-  agent = pool.agents[0];
-});
-test.after(async () => { await pool?.close(); });
+const pool = poolForSuite(test, { ranks: [0], hbm: SEG, dram: SEG });
+test.before(() => { ({ meta, mc: c, agents: [agent] } = pool); });
 
 const frame = (op, id, body) => Buffer.concat([encodeRequest(op, id, '', '', body.length), body]);
 
