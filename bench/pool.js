@@ -13,6 +13,10 @@
 //   4. single get of a 1 MiB value, one in flight                        gets/s  goal >= 0.9x all-in-one
 //   5. batch put of 64 B values, 1,024 a batch (control-bound puts)      keys/s  reported
 //   6. meta alloc+commit alone, 1,024 keys a batch (pool only)           keys/s  goal >= 300,000
+//   7. one small round trip: exists of an absent key, one in flight      trips/s reported
+// Row 7 is the price of a control message here (the pool's goes to the meta service). A pool put
+// is the all-in-one's put plus two of them (ALLOC, COMMIT), a get plus one (LOOKUP): below the
+// table the bench prints the 1 MiB ceilings that follow from the round trip it measured.
 // The 74k / 160k goals are the all-in-one figures of issue 11's day (Mooncake publishes 30k / 127k
 // over TCP on one host). Row 6 is what a batch put costs at the meta service: one ALLOC and one
 // COMMIT message of 1,024 keys each through the client's own pool transport (no value written, so
@@ -113,7 +117,29 @@ const ALL_OPS = [
       return timed(seconds, (ks) => allocCommit(side.client, ks, 64), () => freshKeys(side, KEYS.control, BATCH));
     },
   },
+  {
+    op: 'round trip: exists of an absent key', unit: 'trips/s', goal: null,
+    measure(side, seconds) {
+      return timed(seconds, async () => {
+        if (await side.client.exists('pool/absent')) throw new Error(`${side.name}: pool/absent exists`);
+        return 1;
+      });
+    },
+  },
 ];
+
+/**
+ * What the measured control round trip leaves a pool's 1 MiB put and get at most, against the
+ * all-in-one's: a put does its work plus two round trips (ALLOC, COMMIT), a get plus one (LOOKUP).
+ * Null without the rows it needs.
+ */
+export function ceilings(rows) {
+  const find = (words) => rows.find((r) => r.op.startsWith(words));
+  const trip = find('round trip')?.pool;
+  const ceiling = (r, trips) => (r?.allInOne && trip ? { op: r.op, ratio: 1 / (1 + (trips * r.allInOne) / trip) } : null);
+  const out = [ceiling(find('single put 1 MiB'), 2), ceiling(find('single get 1 MiB'), 1)].filter(Boolean);
+  return out.length ? { tripUs: 1e6 / trip, rows: out } : null;
+}
 
 async function open(name) {
   const server = name === 'pool' ? await startPool(SIZES) : await startServe(SIZES);
@@ -187,6 +213,11 @@ export function format(res) {
   for (const r of res.rows) {
     const met = r.met === null ? '' : r.met ? 'met' : 'NOT met';
     lines.push(`| ${r.op} | ${r.unit} | ${f0(r.pool)} | ${f0(r.allInOne)} | ${fx(r.ratio)} | ${r.goal} | ${met} |`);
+  }
+  const c = ceilings(res.rows);
+  if (c) {
+    lines.push('', `A control round trip to the meta service took ${c.tripUs.toFixed(0)} µs in this run; with it, at most:`);
+    for (const x of c.rows) lines.push(`- ${x.op}: ${fx(x.ratio)} all-in-one (the all-in-one's op plus ${x.op.includes('put') ? 'ALLOC and COMMIT' : 'LOOKUP'})`);
   }
   return lines.join('\n');
 }
