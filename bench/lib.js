@@ -164,16 +164,58 @@ export async function startPool({ ranks = 2, hbm = '256MB', dram = '256MB', host
  * Ops per second of `step` (which does some ops and returns how many) run back to back for
  * `seconds` of timed work; `prepare` runs off the clock before each step and hands it its argument.
  */
-export async function timed(seconds, step, prepare = async () => undefined) {
+export async function timed(seconds, step, prepare = async () => undefined, meter = undefined) {
   let ns = 0;
   let ops = 0;
   while (ns < seconds * 1e9) {
     const arg = await prepare();
+    meter?.start();
     const t0 = process.hrtime.bigint();
-    ops += await step(arg);
+    const n = await step(arg);
     ns += Number(process.hrtime.bigint() - t0);
+    meter?.stop(n);
+    ops += n;
   }
   return (ops * 1e9) / ns;
+}
+
+/** CPU time (µs) the processes `pids` have used so far, from /proc (Linux), or null elsewhere. */
+function cpuOf(pids) {
+  try {
+    return pids.reduce((sum, pid) => {
+      // utime and stime, fields 14 and 15 of /proc/PID/stat, counted after the command's ")"
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return sum + ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+    }, 0);
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ: 100 on every Linux architecture Node runs on
+
+/**
+ * Counts the CPU time of this (client) process and of the server processes `pids` spent within
+ * start()..stop(ops) spans, and the ops done in them: perOp() gives µs per op of each, the
+ * server's null where /proc is absent. Clock-tick resolution (10 ms): meant for spans summing
+ * to seconds.
+ */
+export function cpuMeter(pids) {
+  let client = 0;
+  let server = 0;
+  let ops = 0;
+  let c0;
+  let s0;
+  return {
+    start() { c0 = process.cpuUsage(); s0 = cpuOf(pids); },
+    stop(n) {
+      const c = process.cpuUsage(c0);
+      client += c.user + c.system;
+      const s1 = cpuOf(pids);
+      server = s0 === null || s1 === null || server === null ? null : server + s1 - s0;
+      ops += n;
+    },
+    perOp: () => (ops ? { client: client / ops, server: server === null ? null : server / ops } : null),
+  };
 }
 
 /**
@@ -228,6 +270,7 @@ export function clientSide(name, c, server) {
   return {
     name,
     client: c,
+    pids: server.procs?.map((p) => p.pid) ?? [],
     cursors: new Map(),
     transport: c.transport ?? 'http',
     async batchPut(keys, vals) {

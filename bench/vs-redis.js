@@ -26,9 +26,12 @@
 // (codes 0, values 4 KiB / 1 MiB long). Each round runs every op on both sides for --seconds, the
 // side that goes first alternating per round; the table shows the median over rounds.
 // Sized for a 2-core machine: the client, redis-server and the mmc server share the cores.
+// With --cpu, a second table gives the CPU time per op of the client process and of the server
+// processes over the measured rounds (the batch put rows count their off-clock key removal too):
+// where a single get's time goes when the rows are bound by round trips.
 //
 // Usage: node bench/vs-redis.js [--rounds N] [--seconds S] [--redis-server PATH]
-//                               [--redis-batch mset|pipeline] [--pool] [--json] [--help]
+//                               [--redis-batch mset|pipeline] [--pool] [--cpu] [--json] [--help]
 //        import { run, format } from './vs-redis.js'; format(await run({ rounds: 2 }));
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -37,7 +40,7 @@ import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { MemCacheClient } from '../dist/client/index.js';
 import {
-  clientSide, f0, freePort, fx, freshKeys, makeValues, median, onlyWords, pickOps, positive, spawnReady, startPool, startServe, stopProcess, timed,
+  clientSide, cpuMeter, f0, freePort, fx, freshKeys, makeValues, median, onlyWords, pickOps, positive, spawnReady, startPool, startServe, stopProcess, timed,
 } from './lib.js';
 
 const KiB = 1024;
@@ -97,6 +100,7 @@ async function openRedis(path, batchHow) {
   const pipeline = batchHow === 'pipeline';
   return {
     name: 'redis',
+    pids: [proc.pid],
     cursors: new Map(),
     version,
     async batchPut(keys, vals) {
@@ -125,9 +129,10 @@ async function openRedis(path, batchHow) {
 }
 
 /** Gets per second at `concurrency` workers over the prefilled keys, for `seconds`. */
-async function concurrentGets(side, seconds, concurrency) {
+async function concurrentGets(side, seconds, concurrency, meter) {
   let next = 0;
   let ops = 0;
+  meter?.start();
   const t0 = process.hrtime.bigint();
   const end = t0 + BigInt(Math.round(seconds * 1e9));
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -136,44 +141,46 @@ async function concurrentGets(side, seconds, concurrency) {
       ops++;
     }
   }));
-  return (ops * 1e9) / Number(process.hrtime.bigint() - t0);
+  const ns = Number(process.hrtime.bigint() - t0);
+  meter?.stop(ops);
+  return (ops * 1e9) / ns;
 }
 
 /** The five operations: what they measure, and how one side does them for `seconds`. */
 const ALL_OPS = [
   {
     op: 'batch put 4 KiB (1,024 a batch)', unit: 'KV/s',
-    async measure(side, seconds) {
+    async measure(side, seconds, meter) {
       let v = 0;
       return timed(seconds, async (keys) => {
         await side.batchPut(keys, keys.map(() => SMALL[v++ % SMALL.length]));
         return keys.length;
-      }, () => freshKeys(side, KEYS.put, BATCH));
+      }, () => freshKeys(side, KEYS.put, BATCH), meter);
     },
   },
   {
     op: 'batch get 4 KiB (1,024 a batch)', unit: 'KV/s',
-    async measure(side, seconds) {
+    async measure(side, seconds, meter) {
       let at = 0;
       return timed(seconds, async () => {
         const keys = KEYS.get.slice(at, at + BATCH);
         at = (at + BATCH) % GET_KEYS;
         await side.batchGet(keys, 4 * KiB);
         return keys.length;
-      });
+      }, undefined, meter);
     },
   },
-  { op: 'single get 4 KiB, concurrency 1', unit: 'gets/s', measure: (side, seconds) => concurrentGets(side, seconds, 1) },
-  { op: 'single get 4 KiB, concurrency 16', unit: 'gets/s', measure: (side, seconds) => concurrentGets(side, seconds, 16) },
+  { op: 'single get 4 KiB, concurrency 1', unit: 'gets/s', measure: (side, seconds, meter) => concurrentGets(side, seconds, 1, meter) },
+  { op: 'single get 4 KiB, concurrency 16', unit: 'gets/s', measure: (side, seconds, meter) => concurrentGets(side, seconds, 16, meter) },
   {
     op: 'put + get 1 MiB', unit: 'cycles/s',
-    async measure(side, seconds) {
+    async measure(side, seconds, meter) {
       let v = 0;
       return timed(seconds, async ([k]) => {
         await side.put(k, BIG[v++ % BIG.length]);
         await side.get(k, MiB);
         return 1;
-      }, () => freshKeys(side, KEYS.big, 1));
+      }, () => freshKeys(side, KEYS.big, 1), meter);
     },
   },
 ];
@@ -189,7 +196,7 @@ async function prefill(side) {
  * Measure: rows of { op, unit, redis, ours, ratio, met, redisRounds, oursRounds } (medians over
  * rounds; redis fields null without redis-server) plus what was measured with what.
  */
-export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server', redisBatch = 'mset', pool = false, log = () => {}, only } = {}) {
+export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server', redisBatch = 'mset', pool = false, cpu = false, log = () => {}, only } = {}) {
   const OPS = pickOps(ALL_OPS, only);
   const redisPath = which(redisServer);
   if (!redisPath) log(NO_REDIS);
@@ -199,17 +206,20 @@ export async function run({ rounds = 3, seconds = 2, redisServer = 'redis-server
     if (redisPath) sides.push(await openRedis(redisPath, redisBatch));
     for (const s of sides) await prefill(s);
     const results = OPS.map(() => ({ ours: [], redis: [] }));
+    // with cpu: a meter per op and side, over the measured rounds
+    const meters = OPS.map(() => Object.fromEntries(sides.map((s) => [s.name, cpu ? cpuMeter(s.pids) : undefined])));
     // warm-up (JIT, connections, allocator), not reported
     for (const [i, o] of OPS.entries()) for (const s of sides) await o.measure(s, Math.min(1, seconds / 2));
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...sides].reverse() : sides;
-      for (const [i, o] of OPS.entries()) for (const s of order) results[i][s.name].push(await o.measure(s, seconds));
+      for (const [i, o] of OPS.entries()) for (const s of order) results[i][s.name].push(await o.measure(s, seconds, meters[i][s.name]));
     }
     const rows = OPS.map((o, i) => {
       const ours = median(results[i].ours);
       const redis = redisPath ? median(results[i].redis) : null;
       const ratio = redis ? ours / redis : null;
-      return { op: o.op, unit: o.unit, redis, ours, ratio, goal: GOAL, met: ratio === null ? null : ratio >= GOAL, redisRounds: results[i].redis, oursRounds: results[i].ours };
+      const cpuPerOp = cpu ? { ours: meters[i].ours.perOp(), redis: meters[i].redis?.perOp() ?? null } : undefined;
+      return { op: o.op, unit: o.unit, redis, ours, ratio, goal: GOAL, met: ratio === null ? null : ratio >= GOAL, redisRounds: results[i].redis, oursRounds: results[i].ours, cpuPerOp };
     });
     return {
       bench: 'vs-redis', rounds, seconds, node: process.version, cores: os.cpus().length,
@@ -236,6 +246,15 @@ export function format(res) {
     const goal = r.met === null ? 'not measured' : r.met ? 'met' : 'NOT met';
     lines.push(`| ${r.op} | ${r.unit} | ${f0(r.redis)} | ${f0(r.ours)} | ${fx(r.ratio)} | ${goal} |`);
   }
+  if (res.rows.some((r) => r.cpuPerOp)) {
+    const us = (x) => (x === null || x === undefined ? '—' : x.toFixed(1));
+    lines.push('', 'CPU time per op (µs), over the measured rounds: the client process, and the server processes (redis-server; mmc serve, or the meta service and agents)', '',
+      '| operation | Redis: client | Redis: server | ours: client | ours: server |', '|---|---:|---:|---:|---:|');
+    for (const r of res.rows) {
+      const { redis: R, ours: O } = r.cpuPerOp;
+      lines.push(`| ${r.op} | ${us(R?.client)} | ${us(R?.server)} | ${us(O?.client)} | ${us(O?.server)} |`);
+    }
+  }
   return lines.join('\n');
 }
 
@@ -249,6 +268,7 @@ async function main() {
       if (s !== 'mset' && s !== 'pipeline') throw new InvalidArgumentError('mset or pipeline');
       return s;
     }, 'mset')
+    .option('--cpu', 'also print the CPU time per op of the client and of the server processes (Linux /proc)')
     .option('--pool', 'our side is a pool (1 mmc meta + 2 mmc local agents, value bytes client <-> agents) instead of mmc serve')
     .option('--only <words>', 'measure only the operations whose name contains one of these comma-separated words', onlyWords)
     .option('--json', 'print the results as JSON instead of the table')
