@@ -85,7 +85,8 @@ function size(v: string, what: string, allowZero = true): number {
   }
 }
 
-function count(v: string, what: string): number {
+/** A positive whole number given as a flag's text, or MMC_INVALID_PARAM naming the flag. */
+export function count(v: string, what: string): number {
   if (!/^\s*[0-9]+\s*$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw invalid(`${what}: expected a positive integer, got '${v}'`);
   return Number(v);
 }

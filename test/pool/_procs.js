@@ -36,8 +36,8 @@ export function spawnMmc(args, ready, timeoutMs = 20_000, env = {}) {
   });
 }
 
-export async function startMetaProc(port) {
-  const r = await spawnMmc(['meta', '--listen', `127.0.0.1:${port}`], /listening on (http:\/\/[0-9.]+:\d+)/);
+export async function startMetaProc(port, extra = []) {
+  const r = await spawnMmc(['meta', '--listen', `127.0.0.1:${port}`, ...extra], /listening on (http:\/\/[0-9.]+:\d+)/);
   return { ...r, url: r.m[1] };
 }
 
