@@ -66,18 +66,35 @@ export class SegmentBlobs {
     if (last.offset + last.size > end) this.insert({ key: undefined, offset: end, size: last.offset + last.size - end, gen: last.gen });
   }
 
+  /**
+   * Sets what the range holds: `key` (undefined: freed) at `gen`. What overlapped it goes; the
+   * parts sticking out stay, as freed spans. A span over exactly the same range (the common case:
+   * a freed range given out again at its size, an entry freed) is changed in place: no search for
+   * overlaps, no splice, no garbage.
+   */
+  private set(key: string | undefined, offset: number, size: number, gen: number): void {
+    const same = this.spans.startingAt(offset);
+    if (same !== undefined && same.size === size) {
+      if (same.key !== undefined && this.byKey.get(same.key) === same) this.byKey.delete(same.key);
+      same.key = key;
+      same.gen = gen;
+      if (key !== undefined) this.byKey.set(key, same);
+      return;
+    }
+    this.cut(offset, size);
+    this.insert({ key, offset, size, gen });
+  }
+
   /** The range was freed at generation `gen`: what it held goes, a freed span stays. */
   freed(offset: number, size: number, gen: number): void {
-    this.cut(offset, size);
-    this.insert({ key: undefined, offset, size, gen });
+    this.set(undefined, offset, size, gen);
   }
 
   /** Records `key` at its range, replacing what overlapped it; the key's entry elsewhere becomes a freed span. */
   record(e: BlobEntry): void {
     const old = this.byKey.get(e.key);
     if (old) this.freed(old.offset, old.size, old.gen);
-    this.cut(e.offset, e.size);
-    this.insert({ key: e.key, offset: e.offset, size: e.size, gen: e.gen });
+    this.set(e.key, e.offset, e.size, e.gen);
   }
 
   clear(): void {
