@@ -25,11 +25,15 @@ export class SegmentBlobs {
     return this.byKey.size;
   }
 
+  /**
+   * The entry of `key`. It is the map's own object, not a copy: a later record or freed may change
+   * it in place (set()), so read what is needed of it before changing the map.
+   */
   find(key: string): BlobEntry | undefined {
     return this.byKey.get(key) as BlobEntry | undefined;
   }
 
-  /** The entry starting exactly at `offset` (not a freed span). */
+  /** The entry starting exactly at `offset` (not a freed span); the map's own object, as find's. */
   startingAt(offset: number): BlobEntry | undefined {
     const e = this.spans.startingAt(offset);
     return e?.key === undefined ? undefined : e as BlobEntry;

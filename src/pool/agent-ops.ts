@@ -188,8 +188,10 @@ async function copy(s: AgentState, v: unknown): Promise<undefined> {
   if (src === undefined || e === undefined || e.size !== c.size) throw new MmcError(MMC.MMC_ERROR, `nothing recorded at ${c.srcMedium} ${c.srcOffset}`);
   const r = s.backend.copy(src.device, c.srcOffset, dst.device, c.dstOffset, c.size);
   if (r) await r;
+  // the entry is the map's own, changed by what follows: what it says is taken first
+  const moved = { key: e.key, offset: c.dstOffset, size: e.size, gen: e.gen };
   src.blobs.freed(c.srcOffset, c.size, e.gen);
-  dst.blobs.record({ ...e, offset: c.dstOffset });
+  dst.blobs.record(moved);
   return undefined;
 }
 
