@@ -12,9 +12,9 @@ import { MMC, MmcError, invalid } from '../errors.js';
 import { verifyFree } from '../protocol/pool-free.js';
 import type { AgentState } from './agent-ops.js';
 
-export async function freeRanges(s: AgentState, v: unknown): Promise<undefined> {
+export async function freeRanges(s: AgentState, chunks: Uint8Array[]): Promise<undefined> {
   if (s.secret === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${s.rank} is not registered at the meta service yet`);
-  const f = verifyFree(s.secret, v);
+  const f = verifyFree(s.secret, chunks);
   if (f.incarnation !== s.incarnation) throw invalid(`refused by rank agent: a free for incarnation ${f.incarnation}, this is ${s.incarnation}`);
   const segs = f.ranges.map((r) => {
     const seg = s.segments.get(r.medium);

@@ -15,7 +15,7 @@ import { checkCopy, copyKey } from '../protocol/pool-frames.js';
 import { decodeStrict } from '../protocol/utf8.js';
 import type { Answers, Pending, SessionOps } from '../server/data-ops.js';
 import { SegmentBlobs } from './agent-blobs.js';
-import { controlBody, refused } from './control-body.js';
+import { binaryBody, controlBody, refused } from './control-body.js';
 import { readBatch, writeBatch } from './agent-batch.js';
 import { freeRanges } from './agent-free.js';
 
@@ -205,7 +205,7 @@ export function agentOps(s: AgentState): SessionOps {
         if (head.op === OP.COPY) return controlBody(head, out, 'copy', (v) => copy(s, v));
         if (head.op === OP.WRITES) return writeBatch(s, head, out);
         if (head.op === OP.READS) return readBatch(s, head, out);
-        if (head.op === OP.FREE) return controlBody(head, out, 'free', (v) => freeRanges(s, v));
+        if (head.op === OP.FREE) return binaryBody(head, out, 'free', (chunks) => freeRanges(s, chunks));
         throw refuse(`op ${head.op} is not a rank agent's (WRITE, READ, COPY, WRITES, READS, FREE)`);
       } catch (e) {
         return refused(head, out, e);

@@ -11,7 +11,6 @@ import { MMC, MmcError } from '../errors.js';
 import { answerError } from '../client/data-conn.js';
 import { OP } from '../protocol/data-frames.js';
 import { MAX_FREE_RANGES, signFree } from '../protocol/pool-free.js';
-import { encodeJson } from '../protocol/pool-frames.js';
 import type { HeldFrees, HeldRange } from '../store/held.js';
 import type { MemCache } from '../store/memcache.js';
 import type { AgentConns } from './agent-conns.js';
@@ -88,7 +87,7 @@ export class FreeNotices {
   private async notify(rank: number, ranges: HeldRange[]): Promise<void> {
     const a = this.registry.agent(rank);
     if (a === undefined) throw new MmcError(MMC.MMC_ERROR, `rank ${rank} has no agent (its segments are being dropped)`);
-    const body = encodeJson(signFree(a.secret, a.incarnation, ranges.map((r) => ({ medium: r.seg.medium, offset: r.offset, size: r.size, gen: r.gen }))));
+    const body = signFree(a.secret, a.incarnation, ranges.map((r) => ({ medium: r.seg.medium, offset: r.offset, size: r.size, gen: r.gen })));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

@@ -44,7 +44,7 @@ export interface GrantGroup { rank: number; slot: number; addr: string; grant: U
 export interface Placement { lease: number; items: PlacedItem[]; groups: GrantGroup[] }
 
 /** Reads a message front to back; anything short or left over is `bad <what> message`. */
-class Reader {
+export class Reader {
   at = 0;
   readonly b: Buffer;
   constructor(chunks: readonly Uint8Array[], readonly what: string) {
@@ -87,7 +87,8 @@ class Reader {
   done(): void { if (this.at !== this.b.length) this.bad('bytes left over'); }
 }
 
-function u64(b: Buffer, at: number, n: number): void {
+/** Writes `n` (a whole number up to 2^53 - 1) as u64: low u32, high u32. */
+export function u64(b: Buffer, at: number, n: number): void {
   b.writeUInt32LE(n % 0x100000000, at);
   b.writeUInt32LE(Math.floor(n / 0x100000000), at + 4);
 }

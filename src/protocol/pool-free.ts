@@ -5,44 +5,74 @@
  * acknowledged its FREE (code 0); the agent drops what its map held there and from then on refuses
  * writes granted for the range's generation or an older one (src/pool/agent-blobs.ts).
  *
- * The value is JSON: { incarnation, ranges: [[medium, offset, size, gen], ...], mac }, medium 1
- * hbm, 2 dram; mac (base64) is HMAC-SHA256 under the secret of the agent's registration over the
- * incarnation and the ranges, so only the meta service that granted the ranges can free them.
+ *   u32 incarnation | u32 N | N x range | MAC (32 bytes)
+ *   range: u8 medium (1 hbm, 2 dram) | u8 0 | u16 0 | u32 gen | u64 offset | u64 size  (24 bytes)
+ *
+ * All little-endian, u64 as in pool-control.ts. The MAC is HMAC-SHA256 under the secret of the
+ * agent's registration over every byte before it, so only the meta service that granted the
+ * ranges can free them. Binary, as the other hot control messages: a batch remove or an eviction
+ * frees a range per key.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Medium } from '../device/types.js';
 import { invalid } from '../errors.js';
+import { Reader, u64 } from './pool-control.js';
 
 export interface FreedRange { medium: Medium; offset: number; size: number; gen: number }
-export interface FreeRequest { incarnation: number; ranges: [number, number, number, number][]; mac: string }
 
 const MEDIUM_CODE: Record<Medium, number> = { hbm: 1, dram: 2 };
 const MEDIUM_OF = [undefined, 'hbm', 'dram'] as const;
-/** Ranges in one FREE (a JSON message well under MAX_CONTROL_BYTES). */
+const HEAD_BYTES = 8;
+const RANGE_BYTES = 24;
+const MAC_BYTES = 32;
+/** Ranges in one FREE (1.5 MiB, well under MAX_CONTROL_BYTES). */
 export const MAX_FREE_RANGES = 65536;
 
-function macOf(secret: Uint8Array, incarnation: number, ranges: FreeRequest['ranges']): Buffer {
-  return createHmac('sha256', secret).update(JSON.stringify([incarnation, ranges])).digest();
-}
+const macOf = (secret: Uint8Array, signed: Uint8Array): Buffer => createHmac('sha256', secret).update(signed).digest();
 
-export function signFree(secret: Uint8Array, incarnation: number, ranges: readonly FreedRange[]): FreeRequest {
-  const rs = ranges.map((r): [number, number, number, number] => [MEDIUM_CODE[r.medium], r.offset, r.size, r.gen]);
-  return { incarnation, ranges: rs, mac: macOf(secret, incarnation, rs).toString('base64') };
+export function signFree(secret: Uint8Array, incarnation: number, ranges: readonly FreedRange[]): Buffer {
+  const n = ranges.length;
+  const end = HEAD_BYTES + RANGE_BYTES * n;
+  const b = Buffer.alloc(end + MAC_BYTES);
+  b.writeUInt32LE(incarnation >>> 0, 0);
+  b.writeUInt32LE(n, 4);
+  for (let i = 0; i < n; i++) {
+    const r = ranges[i];
+    const at = HEAD_BYTES + RANGE_BYTES * i;
+    b[at] = MEDIUM_CODE[r.medium];
+    b.writeUInt32LE(r.gen >>> 0, at + 4);
+    u64(b, at + 8, r.offset);
+    u64(b, at + 16, r.size);
+  }
+  macOf(secret, b.subarray(0, end)).copy(b, end);
+  return b;
 }
-
-const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
-const isU32 = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
 
 /** The ranges of a FREE that is well formed and signed under `secret`; else MMC_INVALID_PARAM naming why. */
-export function verifyFree(secret: Uint8Array, v: unknown): { incarnation: number; ranges: FreedRange[] } {
-  const o = v as Partial<FreeRequest> | null;
-  const ok = typeof o === 'object' && o !== null && isU32(o.incarnation) && typeof o.mac === 'string'
-    && Array.isArray(o.ranges) && o.ranges.length <= MAX_FREE_RANGES
-    && o.ranges.every((r) => Array.isArray(r) && r.length === 4 && MEDIUM_OF[r[0]] !== undefined && r[0] !== 0
-      && isCount(r[1]) && isCount(r[2]) && r[2] > 0 && isU32(r[3]));
-  if (!ok) throw invalid('bad free message');
-  const want = macOf(secret, o.incarnation!, o.ranges!);
-  const got = Buffer.from(o.mac!, 'base64');
-  if (got.length !== want.length || !timingSafeEqual(want, got)) throw invalid('refused by rank agent: the free message is not signed by the meta service of this registration');
-  return { incarnation: o.incarnation!, ranges: o.ranges!.map(([m, offset, size, gen]) => ({ medium: MEDIUM_OF[m]!, offset, size, gen })) };
+export function verifyFree(secret: Uint8Array, chunks: readonly Uint8Array[]): { incarnation: number; ranges: FreedRange[] } {
+  const r: Reader = new Reader(chunks, 'free');
+  const incarnation = r.u32();
+  const n = r.u32();
+  if (n > MAX_FREE_RANGES) r.bad(`${n} ranges (at most ${MAX_FREE_RANGES})`);
+  const end = HEAD_BYTES + RANGE_BYTES * n;
+  if (r.b.length !== end + MAC_BYTES) r.bad(`${r.b.length} bytes for ${n} ranges`);
+  // signed first: nothing of an unsigned message is looked at further
+  const got = r.b.subarray(end);
+  if (!timingSafeEqual(macOf(secret, r.b.subarray(0, end)), got)) {
+    throw invalid('refused by rank agent: the free message is not signed by the meta service of this registration');
+  }
+  const ranges = new Array<FreedRange>(n);
+  for (let i = 0; i < n; i++) {
+    const medium = MEDIUM_OF[r.u8()];
+    if (medium === undefined) r.bad('a medium is not 1 (hbm) or 2 (dram)');
+    if (r.u8() !== 0 || r.u16() !== 0) r.bad('padding is not zero');
+    const gen = r.u32();
+    const offset = r.u64();
+    const size = r.u64();
+    if (size === 0) r.bad('an empty range');
+    ranges[i] = { medium, offset, size, gen };
+  }
+  r.bytes(MAC_BYTES);
+  r.done();
+  return { incarnation, ranges };
 }

@@ -1,6 +1,7 @@
 // Freed ranges in the pool: the meta service hands a freed range out again only after the agent
 // holding it acknowledged a FREE; the agent's journal drops what was freed and refuses writes
 // granted for a freed generation; a batch lookup holds its blobs until the client releases it.
+import { createHmac } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemCacheClient } from '../../dist/index.js';
@@ -38,6 +39,13 @@ async function inProcessPool(n, seg, opts = {}) {
     await meta.close();
   };
   return { meta, agents, c, close };
+}
+
+/** A FREE message whose bytes were changed, signed again under `secret` (its MAC: the last 32 bytes). */
+function resign(msg, secret) {
+  const end = msg.length - 32;
+  createHmac('sha256', secret).update(msg.subarray(0, end)).digest().copy(msg, end);
+  return msg;
 }
 
 const settled = (meta) => waitFor(() => meta.frees.pending().ranges === 0, 15_000, 'the FREE notices to be acknowledged');
@@ -139,16 +147,28 @@ test('a FREE not signed by the meta service of the registration is refused and c
   try {
     await c.put('kept', Buffer.from('kept'));
     const a = meta.registry.agent(0);
-    const ask = async (body) => {
-      const b = Buffer.from(JSON.stringify(body));
-      return answerError(await conn.request(OP.FREE, '', '', [b], b.length)).message;
-    };
+    const ask = async (b) => answerError(await conn.request(OP.FREE, '', '', [b], b.length)).message;
     const whole = [{ medium: 'dram', offset: 0, size: MiB, gen: 2 ** 31 }];
+    const signed = signFree(a.secret, a.incarnation, whole);
     assert.match(await ask(signFree(Buffer.alloc(32), a.incarnation, whole)), /not signed by the meta service/);
     assert.match(await ask(signFree(a.secret, a.incarnation + 1, whole)), /a free for incarnation/);
     assert.match(await ask(signFree(a.secret, a.incarnation, [{ medium: 'hbm', offset: 0, size: 64, gen: 1 }])), /no hbm segment/);
     assert.match(await ask(signFree(a.secret, a.incarnation, [{ medium: 'dram', offset: MiB - 1, size: 64, gen: 1 }])), /outside segment/);
-    assert.match(await ask({ incarnation: a.incarnation, ranges: [[3, 0, 1, 1]], mac: '' }), /bad free message/);
+    // a signed message with a byte changed: the MAC no longer matches
+    const flipped = Buffer.from(signed);
+    flipped[8 + 8] ^= 1; // the range's offset
+    assert.match(await ask(flipped), /not signed by the meta service/);
+    // malformed: short, a count that does not match the length, a count over the limit
+    assert.match(await ask(Buffer.alloc(4)), /bad free message/);
+    assert.match(await ask(signed.subarray(0, signed.length - 1)), /bad free message/);
+    const many = Buffer.from(signed);
+    many.writeUInt32LE(0xffffffff, 4);
+    assert.match(await ask(many), /bad free message/);
+    // signed but not a range of ours: medium 3, or a range of 0 bytes
+    const medium3 = signFree(a.secret, a.incarnation, [{ medium: 'dram', offset: 0, size: 64, gen: 1 }]);
+    medium3[8] = 3;
+    assert.match(await ask(resign(medium3, a.secret)), /bad free message: a medium/);
+    assert.match(await ask(signFree(a.secret, a.incarnation, [{ medium: 'dram', offset: 0, size: 0, gen: 1 }])), /bad free message: an empty range/);
     assert.is(agents[0].blobs().dram, 1);
     assert.is(Buffer.from(await c.get('kept')).toString(), 'kept');
   } finally {
