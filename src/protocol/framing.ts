@@ -132,19 +132,27 @@ export function encodeKeyList(keys: readonly string[]): Buffer {
 }
 
 /**
- * u32 N | u32 keyLen × N | (u32 × N × `extra`, left for the caller) | key bytes, in one buffer.
- * Keys are written straight into it (no Buffer per key).
+ * `front` bytes, left for the caller to fill (a message's fields before its key list), then the
+ * key list: the whole message in one buffer.
  */
-function keyTable(keys: readonly string[], extra: number): Buffer {
+export function encodeKeyListAfter(front: number, keys: readonly string[]): Buffer {
+  return keyTable(keys, 0, front);
+}
+
+/**
+ * (`front` bytes left for the caller) | u32 N | u32 keyLen × N | (u32 × N × `extra`, left for the
+ * caller) | key bytes, in one buffer. Keys are written straight into it (no Buffer per key).
+ */
+function keyTable(keys: readonly string[], extra: number, front = 0): Buffer {
   const n = keys.length;
   const lens = new Array<number>(n);
   let total = 0;
   for (let i = 0; i < n; i++) { lens[i] = Buffer.byteLength(keys[i], 'utf8'); total += lens[i]; }
-  let off = 4 + 4 * (n + extra * n);
+  let off = front + 4 + 4 * (n + extra * n);
   const buf = Buffer.allocUnsafe(off + total);
-  buf.writeUInt32LE(n, 0);
+  buf.writeUInt32LE(n, front);
   for (let i = 0; i < n; i++) {
-    buf.writeUInt32LE(lens[i], 4 + 4 * i);
+    buf.writeUInt32LE(lens[i], front + 4 + 4 * i);
     off += buf.write(keys[i], off, lens[i], 'utf8');
   }
   return buf;

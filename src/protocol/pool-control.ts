@@ -26,7 +26,7 @@
  * placements (handles) under that id until COMMIT, so the keys cross and are decoded once.
  */
 import { invalid } from '../errors.js';
-import { FrameError, decodeKeyListChunks, encodeKeyList } from './framing.js';
+import { FrameError, decodeKeyListChunks, encodeKeyListAfter } from './framing.js';
 
 export interface AllocRequest { keys: string[]; sizes: number[]; query: string; batch: boolean }
 /** A batch's COMMIT names its ALLOC's id (ok: one per item of the ALLOC); a single key's, the key. */
@@ -94,15 +94,16 @@ export function u64(b: Buffer, at: number, n: number): void {
 }
 
 export function encodeAlloc(r: AllocRequest): Buffer {
-  const q = Buffer.from(r.query, 'latin1');
+  const qLen = r.query.length; // latin1: a byte a character
   const n = r.keys.length;
-  const head = Buffer.alloc(8 + q.length + 8 * n);
-  head[0] = r.batch ? 1 : 0;
-  head.writeUInt16LE(q.length, 2);
-  q.copy(head, 4);
-  head.writeUInt32LE(n, 4 + q.length);
-  for (let i = 0; i < n; i++) u64(head, 8 + q.length + 8 * i, r.sizes[i]);
-  return Buffer.concat([head, encodeKeyList(r.keys)]);
+  const b = encodeKeyListAfter(8 + qLen + 8 * n, r.keys);
+  b[0] = r.batch ? 1 : 0;
+  b[1] = 0;
+  b.writeUInt16LE(qLen, 2);
+  b.write(r.query, 4, qLen, 'latin1');
+  b.writeUInt32LE(n, 4 + qLen);
+  for (let i = 0; i < n; i++) u64(b, 8 + qLen + 8 * i, r.sizes[i]);
+  return b;
 }
 
 export function decodeAlloc(chunks: readonly Uint8Array[]): AllocRequest {
@@ -121,15 +122,12 @@ export function decodeAlloc(chunks: readonly Uint8Array[]): AllocRequest {
 
 export function encodeCommit(r: CommitRequest): Buffer {
   const n = r.ok.length;
-  const head = Buffer.alloc(8 + n + (r.batch ? 4 : 0));
-  head[0] = r.batch ? 1 : 0;
-  head.writeUInt32LE(n, 4);
-  for (let i = 0; i < n; i++) head[8 + i] = r.ok[i] ? 1 : 0;
-  if (r.batch) {
-    head.writeUInt32LE(r.id >>> 0, 8 + n);
-    return head;
-  }
-  return Buffer.concat([head, encodeKeyList(r.keys)]);
+  const b = r.batch ? Buffer.allocUnsafe(8 + n + 4) : encodeKeyListAfter(8 + n, r.keys);
+  b.writeUInt32LE(r.batch ? 1 : 0, 0); // u8 batch | u8 0 | u16 0
+  b.writeUInt32LE(n, 4);
+  for (let i = 0; i < n; i++) b[8 + i] = r.ok[i] ? 1 : 0;
+  if (r.batch) b.writeUInt32LE(r.id >>> 0, 8 + n);
+  return b;
 }
 
 export function decodeCommit(chunks: readonly Uint8Array[]): CommitRequest {
@@ -152,7 +150,11 @@ export function decodeCommit(chunks: readonly Uint8Array[]): CommitRequest {
 }
 
 export function encodeLookup(r: LookupRequest): Buffer {
-  return Buffer.concat([Buffer.from([r.batch ? 1 : 0, r.unleased ? 1 : 0, 0, 0]), encodeKeyList(r.keys)]);
+  const b = encodeKeyListAfter(4, r.keys);
+  b[0] = r.batch ? 1 : 0;
+  b[1] = r.unleased ? 1 : 0;
+  b.writeUInt16LE(0, 2);
+  return b;
 }
 
 export function decodeLookup(chunks: readonly Uint8Array[]): LookupRequest {
@@ -178,33 +180,53 @@ export function decodeRelease(chunks: readonly Uint8Array[]): number {
   return lease;
 }
 
+/** The placement's bytes, written into one buffer sized first (no part buffers, no concat). */
 export function encodePlacement(p: Placement): Buffer {
   const n = p.items.length;
-  const reasons = p.items.map((it) => (it.reason ? Buffer.from(it.reason, 'utf8').subarray(0, 0xffff) : undefined));
-  const head = Buffer.alloc(12 + 14 * n);
-  head.writeUInt32LE(p.lease >>> 0, 0);
-  head.writeUInt32LE(n, 4);
-  head.writeUInt32LE(p.groups.length, 8);
+  // reasons are rare: only the items with one get a buffer
+  let reasons: (Buffer | undefined)[] | undefined;
+  let size = 12 + 14 * n;
+  for (let i = 0; i < n; i++) {
+    const reason = p.items[i].reason;
+    if (!reason) continue;
+    reasons ??= new Array<Buffer | undefined>(n);
+    reasons[i] = Buffer.from(reason, 'utf8').subarray(0, 0xffff);
+    size += reasons[i]!.length;
+  }
+  const addrLens = new Array<number>(p.groups.length);
+  for (let g = 0; g < p.groups.length; g++) {
+    const gr = p.groups[g];
+    addrLens[g] = Buffer.byteLength(gr.addr, 'utf8');
+    size += 16 + addrLens[g] + gr.grant.byteLength + 4 * gr.items.length;
+  }
+  const b = Buffer.allocUnsafe(size);
+  b.writeUInt32LE(p.lease >>> 0, 0);
+  b.writeUInt32LE(n, 4);
+  b.writeUInt32LE(p.groups.length, 8);
   for (let i = 0; i < n; i++) {
     const at = 12 + 14 * i;
-    head.writeInt32LE(p.items[i].code | 0, at);
-    u64(head, at + 4, p.items[i].size);
-    head.writeUInt16LE(reasons[i]?.length ?? 0, at + 12);
+    b.writeInt32LE(p.items[i].code | 0, at);
+    u64(b, at + 4, p.items[i].size);
+    b.writeUInt16LE(reasons?.[i]?.length ?? 0, at + 12);
   }
-  const parts: Uint8Array[] = [head];
-  for (const g of p.groups) {
-    const addr = Buffer.from(g.addr, 'utf8');
-    const gh = Buffer.alloc(16 + 4 * g.items.length);
-    gh.writeUInt16LE(g.rank, 0);
-    gh[2] = g.slot;
-    gh.writeUInt16LE(addr.length, 4);
-    gh.writeUInt32LE(g.grant.byteLength, 6);
-    gh.writeUInt32LE(g.items.length, 10);
-    for (let j = 0; j < g.items.length; j++) gh.writeUInt32LE(g.items[j], 16 + 4 * j);
-    parts.push(gh.subarray(0, 16), addr, g.grant, gh.subarray(16));
+  let at = 12 + 14 * n;
+  for (let g = 0; g < p.groups.length; g++) {
+    const gr = p.groups[g];
+    b.writeUInt16LE(gr.rank, at);
+    b[at + 2] = gr.slot;
+    b[at + 3] = 0;
+    b.writeUInt16LE(addrLens[g], at + 4);
+    b.writeUInt32LE(gr.grant.byteLength, at + 6);
+    b.writeUInt32LE(gr.items.length, at + 10);
+    b.writeUInt16LE(0, at + 14);
+    at += 16;
+    at += b.write(gr.addr, at, addrLens[g], 'utf8');
+    b.set(gr.grant, at);
+    at += gr.grant.byteLength;
+    for (let j = 0; j < gr.items.length; j++, at += 4) b.writeUInt32LE(gr.items[j], at);
   }
-  for (const r of reasons) if (r) parts.push(r);
-  return Buffer.concat(parts);
+  if (reasons) for (const r of reasons) if (r) { b.set(r, at); at += r.length; }
+  return b;
 }
 
 export function decodePlacement(chunks: readonly Uint8Array[]): Placement {
