@@ -54,7 +54,7 @@ program
   .option('--advertise <host:port>', 'the address given out as the leader address')
   .option('--config <file>', 'reference mmc-meta.conf (ock.mmc.meta_service_url sets the listen address)')
   .option('--token-file <file>', 'require this bearer token of agents and clients (default: $MMC_TOKEN, then ock.mmc.auth.token.path)')
-  .option('--agent-timeout <ms>', 'drop a rank agent silent this long (agents heartbeat every 500 ms; default 2000)')
+  .option('--agent-timeout <ms>', 'drop a rank agent silent this long, at least 1000 (agents heartbeat every 500 ms; default 2000)')
   .option('-q, --quiet', 'no log lines')
   .action(async (opts) => (await import('./meta.js')).meta(opts));
 

@@ -8,7 +8,9 @@
  * REST requests.
  */
 import { parseAddress } from '../address.js';
+import { invalid } from '../errors.js';
 import { startMeta } from '../pool/meta.js';
+import { HEARTBEAT_MS } from '../pool/registry.js';
 import { count, parseListen, planToken } from '../server/serve.js';
 import { die, withoutCode } from './fail.js';
 import { confOf, logger, runService } from './pool-run.js';
@@ -27,7 +29,11 @@ export async function meta(flags: MetaFlags): Promise<void> {
       : conf.metaServiceUrl !== undefined ? parseAddress(conf.metaServiceUrl)
         : conf.listen ?? { host: '127.0.0.1', port: 5000 };
     if (flags.advertise !== undefined) parseListen(flags.advertise, '--advertise');
-    if (flags.agentTimeout !== undefined) silentMs = count(flags.agentTimeout, '--agent-timeout');
+    if (flags.agentTimeout !== undefined) {
+      silentMs = count(flags.agentTimeout, '--agent-timeout');
+      // under two heartbeat periods, live agents would be dropped between their heartbeats
+      if (silentMs < 2 * HEARTBEAT_MS) throw invalid(`--agent-timeout: at least ${2 * HEARTBEAT_MS} ms (agents heartbeat every ${HEARTBEAT_MS} ms), got ${silentMs}`);
+    }
   } catch (e) {
     die(withoutCode(e));
   }

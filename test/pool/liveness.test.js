@@ -49,8 +49,8 @@ test('the meta service standing still longer than the silence limit drops no liv
   }
 });
 
-test('mmc meta --agent-timeout: anything but a positive whole number of ms fails to start, naming the flag', async () => {
-  for (const bad of ['0', '-5', '2s', '']) {
+test('mmc meta --agent-timeout: anything but a whole number of ms from two heartbeats up fails to start, naming the flag', async () => {
+  for (const [bad, why] of [['0', /expected a positive integer/], ['-5', /expected a positive integer/], ['2s', /expected a positive integer/], ['', /expected a positive integer/], ['999', /at least 1000 ms/]]) {
     let err;
     try {
       const p = await spawnMmc(['meta', '--listen', `127.0.0.1:${await freePort()}`, '--agent-timeout', bad], /listening on/, 20_000);
@@ -59,7 +59,8 @@ test('mmc meta --agent-timeout: anything but a positive whole number of ms fails
       err = e;
     }
     assert.ok(err, `--agent-timeout '${bad}' was taken`);
-    assert.match(err.message, /exited 1: mmc: --agent-timeout: expected a positive integer/);
+    assert.match(err.message, /exited 1: mmc: --agent-timeout: /);
+    assert.match(err.message, why);
   }
 });
 
