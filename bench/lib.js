@@ -179,6 +179,8 @@ export async function timed(seconds, step, prepare = async () => undefined, mete
   return (ops * 1e9) / ns;
 }
 
+const CLOCK_TICKS = 100; // USER_HZ: 100 on every Linux architecture Node runs on
+
 /** CPU time (µs) the processes `pids` have used so far, from /proc (Linux), or null elsewhere. */
 function cpuOf(pids) {
   try {
@@ -191,7 +193,6 @@ function cpuOf(pids) {
     return null;
   }
 }
-const CLOCK_TICKS = 100; // USER_HZ: 100 on every Linux architecture Node runs on
 
 /**
  * Counts the CPU time of this (client) process and of the server processes `pids` spent within

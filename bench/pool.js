@@ -136,8 +136,8 @@ const ALL_OPS = [
 export function ceilings(rows) {
   const find = (words) => rows.find((r) => r.op.startsWith(words));
   const trip = find('round trip')?.pool;
-  const ceiling = (r, trips) => (r?.allInOne && trip ? { op: r.op, ratio: 1 / (1 + (trips * r.allInOne) / trip) } : null);
-  const out = [ceiling(find('single put 1 MiB'), 2), ceiling(find('single get 1 MiB'), 1)].filter(Boolean);
+  const ceiling = (r, trips, what) => (r?.allInOne && trip ? { op: r.op, ratio: 1 / (1 + (trips * r.allInOne) / trip), what } : null);
+  const out = [ceiling(find('single put 1 MiB'), 2, 'ALLOC and COMMIT'), ceiling(find('single get 1 MiB'), 1, 'LOOKUP')].filter(Boolean);
   return out.length ? { tripUs: 1e6 / trip, rows: out } : null;
 }
 
@@ -217,7 +217,7 @@ export function format(res) {
   const c = ceilings(res.rows);
   if (c) {
     lines.push('', `A control round trip to the meta service took ${c.tripUs.toFixed(0)} µs in this run; with it, at most:`);
-    for (const x of c.rows) lines.push(`- ${x.op}: ${fx(x.ratio)} all-in-one (the all-in-one's op plus ${x.op.includes('put') ? 'ALLOC and COMMIT' : 'LOOKUP'})`);
+    for (const x of c.rows) lines.push(`- ${x.op}: ${fx(x.ratio)} all-in-one (the all-in-one's op plus ${x.what})`);
   }
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@
 import { parseAddress } from '../address.js';
 import { invalid } from '../errors.js';
 import { startMeta } from '../pool/meta.js';
-import { HEARTBEAT_MS } from '../pool/registry.js';
+import { HEARTBEAT_MS, MIN_SILENT_MS } from '../pool/registry.js';
 import { count, parseListen, planToken } from '../server/serve.js';
 import { die, withoutCode } from './fail.js';
 import { confOf, logger, runService } from './pool-run.js';
@@ -31,8 +31,7 @@ export async function meta(flags: MetaFlags): Promise<void> {
     if (flags.advertise !== undefined) parseListen(flags.advertise, '--advertise');
     if (flags.agentTimeout !== undefined) {
       silentMs = count(flags.agentTimeout, '--agent-timeout');
-      // under two heartbeat periods, live agents would be dropped between their heartbeats
-      if (silentMs < 2 * HEARTBEAT_MS) throw invalid(`--agent-timeout: at least ${2 * HEARTBEAT_MS} ms (agents heartbeat every ${HEARTBEAT_MS} ms), got ${silentMs}`);
+      if (silentMs < MIN_SILENT_MS) throw invalid(`--agent-timeout: at least ${MIN_SILENT_MS} ms (agents heartbeat every ${HEARTBEAT_MS} ms), got ${silentMs}`);
     }
   } catch (e) {
     die(withoutCode(e));

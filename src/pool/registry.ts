@@ -18,6 +18,8 @@ export const HEARTBEAT_MS = 500;
  * room for the unmount. (At 3 s it took up to 3.1 s.)
  */
 export const SILENT_MS = 2000;
+/** The least silence an agent may be allowed: under two heartbeat periods live agents would be dropped between heartbeats. */
+export const MIN_SILENT_MS = 2 * HEARTBEAT_MS;
 /** The silence check's period (at most; a quarter of silentMs when that is shorter). */
 const CHECK_MS = 100;
 
